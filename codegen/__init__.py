@@ -1,0 +1,1 @@
+"""The schema subsystem: Unity Catalog types -> IR -> proto2 text, runtime descriptors, models."""

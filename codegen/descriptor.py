@@ -1,0 +1,116 @@
+"""Build the protobuf descriptor of a table at runtime: no protoc, no generated code.
+
+`descriptor_proto()` is exactly what protoc makes of the .proto text we emit for the same
+layout (json_name and map entries included), `message_class()` loads it into a private
+`DescriptorPool` so it never clashes with the user's own `_pb2` modules.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+from zerobus.codegen.ir import TableSchema
+from zerobus.codegen.proto_layout import ProtoField, ProtoMessage, layout
+
+__all__ = ["descriptor_proto", "file_descriptor_proto", "message_class", "message_descriptor"]
+
+_F = descriptor_pb2.FieldDescriptorProto
+_LABELS = {
+    "optional": _F.LABEL_OPTIONAL,
+    "required": _F.LABEL_REQUIRED,
+    "repeated": _F.LABEL_REPEATED,
+    "map": _F.LABEL_REPEATED,
+}
+
+
+def _json_name(field_name: str) -> str:
+    """protoc's json_name: drop underscores, capitalise the letter after each."""
+    out, upper_next = [], False
+    for ch in field_name:
+        if ch == "_":
+            upper_next = True
+        elif upper_next:
+            out.append(ch.upper())
+            upper_next = False
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _fill_message(target: descriptor_pb2.DescriptorProto, message: ProtoMessage, scope: str) -> None:
+    target.name = message.name
+    full_name = f"{scope}.{message.name}"
+    for field in message.fields:
+        nested = field.value.message
+        if nested is not None:
+            _fill_message(target.nested_type.add(), nested, full_name)
+        if field.label == "map":
+            _add_map_entry(target, field, full_name)
+        _add_field(target, field, full_name)
+
+
+def _add_field(target: descriptor_pb2.DescriptorProto, field: ProtoField, scope: str) -> None:
+    proto_field = target.field.add(
+        name=field.name, number=field.number, label=_LABELS[field.label], json_name=_json_name(field.name)
+    )
+    if field.label == "map":
+        proto_field.type = _F.TYPE_MESSAGE
+        proto_field.type_name = f"{scope}.{field.map_entry_name}"
+    elif field.value.message is not None:
+        proto_field.type = _F.TYPE_MESSAGE
+        proto_field.type_name = f"{scope}.{field.value.message.name}"
+    else:
+        assert field.value.scalar is not None
+        proto_field.type = field.value.scalar.type
+
+
+def _add_map_entry(target: descriptor_pb2.DescriptorProto, field: ProtoField, scope: str) -> None:
+    assert field.key is not None
+    entry = target.nested_type.add(name=field.map_entry_name)
+    entry.options.map_entry = True
+    entry.field.add(name="key", number=1, label=_F.LABEL_OPTIONAL, type=field.key.type, json_name="key")
+    value = entry.field.add(name="value", number=2, label=_F.LABEL_OPTIONAL, json_name="value")
+    if field.value.message is not None:
+        value.type = _F.TYPE_MESSAGE
+        value.type_name = f"{scope}.{field.value.message.name}"
+    else:
+        assert field.value.scalar is not None
+        value.type = field.value.scalar.type
+
+
+def descriptor_proto(
+    schema: TableSchema, message_name: str | None = None, package: str = ""
+) -> descriptor_pb2.DescriptorProto:
+    """The record message as a `DescriptorProto` (what `create_stream` sends for PROTO streams)."""
+    result = descriptor_pb2.DescriptorProto()
+    _fill_message(result, layout(schema, message_name), f".{package}" if package else "")
+    return result
+
+
+def file_descriptor_proto(
+    schema: TableSchema, message_name: str | None = None, file_name: str | None = None, package: str = ""
+) -> descriptor_pb2.FileDescriptorProto:
+    """A one-message proto2 file holding the record message (no imports: self-contained)."""
+    message = descriptor_proto(schema, message_name, package)
+    file_proto = descriptor_pb2.FileDescriptorProto(name=file_name or f"{message.name}.proto")
+    if package:
+        file_proto.package = package
+    file_proto.message_type.add().CopyFrom(message)
+    return file_proto
+
+
+@lru_cache(maxsize=128)
+def message_descriptor(schema: TableSchema, message_name: str | None = None) -> Any:
+    """The record message's `Descriptor`, loaded into a private pool (cached per schema)."""
+    pool = descriptor_pool.DescriptorPool()
+    file_proto = file_descriptor_proto(schema, message_name, file_name=f"zerobus_runtime/{schema.name}.proto")
+    pool.AddSerializedFile(file_proto.SerializeToString())
+    return pool.FindFileByName(file_proto.name).message_types_by_name[file_proto.message_type[0].name]
+
+
+def message_class(schema: TableSchema, message_name: str | None = None) -> Any:
+    """A protobuf message class for the table, built at runtime (no protoc)."""
+    return message_factory.GetMessageClass(message_descriptor(schema, message_name))

@@ -1,0 +1,406 @@
+"""Parse Unity Catalog / Spark SQL type text, column DDL and Spark JSON types into the IR.
+
+Accepted spellings (case-insensitive): TINYINT/BYTE, SMALLINT/SHORT, INT/INTEGER, BIGINT/LONG,
+FLOAT/REAL, DOUBLE, BOOLEAN, BINARY, STRING, VARCHAR(n), CHAR(n), DECIMAL / DECIMAL(p) /
+DECIMAL(p,s) (also DEC, NUMERIC), DATE, TIMESTAMP (TIMESTAMP_LTZ), TIMESTAMP_NTZ, VARIANT,
+ARRAY<T>, MAP<K,V> and STRUCT<name[:] T [NOT NULL] [COMMENT '...'], ...> nested to any depth,
+with back-quoted names. Errors are `SchemaError`s naming the column path and the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from zerobus.codegen.ir import (
+    ArrayType,
+    Column,
+    DataType,
+    DecimalType,
+    MapType,
+    Primitive,
+    PrimitiveType,
+    StringType,
+    StructField,
+    StructType,
+    TableSchema,
+)
+from zerobus.errors import SchemaError
+
+__all__ = ["parse_columns", "parse_type", "parse_type_json", "schema_from_ddl", "schema_from_uc_json"]
+
+MAX_DECIMAL_PRECISION = 38
+
+_PRIMITIVE_ALIASES: dict[str, Primitive] = {
+    "TINYINT": Primitive.TINYINT,
+    "BYTE": Primitive.TINYINT,
+    "SMALLINT": Primitive.SMALLINT,
+    "SHORT": Primitive.SMALLINT,
+    "INT": Primitive.INT,
+    "INTEGER": Primitive.INT,
+    "BIGINT": Primitive.BIGINT,
+    "LONG": Primitive.BIGINT,
+    "FLOAT": Primitive.FLOAT,
+    "REAL": Primitive.FLOAT,
+    "DOUBLE": Primitive.DOUBLE,
+    "BOOLEAN": Primitive.BOOLEAN,
+    "BINARY": Primitive.BINARY,
+    "DATE": Primitive.DATE,
+    "TIMESTAMP": Primitive.TIMESTAMP,
+    "TIMESTAMP_LTZ": Primitive.TIMESTAMP,
+    "TIMESTAMP_NTZ": Primitive.TIMESTAMP_NTZ,
+    "VARIANT": Primitive.VARIANT,
+}
+# Spark JSON names of the same types (`type_json`).
+_JSON_PRIMITIVES: dict[str, Primitive] = {p.json_name: p for p in Primitive}
+_UNSUPPORTED = {"INTERVAL", "GEOMETRY", "GEOGRAPHY", "VOID", "NULL", "OBJECT", "CALENDARINTERVAL"}
+_DECIMAL_NAMES = {"DECIMAL", "DEC", "NUMERIC"}
+_NO_REPRESENTATION = "has no Zerobus representation (supported: PROTOCOL.md section 7)"
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "word" | "quoted" | "string" | "number" | "punct" | "end"
+    text: str
+    pos: int
+
+
+def _tokenize(text: str, column: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "<>(),:":
+            tokens.append(_Token("punct", ch, i))
+            i += 1
+        elif ch == "`":
+            j, parts = i + 1, []
+            while True:
+                if j >= n:
+                    raise SchemaError(f"unterminated back-quoted name at position {i} in {text!r}", column)
+                if text[j] == "`":
+                    if j + 1 < n and text[j + 1] == "`":
+                        parts.append("`")
+                        j += 2
+                        continue
+                    break
+                parts.append(text[j])
+                j += 1
+            tokens.append(_Token("quoted", "".join(parts), i))
+            i = j + 1
+        elif ch in "'\"":
+            j, parts = i + 1, []
+            while True:
+                if j >= n:
+                    raise SchemaError(f"unterminated string literal at position {i} in {text!r}", column)
+                if text[j] == "\\" and j + 1 < n:
+                    parts.append(text[j + 1])
+                    j += 2
+                    continue
+                if text[j] == ch:
+                    if j + 1 < n and text[j + 1] == ch:  # SQL-style doubled quote
+                        parts.append(ch)
+                        j += 2
+                        continue
+                    break
+                parts.append(text[j])
+                j += 1
+            tokens.append(_Token("string", "".join(parts), i))
+            i = j + 1
+        elif ch.isalnum() or ch == "_":
+            j = i
+            while j < n and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            word = text[i:j]
+            tokens.append(_Token("number" if word.isdigit() else "word", word, i))
+            i = j
+        else:
+            raise SchemaError(f"unexpected character {ch!r} at position {i} in {text!r}", column)
+    tokens.append(_Token("end", "", n))
+    return tokens
+
+
+class _Parser:
+    """Recursive descent over the tokens of one type text or column list."""
+
+    def __init__(self, text: str, column: str = "") -> None:
+        self.text = text
+        self.column = column
+        self.tokens = _tokenize(text, column)
+        self.index = 0
+
+    # -- token helpers -------------------------------------------------------------------------
+    def peek(self) -> _Token:
+        return self.tokens[self.index]
+
+    def next(self) -> _Token:
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def at_word(self, *words: str) -> bool:
+        token = self.peek()
+        return token.kind == "word" and token.text.upper() in words
+
+    def at_punct(self, ch: str) -> bool:
+        token = self.peek()
+        return token.kind == "punct" and token.text == ch
+
+    def expect_punct(self, ch: str, path: str) -> None:
+        token = self.next()
+        if token.kind != "punct" or token.text != ch:
+            self.fail(f"expected {ch!r} but found {token.text or 'end of text'!r}", path, token)
+
+    def expect_number(self, path: str) -> int:
+        token = self.next()
+        if token.kind != "number":
+            self.fail(f"expected a number but found {token.text or 'end of text'!r}", path, token)
+        return int(token.text)
+
+    def fail(self, reason: str, path: str, token: _Token | None = None) -> None:
+        where = f" at position {token.pos}" if token is not None else ""
+        raise SchemaError(f"{reason}{where} in {self.text!r}", path or self.column or None)
+
+    def name(self, path: str) -> str:
+        token = self.next()
+        if token.kind in ("word", "quoted", "number"):
+            return token.text
+        self.fail(f"expected a name but found {token.text or 'end of text'!r}", path, token)
+        raise AssertionError("unreachable")
+
+    # -- grammar -------------------------------------------------------------------------------
+    def data_type(self, path: str) -> DataType:
+        token = self.next()
+        if token.kind != "word":
+            self.fail(f"expected a type but found {token.text or 'end of text'!r}", path, token)
+        word = token.text.upper()
+        if word == "ARRAY":
+            self.expect_punct("<", path)
+            element = self.data_type(f"{path}.element")
+            self.expect_punct(">", path)
+            return ArrayType(element)
+        if word == "MAP":
+            self.expect_punct("<", path)
+            key = self.data_type(f"{path}.key")
+            self.expect_punct(",", path)
+            value = self.data_type(f"{path}.value")
+            self.expect_punct(">", path)
+            return MapType(key, value)
+        if word == "STRUCT":
+            return self.struct_body(path)
+        if word in _DECIMAL_NAMES:
+            return self.decimal(path)
+        if word in ("VARCHAR", "CHAR"):
+            self.expect_punct("(", path)
+            length = self.expect_number(path)
+            self.expect_punct(")", path)
+            if length < 1:
+                self.fail(f"{word} length must be at least 1, got {length}", path, token)
+            return StringType(word.lower(), length)
+        if word == "STRING":
+            return StringType()
+        if word == "DOUBLE" and self.at_word("PRECISION"):
+            self.next()
+            return PrimitiveType(Primitive.DOUBLE)
+        primitive = _PRIMITIVE_ALIASES.get(word)
+        if primitive is not None:
+            return PrimitiveType(primitive)
+        if word in _UNSUPPORTED:
+            self.fail(f"type {word} {_NO_REPRESENTATION}", path)
+        self.fail(f"unknown type {token.text!r}", path, token)
+        raise AssertionError("unreachable")
+
+    def decimal(self, path: str) -> DecimalType:
+        precision, scale = 10, 0
+        if self.at_punct("("):
+            self.next()
+            precision = self.expect_number(path)
+            if self.at_punct(","):
+                self.next()
+                scale = self.expect_number(path)
+            self.expect_punct(")", path)
+        if not 1 <= precision <= MAX_DECIMAL_PRECISION:
+            self.fail(f"DECIMAL precision must be 1..{MAX_DECIMAL_PRECISION}, got {precision}", path)
+        if scale > precision:
+            self.fail(f"DECIMAL scale {scale} exceeds precision {precision}", path)
+        return DecimalType(precision, scale)
+
+    def struct_body(self, path: str) -> StructType:
+        self.expect_punct("<", path)
+        fields: list[StructField] = []
+        if self.at_punct(">"):
+            self.next()
+            return StructType(())
+        while True:
+            name = self.name(path)
+            field_path = f"{path}.{name}" if path else name
+            if self.at_punct(":"):
+                self.next()
+            data_type = self.data_type(field_path)
+            nullable, comment = self.constraints(field_path)
+            fields.append(StructField(name, data_type, nullable, comment))
+            if self.at_punct(","):
+                self.next()
+                continue
+            self.expect_punct(">", path)
+            break
+        _check_unique([f.name for f in fields], path)
+        return StructType(tuple(fields))
+
+    def constraints(self, path: str) -> tuple[bool, str | None]:
+        nullable, comment = True, None
+        while True:
+            if self.at_word("NOT"):
+                self.next()
+                token = self.next()
+                if token.kind != "word" or token.text.upper() != "NULL":
+                    self.fail("expected NULL after NOT", path, token)
+                nullable = False
+            elif self.at_word("NULL"):
+                self.next()
+            elif self.at_word("COMMENT"):
+                self.next()
+                token = self.next()
+                if token.kind != "string":
+                    self.fail("expected a quoted string after COMMENT", path, token)
+                comment = token.text
+            elif self.at_word("GENERATED", "DEFAULT"):
+                self.fail(
+                    "generated and default columns are not supported by Zerobus (error 1015)",
+                    path,
+                    self.peek(),
+                )
+            else:
+                return nullable, comment
+
+    def columns(self) -> list[Column]:
+        columns: list[Column] = []
+        if self.peek().kind == "end":
+            return columns
+        while True:
+            name = self.name("")
+            data_type = self.data_type(name)
+            nullable, comment = self.constraints(name)
+            columns.append(Column(name, data_type, nullable, comment, len(columns)))
+            if self.at_punct(","):
+                self.next()
+                continue
+            token = self.next()
+            if token.kind != "end":
+                self.fail(f"expected ',' or end of text but found {token.text!r}", name, token)
+            break
+        _check_unique([c.name for c in columns], "")
+        return columns
+
+    def end(self, path: str) -> None:
+        token = self.next()
+        if token.kind != "end":
+            self.fail(f"unexpected {token.text!r} after the type", path, token)
+
+
+def _check_unique(names: list[str], path: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        key = name.lower()  # Delta column names are case-insensitive
+        if key in seen:
+            full = f"{path}.{name}" if path else name
+            raise SchemaError("duplicate name (names are case-insensitive)", full)
+        seen.add(key)
+
+
+def parse_type(text: str, column: str = "") -> DataType:
+    """Parse one type, e.g. ``struct<a:int not null, `b c`: array<decimal(10,2)>>``."""
+    parser = _Parser(text, column)
+    data_type = parser.data_type(column)
+    parser.end(column)
+    return data_type
+
+
+def parse_columns(ddl: str) -> tuple[Column, ...]:
+    """Parse a column list, e.g. ``"device_name STRING, temp INT NOT NULL COMMENT 'C'"``."""
+    return tuple(_Parser(ddl).columns())
+
+
+def schema_from_ddl(ddl: str, name: str) -> TableSchema:
+    """A `TableSchema` named `name` from a column DDL list."""
+    columns = parse_columns(ddl)
+    if not columns:
+        raise SchemaError(f"table {name!r} has no columns")
+    return TableSchema(name, columns)
+
+
+def parse_type_json(value: Any, path: str = "") -> DataType:
+    """Parse a Spark JSON data type (`"long"`, `{"type": "array", ...}`, `"decimal(10,2)"`)."""
+    if isinstance(value, str):
+        primitive = _JSON_PRIMITIVES.get(value)
+        if primitive is not None:
+            return PrimitiveType(primitive)
+        if value == "string":
+            return StringType()
+        # decimal(p,s), varchar(n), char(n) and anything else text-shaped.
+        return parse_type(value, path)
+    if isinstance(value, Mapping):
+        kind = value.get("type")
+        if kind == "array":
+            element = parse_type_json(value.get("elementType"), f"{path}.element")
+            return ArrayType(element, bool(value.get("containsNull", True)))
+        if kind == "map":
+            key = parse_type_json(value.get("keyType"), f"{path}.key")
+            item = parse_type_json(value.get("valueType"), f"{path}.value")
+            return MapType(key, item, bool(value.get("valueContainsNull", True)))
+        if kind == "struct":
+            fields = tuple(_struct_field_from_json(f, path) for f in value.get("fields", []))
+            _check_unique([f.name for f in fields], path)
+            return StructType(fields)
+    raise SchemaError(f"unrecognised Spark JSON type {value!r}", path or None)
+
+
+def _struct_field_from_json(value: Any, path: str) -> StructField:
+    if not isinstance(value, Mapping) or "name" not in value or "type" not in value:
+        raise SchemaError(f"malformed struct field JSON {value!r}", path or None)
+    name = str(value["name"])
+    field_path = f"{path}.{name}" if path else name
+    metadata = value.get("metadata") or {}
+    original = metadata.get("__CHAR_VARCHAR_TYPE_STRING")
+    data_type = parse_type(original, field_path) if original else parse_type_json(value["type"], field_path)
+    comment = metadata.get("comment")
+    return StructField(name, data_type, bool(value.get("nullable", True)), comment)
+
+
+def schema_from_uc_json(table: Mapping[str, Any]) -> TableSchema:
+    """A `TableSchema` from the Unity Catalog tables API response (or a saved copy of it).
+
+    Uses each column's `type_json` when present (it carries nested nullability), else `type_text`.
+    """
+    name = table.get("full_name") or ".".join(
+        str(table[k]) for k in ("catalog_name", "schema_name", "name") if table.get(k)
+    )
+    if not name:
+        raise SchemaError("table JSON has neither 'full_name' nor 'name'")
+    raw_columns = table.get("columns")
+    if not isinstance(raw_columns, list) or not raw_columns:
+        raise SchemaError(f"table {name!r} JSON has no 'columns' list")
+    ordered = sorted(enumerate(raw_columns), key=lambda item: (item[1].get("position", item[0]), item[0]))
+    columns: list[Column] = []
+    for position, (_, raw) in enumerate(ordered):
+        column_name = raw.get("name")
+        if not column_name:
+            raise SchemaError(f"column at position {position} of {name!r} has no name")
+        type_json = raw.get("type_json")
+        if type_json:
+            field = _struct_field_from_json(
+                json.loads(type_json) if isinstance(type_json, str) else type_json, ""
+            )
+            data_type = field.type
+        elif raw.get("type_text"):
+            data_type = parse_type(str(raw["type_text"]), column_name)
+        else:
+            raise SchemaError("has neither 'type_json' nor 'type_text'", column_name)
+        nullable = raw.get("nullable", True)
+        columns.append(Column(column_name, data_type, bool(nullable), raw.get("comment"), position))
+    _check_unique([c.name for c in columns], "")
+    return TableSchema(name, tuple(columns), table.get("comment"))

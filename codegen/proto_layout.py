@@ -1,0 +1,178 @@
+"""The proto2 shape of a table: message, field numbers, labels and nested message names.
+
+Computed once from the schema IR; the .proto template and the runtime descriptor builder both
+walk this layout, so the text and the descriptor cannot disagree. The layout follows the
+official `generate_proto` tool: fields numbered from 1 in column order skipping 19000-19999,
+top-level labels `required` for NOT NULL columns and `optional` otherwise, struct members always
+`optional`, ARRAY as `repeated`, MAP as `map<K, V>`, and each STRUCT as a nested message named
+the PascalCase of its field, declared just before that field inside the enclosing message.
+The official tool's restrictions are enforced with errors that name the column path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from zerobus.codegen.ir import ArrayType, DataType, MapType, StructField, StructType, TableSchema
+from zerobus.codegen.typemap import MAP_KEY_PROTO_TYPES, ProtoScalar, proto_scalar
+from zerobus.errors import SchemaError
+
+__all__ = ["ProtoField", "ProtoMessage", "ProtoType", "layout", "pascal_case", "validate_proto_name"]
+
+_PROTO_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED_NUMBERS = range(19000, 20000)
+
+
+@dataclass(frozen=True)
+class ProtoType:
+    """A field's element type: a scalar, or a nested message declared in the enclosing one."""
+
+    scalar: ProtoScalar | None = None
+    message: ProtoMessage | None = None
+
+    @property
+    def name(self) -> str:
+        if self.scalar is not None:
+            return self.scalar.name
+        assert self.message is not None
+        return self.message.name
+
+
+@dataclass(frozen=True)
+class ProtoField:
+    name: str
+    number: int
+    label: str  # "optional" | "required" | "repeated" | "map"
+    value: ProtoType  # element type for repeated, value type for maps
+    key: ProtoScalar | None  # map key type, only for label "map"
+    source: DataType  # the Delta type the field was made from
+    comment: str | None = None
+
+    @property
+    def type_text(self) -> str:
+        """The type as written in .proto text (`int64`, `Nested`, `map<string, int32>`)."""
+        if self.label == "map":
+            assert self.key is not None
+            return f"map<{self.key.name}, {self.value.name}>"
+        return self.value.name
+
+    @property
+    def map_entry_name(self) -> str:
+        """The nested entry message protoc generates for a map field."""
+        return pascal_case(self.name) + "Entry"
+
+
+@dataclass(frozen=True)
+class ProtoMessage:
+    name: str
+    fields: tuple[ProtoField, ...]
+
+    @property
+    def nested(self) -> tuple[ProtoMessage, ...]:
+        """Messages declared inside this one, in declaration order."""
+        return tuple(f.value.message for f in self.fields if f.value.message is not None)
+
+
+def pascal_case(name: str) -> str:
+    """`device_info` -> `DeviceInfo`: the official tool's nested message names, and protoc's
+    rule for map entry names (`tags` -> `TagsEntry`)."""
+    return "".join(word[0].upper() + word[1:] for word in name.split("_") if word)
+
+
+def validate_proto_name(name: str, path: str) -> str:
+    if not _PROTO_IDENTIFIER.match(name):
+        raise SchemaError(
+            f"name {name!r} is not a valid protobuf identifier (letters, digits and underscore, "
+            "not starting with a digit)",
+            path,
+        )
+    return name
+
+
+def _field_numbers(count: int) -> list[int]:
+    numbers: list[int] = []
+    number = 1
+    while len(numbers) < count:
+        if number in RESERVED_NUMBERS:
+            number = RESERVED_NUMBERS.stop
+        numbers.append(number)
+        number += 1
+    return numbers
+
+
+class _Builder:
+    def message(self, name: str, fields: list[StructField], path: str, top_level: bool) -> ProtoMessage:
+        # Field names, nested messages and map entries share one scope in protobuf.
+        taken: set[str] = {f.name for f in fields}
+        taken |= {pascal_case(f.name) + "Entry" for f in fields if isinstance(f.type, MapType)}
+        built: list[ProtoField] = []
+        for number, struct_field in zip(_field_numbers(len(fields)), fields, strict=False):
+            field_path = f"{path}.{struct_field.name}" if path else struct_field.name
+            field_name = validate_proto_name(struct_field.name, field_path)
+            built.append(self.field(field_name, number, struct_field, field_path, top_level, taken))
+        return ProtoMessage(name, tuple(built))
+
+    def field(
+        self, name: str, number: int, struct_field: StructField, path: str, top_level: bool, taken: set[str]
+    ) -> ProtoField:
+        data_type = struct_field.type
+        if isinstance(data_type, ArrayType):
+            element = data_type.element
+            if isinstance(element, ArrayType):
+                raise SchemaError("ARRAY<ARRAY<...>> is not supported by Zerobus", path)
+            if isinstance(element, MapType):
+                raise SchemaError("ARRAY<MAP<...>> is not supported by Zerobus", path)
+            value = self.element_type(name, element, path + ".element", taken)
+            return ProtoField(name, number, "repeated", value, None, data_type, struct_field.comment)
+        if isinstance(data_type, MapType):
+            key = proto_scalar(data_type.key)
+            if key is None or key.type not in MAP_KEY_PROTO_TYPES:
+                raise SchemaError(
+                    f"map key type {data_type.key.type_text} is not supported (keys must be integral, "
+                    "boolean or string)",
+                    path,
+                )
+            if isinstance(data_type.value, (MapType, ArrayType)):
+                raise SchemaError(
+                    f"maps whose values are {data_type.value.type_name} are not supported by Zerobus", path
+                )
+            value = self.element_type(name, data_type.value, path + ".value", taken)
+            return ProtoField(name, number, "map", value, key, data_type, struct_field.comment)
+        label = "required" if top_level and not struct_field.nullable else "optional"
+        value = self.element_type(name, data_type, path, taken)
+        return ProtoField(name, number, label, value, None, data_type, struct_field.comment)
+
+    def element_type(self, field_name: str, data_type: DataType, path: str, taken: set[str]) -> ProtoType:
+        if isinstance(data_type, StructType):
+            if not data_type.fields:
+                raise SchemaError("empty STRUCT<> cannot be represented", path)
+            message_name = self.nested_name(field_name, taken)
+            return ProtoType(message=self.message(message_name, list(data_type.fields), path, False))
+        scalar = proto_scalar(data_type)
+        assert scalar is not None
+        return ProtoType(scalar=scalar)
+
+    @staticmethod
+    def nested_name(field_name: str, taken: set[str]) -> str:
+        """PascalCase of the field; suffixed only where it would clash with a name in scope."""
+        base = pascal_case(field_name) or "Struct"
+        name, suffix = base, 2
+        while name in taken:
+            name, suffix = f"{base}{suffix}", suffix + 1
+        taken.add(name)
+        return name
+
+
+@lru_cache(maxsize=256)
+def layout(schema: TableSchema, message_name: str | None = None) -> ProtoMessage:
+    """The proto2 layout of `schema`; the message is named `message_name` or the table's name."""
+    name = message_name or schema.short_name
+    if not _PROTO_IDENTIFIER.match(name):
+        raise SchemaError(
+            f"message name {name!r} is not a valid protobuf identifier; choose one with message_name"
+        )
+    if not schema.columns:
+        raise SchemaError(f"table {schema.name!r} has no columns")
+    return _Builder().message(name, [c.as_field() for c in schema.columns], "", True)

@@ -1,0 +1,106 @@
+"""Endpoint and table-name rules of PROTOCOL.md section 1, checked before any network call."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from zerobus.errors import ConfigurationError
+
+__all__ = ["Endpoint", "TableName", "is_loopback_host", "parse_endpoint", "parse_table_name"]
+
+_TABLE_PART = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class TableName:
+    catalog: str
+    schema: str
+    table: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog}.{self.schema}.{self.table}"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+def parse_table_name(name: object) -> TableName:
+    """`catalog.schema.table`: three non-empty parts of ASCII letters, digits and underscore."""
+    if not isinstance(name, str):
+        raise ConfigurationError(
+            f"table name must be a string 'catalog.schema.table', got {type(name).__name__}"
+        )
+    parts = name.split(".")
+    if len(parts) != 3 or not all(_TABLE_PART.match(part) for part in parts):
+        raise ConfigurationError(
+            f"invalid table name {name!r}: expected exactly three dot-separated parts 'catalog.schema.table' "
+            "made of ASCII letters, digits and underscore"
+        )
+    return TableName(*parts)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A normalised endpoint: `url` always has a scheme; `secure` is False for plaintext `http://`."""
+
+    url: str
+    host: str
+    port: int
+    secure: bool
+
+    @property
+    def target(self) -> str:
+        """`host:port` for a gRPC channel."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def workspace_id(self) -> str:
+        """The first DNS label of the host (the Zerobus endpoint's workspace id)."""
+        return self.host.split(".", 1)[0]
+
+    @property
+    def is_loopback(self) -> bool:
+        return is_loopback_host(self.host)
+
+    def require_safe_for_credentials(self) -> None:
+        """Refuse to send credentials in clear text to anything but this machine."""
+        if not self.secure and not self.is_loopback:
+            raise ConfigurationError(
+                f"refusing to send credentials over plaintext {self.url}: http:// is only allowed for loopback "
+                "hosts (local servers); use https://"
+            )
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_endpoint(value: object, what: str = "endpoint") -> Endpoint:
+    """Normalise a user-given endpoint; a missing scheme means `https://`."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{what} must be a non-empty URL string, got {value!r}")
+    text = value.strip().rstrip("/")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https"):
+        raise ConfigurationError(f"{what} {value!r}: scheme must be https:// (or http:// for a local server)")
+    if not parts.hostname:
+        raise ConfigurationError(f"{what} {value!r} has no host")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as error:
+        raise ConfigurationError(f"{what} {value!r}: {error}") from None
+    return Endpoint(
+        url=f"{parts.scheme}://{parts.netloc}", host=parts.hostname, port=port, secure=parts.scheme == "https"
+    )

@@ -1,0 +1,97 @@
+"""The one exception tree of the package.
+
+    ZerobusException                 retryable failure (network, server overload, lost stream)
+    └── NonRetriableException       retrying the same call cannot succeed
+        ├── InvalidRecordError      a record does not fit the table (also a ValueError)
+        ├── SchemaError             a table schema or type cannot be used (also a ValueError)
+        └── ConfigurationError      bad options, names or endpoints (also a ValueError)
+
+Every exception keeps the low-level error it came from as `cause` (and as `__cause__` when
+raised with `raise ... from`). gRPC statuses are classified here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+__all__ = [
+    "NON_RETRYABLE_GRPC_CODES",
+    "ConfigurationError",
+    "InvalidRecordError",
+    "NonRetriableException",
+    "SchemaError",
+    "ZerobusException",
+    "from_grpc_error",
+    "is_retryable_grpc_code",
+]
+
+
+class ZerobusException(Exception):
+    """Base of every error this package raises; on its own it means "retrying may succeed"."""
+
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+
+
+class NonRetriableException(ZerobusException):
+    """Retrying cannot help: bad credentials, missing grants, unknown table, bad schema or data."""
+
+
+class InvalidRecordError(NonRetriableException, ValueError):
+    """A record does not fit the table; names the field path, the value and the reason."""
+
+    def __init__(self, field: str, value: Any, reason: str, cause: BaseException | None = None) -> None:
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        where = f"field '{field}'" if field else "record"
+        super().__init__(f"invalid record: {where}: {reason} (got {shown})", cause)
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
+class SchemaError(NonRetriableException, ValueError):
+    """A table schema, column type or descriptor cannot be used; names the column path."""
+
+    def __init__(self, message: str, column: str | None = None, cause: BaseException | None = None) -> None:
+        super().__init__(f"column '{column}': {message}" if column else message, cause)
+        self.column = column
+
+
+class ConfigurationError(NonRetriableException, ValueError):
+    """An option, table name or endpoint is invalid; raised before any network call."""
+
+
+# PROTOCOL.md section 4: every other code, and a call that ends without a status, is retryable.
+NON_RETRYABLE_GRPC_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.NOT_FOUND,
+    }
+)
+
+
+def is_retryable_grpc_code(code: grpc.StatusCode | None) -> bool:
+    """Whether a call that ended with `code` (None: no status at all) may be retried."""
+    return code not in NON_RETRYABLE_GRPC_CODES
+
+
+def from_grpc_error(error: BaseException, context: str = "stream") -> ZerobusException:
+    """Translate a gRPC failure into our tree, keeping the server's own words and the original."""
+    code = error.code() if isinstance(error, grpc.RpcError) and hasattr(error, "code") else None
+    details = error.details() if isinstance(error, grpc.RpcError) and hasattr(error, "details") else None
+    if code is None:
+        text = f"{context} failed: {error}"
+    else:
+        text = f"{context} failed with {code.name}: {details or 'no details'}"
+    kind = ZerobusException if is_retryable_grpc_code(code) else NonRetriableException
+    return kind(text, cause=error)

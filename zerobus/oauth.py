@@ -1,0 +1,131 @@
+"""OAuth machine-to-machine tokens, exactly as PROTOCOL.md section 2 describes the real service.
+
+Written once, blocking (the asyncio driver runs it in a worker thread). Failures are classified
+here: HTTP 5xx, 429 and network errors are retryable `ZerobusException`s, other 4xx are
+`NonRetriableException`s carrying the server's own message.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from zerobus.endpoints import Endpoint, TableName, parse_endpoint
+from zerobus.errors import NonRetriableException, ZerobusException
+
+__all__ = [
+    "TOKEN_PATH",
+    "fetch_ingest_token",
+    "fetch_metadata_token",
+    "ingest_token_form",
+    "metadata_token_form",
+    "request_token",
+]
+
+TOKEN_PATH = "/oidc/v1/token"
+DEFAULT_TIMEOUT_S = 30.0
+
+
+def authorization_details(table: TableName) -> list[dict[str, Any]]:
+    """The three Unity Catalog privileges an ingest token asks for."""
+    return [
+        {
+            "type": "unity_catalog_privileges",
+            "privileges": ["USE CATALOG"],
+            "object_type": "CATALOG",
+            "object_full_path": table.catalog,
+        },
+        {
+            "type": "unity_catalog_privileges",
+            "privileges": ["USE SCHEMA"],
+            "object_type": "SCHEMA",
+            "object_full_path": f"{table.catalog}.{table.schema}",
+        },
+        {
+            "type": "unity_catalog_privileges",
+            "privileges": ["SELECT", "MODIFY"],
+            "object_type": "TABLE",
+            "object_full_path": table.full_name,
+            "operations": ["zerobuswrite"],
+        },
+    ]
+
+
+def ingest_token_form(table: TableName, workspace_id: str) -> dict[str, str]:
+    return {
+        "grant_type": "client_credentials",
+        "scope": "all-apis",
+        "resource": f"api://databricks/workspaces/{workspace_id}/zerobusDirectWriteApi",
+        "authorization_details": json.dumps(authorization_details(table)),
+    }
+
+
+def metadata_token_form() -> dict[str, str]:
+    return {"grant_type": "client_credentials", "scope": "all-apis"}
+
+
+def request_token(
+    workspace: Endpoint,
+    client_id: str,
+    client_secret: str,
+    form: dict[str, str],
+    session: requests.Session | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> str:
+    """POST the form to the workspace's token endpoint and return the access token."""
+    workspace.require_safe_for_credentials()
+    url = workspace.url + TOKEN_PATH
+    poster = session or requests
+    try:
+        response = poster.post(url, data=form, auth=(client_id, client_secret), timeout=timeout_s)
+    except requests.RequestException as error:
+        raise ZerobusException(f"OAuth token request to {url} failed: {error}", cause=error) from error
+    if response.status_code != 200:
+        message = _error_text(response)
+        text = f"OAuth token request to {url} failed with HTTP {response.status_code}: {message}"
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ZerobusException(text)
+        raise NonRetriableException(text)
+    try:
+        token = response.json().get("access_token")
+    except ValueError as error:
+        raise ZerobusException(f"OAuth token response from {url} is not JSON", cause=error) from error
+    if not token:
+        raise NonRetriableException(f"OAuth token response from {url} has no access_token")
+    return str(token)
+
+
+def _error_text(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason or "no details"
+    if isinstance(body, dict):
+        for key in ("error_description", "message", "error"):
+            if body.get(key):
+                return str(body[key])
+    return json.dumps(body)[:500]
+
+
+def fetch_ingest_token(
+    workspace_url: str,
+    zerobus_endpoint: str,
+    table: TableName,
+    client_id: str,
+    client_secret: str,
+    session: requests.Session | None = None,
+) -> str:
+    """A token scoped to writing `table` through the Zerobus endpoint's workspace."""
+    workspace = parse_endpoint(workspace_url, "workspace URL")
+    workspace_id = parse_endpoint(zerobus_endpoint, "Zerobus endpoint").workspace_id
+    return request_token(workspace, client_id, client_secret, ingest_token_form(table, workspace_id), session)
+
+
+def fetch_metadata_token(
+    workspace_url: str, client_id: str, client_secret: str, session: requests.Session | None = None
+) -> str:
+    """A token for reading table metadata from Unity Catalog."""
+    workspace = parse_endpoint(workspace_url, "workspace URL")
+    return request_token(workspace, client_id, client_secret, metadata_token_form(), session)
