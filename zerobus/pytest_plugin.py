@@ -1,1 +1,82 @@
-"""pytest plugin (entry point `pytest11`): fixtures that give tests a running local server."""
+"""pytest plugin (entry point `pytest11`): fixtures that give tests a running local server.
+
+Fixtures:
+- `zerobus_server`: one `LocalZerobusServer` for the whole session, on free loopback ports,
+  data under a pytest temp dir, a short materialisation delay. Faults are reset after every
+  test that used it.
+- `zerobus_table`: a factory, ``zerobus_table("id BIGINT, name STRING", name=None) -> full name``,
+  creating a uniquely named table on `zerobus_server` (dropped again after the test).
+- `zerobus_credentials`: ``(client_id, client_secret)`` of the development principal.
+
+Read rows back with ``zerobus_server.rows(full_name)``. Importing this module is cheap: the
+server (and deltalake, pyarrow) is imported only when a fixture is first used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from zerobus.server import LocalZerobusServer
+
+__all__ = ["zerobus_credentials", "zerobus_server", "zerobus_table"]
+
+# Materialisation delay of the session server: short, so rows show up quickly even without
+# an explicit `flush_materialization()`.
+SESSION_MATERIALIZE_DELAY_S = 0.2
+
+_table_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def _zerobus_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalZerobusServer]:
+    from zerobus.server import LocalZerobusServer
+
+    data_dir = tmp_path_factory.mktemp("zerobus-server")
+    server = LocalZerobusServer(data_dir=data_dir, materialize_delay_s=SESSION_MATERIALIZE_DELAY_S)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def zerobus_server(_zerobus_session_server: LocalZerobusServer) -> Iterator[LocalZerobusServer]:
+    """The session's running local server; its faults are reset after the test."""
+    yield _zerobus_session_server
+    _zerobus_session_server.faults.reset()
+
+
+@pytest.fixture
+def zerobus_credentials(_zerobus_session_server: LocalZerobusServer) -> tuple[str, str]:
+    """`(client_id, client_secret)` of the development principal (every privilege)."""
+    return _zerobus_session_server.client_id, _zerobus_session_server.client_secret
+
+
+@pytest.fixture
+def zerobus_table(
+    zerobus_server: LocalZerobusServer, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., str]]:
+    """Factory: ``zerobus_table(columns_ddl, name=None) -> "catalog.schema.table"``.
+
+    Without `name`, the table is `main.tests.<test name>_<n>`, unique within the session.
+    Tables made here are dropped after the test.
+    """
+    created: list[str] = []
+
+    def make(columns: str, name: str | None = None) -> str:
+        if name is None:
+            stem = re.sub(r"[^A-Za-z0-9_]", "_", request.node.name)[:60]
+            name = f"main.tests.{stem}_{next(_table_counter)}"
+        zerobus_server.create_table(name, columns)
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        with contextlib.suppress(KeyError):
+            zerobus_server.drop_table(name)

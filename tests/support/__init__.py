@@ -1,0 +1,1 @@
+"""Helpers shared by test suites (not a test package of its own)."""

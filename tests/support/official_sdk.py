@@ -1,0 +1,95 @@
+"""The official Databricks Zerobus SDK, installed from PyPI into its own venv.
+
+The official `databricks-zerobus-ingest-sdk` installs a package named `zerobus`, like ours, so it
+can never share a venv with this project. `official_sdk_python()` creates (once, lazily) the venv
+`<repo>/.venv-official` (gitignored), pip-installs the SDK there, and returns its interpreter;
+tests and benchmarks run scripts with it through `subprocess`. Where the package cannot be
+installed (no network, no wheel for this platform), it returns None and the reason, so tests can
+skip saying why. Set `ZEROBUS_OFFICIAL_PYTHON` to use an interpreter you prepared yourself.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+__all__ = ["OFFICIAL_SDK_REQUIREMENT", "VENV_DIR", "official_sdk_python", "require_official_sdk_python"]
+
+OFFICIAL_SDK_REQUIREMENT = "databricks-zerobus-ingest-sdk>=1.10,<1.11"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VENV_DIR = REPO_ROOT / ".venv-official"
+_INSTALL_TIMEOUT_S = 600
+
+
+def _interpreter(venv_dir: Path) -> Path:
+    return venv_dir / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+def _has_sdk(python: Path) -> bool:
+    probe = "import zerobus._zerobus_core, zerobus.sdk.sync"
+    try:
+        result = subprocess.run([str(python), "-c", probe], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+@functools.lru_cache(maxsize=1)
+def official_sdk_python() -> tuple[Path | None, str]:
+    """`(interpreter, "")` with the official SDK importable, or `(None, reason)`."""
+    override = os.environ.get("ZEROBUS_OFFICIAL_PYTHON")
+    if override:
+        python = Path(override)
+        if _has_sdk(python):
+            return python, ""
+        return None, f"ZEROBUS_OFFICIAL_PYTHON={override} cannot import the official zerobus SDK"
+    python = _interpreter(VENV_DIR)
+    VENV_DIR.parent.mkdir(parents=True, exist_ok=True)
+    lock_dir = REPO_ROOT / ".venv-official-lock"  # a directory, so `.venv-*/` in .gitignore covers it
+    lock_dir.mkdir(exist_ok=True)
+    with open(lock_dir / "lock", "w") as lock:
+        # Several test processes may ask at once: one creates the venv, the others wait.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if python.exists() and _has_sdk(python):
+            return python, ""
+        try:
+            if not python.exists():
+                venv.EnvBuilder(with_pip=True, clear=True).create(VENV_DIR)
+            result = subprocess.run(
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    OFFICIAL_SDK_REQUIREMENT,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=_INSTALL_TIMEOUT_S,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return None, f"could not create {VENV_DIR} for {OFFICIAL_SDK_REQUIREMENT}: {error}"
+        if result.returncode != 0:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            return None, f"pip could not install {OFFICIAL_SDK_REQUIREMENT}: {' | '.join(tail)}"
+        if not _has_sdk(python):
+            return None, f"{OFFICIAL_SDK_REQUIREMENT} installed but its native core does not import here"
+        return python, ""
+
+
+def require_official_sdk_python() -> Path:
+    """The interpreter, or skip the calling test with the reason (for use inside pytest tests)."""
+    import pytest
+
+    python, reason = official_sdk_python()
+    if python is None:
+        pytest.skip(f"official Zerobus SDK unavailable: {reason}")
+    return python

@@ -1,0 +1,26 @@
+"""A local Zerobus-compatible server: gRPC ingest, OAuth, Unity Catalog tables, real Delta tables.
+
+Use it in-process (`LocalZerobusServer`, the pytest fixtures of `zerobus.pytest_plugin`) or as
+the `zerobus-emulator` command. Importing this package does not import deltalake or pyarrow;
+starting a server does.
+"""
+
+from zerobus.server.auth import ALL_PRIVILEGES, FULL_ACCESS, Grant, Principal
+from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, MAX_REQUEST_BYTES, ServerConfig
+from zerobus.server.faults import FaultInjector
+from zerobus.server.local import LocalZerobusServer
+from zerobus.server.stats import ServerStats
+
+__all__ = [
+    "ALL_PRIVILEGES",
+    "DEV_CLIENT_ID",
+    "DEV_CLIENT_SECRET",
+    "FULL_ACCESS",
+    "MAX_REQUEST_BYTES",
+    "FaultInjector",
+    "Grant",
+    "LocalZerobusServer",
+    "Principal",
+    "ServerConfig",
+    "ServerStats",
+]

@@ -1,0 +1,64 @@
+"""Settings of the local server, validated once at construction.
+
+Constants here are the emulator's fixed facts: the well-known development principal (it has
+every privilege, so a fresh server works with no setup) and the service limits the real
+Zerobus service enforces (PROTOCOL.md section 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from zerobus.errors import ConfigurationError
+
+__all__ = [
+    "DEV_CLIENT_ID",
+    "DEV_CLIENT_SECRET",
+    "MAX_REQUEST_BYTES",
+    "WORKSPACE_ID",
+    "ServerConfig",
+]
+
+DEV_CLIENT_ID = "zerobus-dev-client"
+DEV_CLIENT_SECRET = "zerobus-dev-secret"
+# The first DNS label of a real Zerobus host; tokens are scoped to this workspace id.
+WORKSPACE_ID = "1234567890123456"
+# The service rejects a single request larger than 10 MiB.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """Everything `LocalZerobusServer` is started with (see its docstring for each field)."""
+
+    data_dir: Path | None = None
+    host: str = "127.0.0.1"
+    grpc_port: int = 0
+    http_port: int = 0
+    materialize_delay_s: float = 2.0
+    max_stream_duration_s: float | None = None
+    # How long before the end of a stream's lifetime the CloseStreamSignal is sent.
+    close_signal_lead_s: float = 5.0
+    token_lifetime_s: float = 3600.0
+    max_request_bytes: int = MAX_REQUEST_BYTES
+    tables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        for name in ("grpc_port", "http_port"):
+            port = getattr(self, name)
+            if not 0 <= port <= 65535:
+                raise ConfigurationError(f"{name} must be 0..65535, got {port}")
+        if self.materialize_delay_s < 0:
+            raise ConfigurationError(f"materialize_delay_s must be >= 0, got {self.materialize_delay_s}")
+        if self.max_stream_duration_s is not None and self.max_stream_duration_s <= 0:
+            raise ConfigurationError(
+                f"max_stream_duration_s must be > 0 or None, got {self.max_stream_duration_s}"
+            )
+        if self.token_lifetime_s <= 0:
+            raise ConfigurationError(f"token_lifetime_s must be > 0, got {self.token_lifetime_s}")
+        if self.data_dir is not None:
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))

@@ -1,0 +1,36 @@
+"""Counters the server keeps for tests and the CLI (cheap: plain int increments on the hot path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ServerStats"]
+
+
+@dataclass
+class ServerStats:
+    """Running totals since the server started. Read them directly; they only grow.
+
+    - `stream_calls`: EphemeralStream calls that arrived.
+    - `create_stream_requests`: `create_stream` messages received (one per call that got that far).
+    - `streams_created`: streams that were accepted (a `create_stream_response` was sent).
+    - `streams_rejected`: creations refused (auth, grants, table, descriptor, injected faults).
+    - `requests_received`: ingest requests (single or batch) received.
+    - `records_received` / `records_stored`: records received / appended to the durable log.
+    - `requests_rejected`: ingest requests that ended their call with an error.
+    - `acks_sent`: ack messages sent (acks are cumulative and coalesced, so fewer than requests).
+    - `close_signals_sent`: CloseStreamSignal messages sent.
+    - `rows_materialized`: rows committed into Delta tables.
+    """
+
+    stream_calls: int = 0
+    create_stream_requests: int = 0
+    streams_created: int = 0
+    streams_rejected: int = 0
+    requests_received: int = 0
+    records_received: int = 0
+    records_stored: int = 0
+    requests_rejected: int = 0
+    acks_sent: int = 0
+    close_signals_sent: int = 0
+    rows_materialized: int = 0
