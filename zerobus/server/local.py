@@ -6,18 +6,27 @@ faults) to the two thin wire front-ends (gRPC EphemeralStream, HTTP OAuth + Unit
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import shutil
+import socket
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zerobus.codegen.ir import TableSchema
 from zerobus.server.auth import FULL_ACCESS, Grant, Principal
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
 from zerobus.server.faults import FaultInjector
 from zerobus.server.stats import ServerStats
+
+if TYPE_CHECKING:
+    from zerobus.server.core import ServerCore
+    from zerobus.server.grpc_service import StreamRegistry
+    from zerobus.server.http_api import WorkspaceHttpServer
 
 __all__ = ["LocalZerobusServer"]
 
@@ -77,21 +86,129 @@ class LocalZerobusServer:
         self.faults = FaultInjector()
         self.stats = ServerStats()
         self._lock = threading.Lock()
-        self._started = False
-        self._stopped = False
-        self._temp_dir: str | None = None
-        self._grpc_port: int | None = None
-        self._http_port: int | None = None
+        self._state = "new"  # new -> running -> stopped
+        self._temp_dir: Path | None = None
+        self._core: ServerCore | None = None
+        self._http: WorkspaceHttpServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._grpc_server: Any = None
+        self._registry: StreamRegistry | None = None
+        self._grpc_port = 0
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
     def start(self) -> LocalZerobusServer:
         """Open the data directory, recover, listen on both ports; returns when they are ready."""
-        raise NotImplementedError
+        with self._lock:
+            if self._state != "new":
+                raise RuntimeError(f"server already {self._state}; create a new LocalZerobusServer")
+            self._state = "starting"
+        try:
+            self._start()
+        except BaseException:
+            self._shutdown()
+            with self._lock:
+                self._state = "stopped"
+            raise
+        with self._lock:
+            self._state = "running"
+        logger.info("local Zerobus server: gRPC %s, workspace %s", self.grpc_endpoint, self.workspace_url)
+        return self
+
+    def _start(self) -> None:
+        from zerobus.server.core import ServerCore
+        from zerobus.server.http_api import WorkspaceHttpServer
+
+        if self.config.data_dir is None:
+            self._temp_dir = Path(tempfile.mkdtemp(prefix="zerobus-emulator-"))
+            data_dir = self._temp_dir
+        else:
+            data_dir = self.config.data_dir
+            data_dir.mkdir(parents=True, exist_ok=True)
+        self._core = ServerCore(self.config, data_dir, self.faults, self.stats)
+        self._start_grpc()
+        self._http = WorkspaceHttpServer(self._core, self.config.host, self.config.http_port, self._read_rows)
+        self._http.start()
+
+    def _start_grpc(self) -> None:
+        from grpclib.server import Server
+
+        from zerobus.server.grpc_service import RawCodec, StreamRegistry, ZerobusService
+
+        core = self._core
+        assert core is not None
+        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.config.host, self.config.grpc_port))
+        self._grpc_port = sock.getsockname()[1]
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        registry = StreamRegistry(loop)
+        self._registry = registry
+        core.durable_listener = registry.on_durable
+        self.faults.add_listener(registry.wake_all)
+        self.faults.set_close_signal_handler(registry.close_signal_all)
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        async def serve() -> None:
+            try:
+                server = Server([ZerobusService(core, registry)], codec=RawCodec())
+                await server.start(sock=sock)
+                self._grpc_server = server
+            except BaseException as error:
+                failure.append(error)
+                raise
+            finally:
+                ready.set()
+
+        def run_loop() -> None:
+            asyncio.set_event_loop(loop)
+            task = loop.create_task(serve())
+            loop.run_forever()
+            del task
+            loop.close()
+
+        self._loop_thread = threading.Thread(target=run_loop, name="zerobus-grpc", daemon=True)
+        self._loop_thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
 
     def stop(self) -> None:
         """Stop accepting calls, end open streams, materialise what is durable, close. Idempotent."""
-        raise NotImplementedError
+        with self._lock:
+            if self._state in ("stopped", "new"):
+                self._state = "stopped"
+                return
+            self._state = "stopped"
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        self.faults.set_close_signal_handler(None)
+        loop, server = self._loop, self._grpc_server
+        if loop is not None:
+            if server is not None:
+
+                async def close() -> None:
+                    server.close()
+                    await server.wait_closed()
+
+                try:
+                    asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=30)
+                except Exception:
+                    logger.exception("closing the gRPC server failed")
+            loop.call_soon_threadsafe(loop.stop)
+            if self._loop_thread is not None:
+                self._loop_thread.join()
+        if self._http is not None:
+            self._http.stop()
+        if self._core is not None:
+            self._core.close()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
 
     def __enter__(self) -> LocalZerobusServer:
         return self.start()
@@ -101,17 +218,41 @@ class LocalZerobusServer:
     ) -> None:
         self.stop()
 
+    @property
+    def core(self) -> ServerCore:
+        """The running server's state (for tests that look inside); RuntimeError if not running."""
+        if self._core is None or self._state != "running":
+            raise RuntimeError("the server is not running; use start() or a with-block")
+        return self._core
+
     # --- endpoints ----------------------------------------------------------------------------------
 
     @property
     def grpc_endpoint(self) -> str:
         """``http://127.0.0.1:<port>``: plaintext gRPC; pass it as the SDK's server endpoint."""
-        raise NotImplementedError
+        return f"http://{self._url_host}:{self._grpc_port}"
+
+    @property
+    def grpc_port(self) -> int:
+        return self._grpc_port
+
+    @property
+    def http_port(self) -> int:
+        if self._http is None:
+            raise RuntimeError("the server is not running")
+        return self._http.port
 
     @property
     def workspace_url(self) -> str:
         """``http://127.0.0.1:<port>``: the OAuth token endpoint and the Unity Catalog REST API."""
-        raise NotImplementedError
+        return f"http://{self._url_host}:{self.http_port}"
+
+    @property
+    def _url_host(self) -> str:
+        host = self.config.host
+        if host in ("0.0.0.0", ""):
+            return "127.0.0.1"
+        return f"[{host}]" if ":" in host else host
 
     @property
     def client_id(self) -> str:
@@ -126,37 +267,48 @@ class LocalZerobusServer:
     @property
     def data_dir(self) -> Path:
         """The directory holding the catalog, the log and the Delta tables (a temp dir in memory mode)."""
-        raise NotImplementedError
+        return self.core.data_dir
 
     # --- tables -------------------------------------------------------------------------------------
 
     def create_table(self, full_name: str, columns: str, comment: str | None = None) -> TableSchema:
         """Create `cat.sch.tbl` from a column DDL list (``"id BIGINT NOT NULL, tags ARRAY<STRING>"``)."""
-        raise NotImplementedError
+        return self.core.create_table(full_name, columns, comment).schema
 
     def drop_table(self, full_name: str) -> None:
-        """Drop a table and delete its Delta data."""
-        raise NotImplementedError
+        """Drop a table and delete its Delta data (KeyError if there is no such table)."""
+        self.core.drop_table(full_name)
 
     def table_schema(self, full_name: str) -> TableSchema:
         """The table's schema (KeyError if there is no such table)."""
-        raise NotImplementedError
+        return self.core.catalog.get(full_name).schema
 
     def table_names(self) -> list[str]:
         """Full names of every table, sorted."""
-        raise NotImplementedError
+        return [entry.full_name for entry in self.core.catalog.entries()]
 
     def table_path(self, full_name: str) -> Path:
         """Where the table's Delta data lives: ``deltalake.DeltaTable(path)`` opens it."""
-        raise NotImplementedError
+        return self.core.catalog.get(full_name).delta_path
 
     def flush_materialization(self, timeout_s: float = 30.0) -> None:
         """Materialise every acknowledged record now and wait for it (TimeoutError after `timeout_s`)."""
-        raise NotImplementedError
+        self.core.materializer.flush(timeout_s)
 
     def rows(self, full_name: str, limit: int | None = None) -> list[dict[str, Any]]:
-        """`flush_materialization()`, then the table's rows read back with deltalake, in log order."""
-        raise NotImplementedError
+        """`flush_materialization()`, then the table's rows read back with deltalake, in commit order."""
+        return self._read_rows(full_name, limit)
+
+    def _read_rows(self, full_name: str, limit: int | None) -> list[dict[str, Any]]:
+        from deltalake import DeltaTable
+
+        path = self.table_path(full_name)
+        self.flush_materialization()
+        table = DeltaTable(str(path)).to_pyarrow_table()
+        if limit is not None:
+            table = table.slice(0, max(0, limit))
+        rows: list[dict[str, Any]] = table.to_pylist(maps_as_pydicts="strict")
+        return rows
 
     # --- principals ---------------------------------------------------------------------------------
 
@@ -168,8 +320,14 @@ class LocalZerobusServer:
         Example: ``add_principal("reader", "s3cret", [Grant("main", ["USE CATALOG"]),
         Grant("main.default", ["USE SCHEMA"]), Grant("main.default.events", ["SELECT"])])``.
         """
-        raise NotImplementedError
+        principal = Principal(client_id, client_secret, tuple(grants))
+        self.core.principals.add(principal)
+        return principal
 
     def remove_principal(self, client_id: str) -> None:
         """Forget a principal (its tokens stop working at the next check)."""
-        raise NotImplementedError
+        self.core.principals.remove(client_id)
+
+    def expire_tokens(self) -> None:
+        """Make every token issued so far expired (to test token expiry)."""
+        self.core.tokens.expire_all()

@@ -1,0 +1,362 @@
+"""The workspace HTTP API: OAuth token endpoint and Unity Catalog tables REST (stdlib server).
+
+Routes (errors are Databricks-style JSON ``{"error_code": ..., "message": ...}``; OAuth errors
+use OAuth's ``{"error": ..., "error_description": ...}``):
+
+- ``POST /oidc/v1/token``: client credentials (HTTP Basic or form fields), ``grant_type``,
+  ``scope``, optional ``resource`` and ``authorization_details`` (PROTOCOL.md section 2). Every
+  privilege asked for in ``authorization_details`` must be granted to the principal, else 400
+  ``invalid_request`` "User is not authorized to the requested authorizations".
+- ``GET /api/2.1/unity-catalog/tables?catalog_name=&schema_name=``: ``{"tables": [...]}``.
+- ``GET|DELETE /api/2.1/unity-catalog/tables/{full_name}``.
+- ``POST /api/2.1/unity-catalog/tables``: ``{"catalog_name", "schema_name", "name", "columns":
+  [{"name", "type_text" or "type_json", "nullable", "comment", "position"}], "comment"}``.
+- ``GET /api/2.0/zerobus-emulator/tables/{full_name}/rows?limit=N``: emulator-only; the table's
+  rows after materialising everything acknowledged, as JSON (dates and timestamps ISO-8601,
+  decimals as strings, binary as base64).
+
+The REST routes need a bearer token from the token endpoint: SELECT (or MODIFY) on a table to
+read it, CREATE TABLE on the schema to create one, MANAGE (or ALL PRIVILEGES) to drop it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from zerobus.codegen.parse import schema_from_uc_json
+from zerobus.endpoints import parse_table_name
+from zerobus.errors import ConfigurationError, SchemaError
+from zerobus.server.auth import AuthError, Principal
+from zerobus.server.catalog import TableAlreadyExists, TableEntry, TableNotFound
+from zerobus.server.core import ServerCore
+
+__all__ = ["ROWS_PREFIX", "TABLES_PATH", "TOKEN_PATH", "WorkspaceHttpServer", "json_safe"]
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "/oidc/v1/token"
+TABLES_PATH = "/api/2.1/unity-catalog/tables"
+ROWS_PREFIX = "/api/2.0/zerobus-emulator/tables/"
+_MAX_BODY = 16 * 1024 * 1024
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(body)
+        self.status = status
+        self.body = body
+
+
+def _uc_error(status: HTTPStatus, error_code: str, message: str) -> _ApiError:
+    return _ApiError(status, {"error_code": error_code, "message": message})
+
+
+def json_safe(value: Any) -> Any:
+    """Python values read back from Delta -> JSON values (see the module docstring)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(item, tuple) and len(item) == 2 for item in value):
+            return {str(k): json_safe(v) for k, v in value}  # an Arrow map read back as pairs
+        return [json_safe(item) for item in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+class WorkspaceHttpServer:
+    """The HTTP front-end over `ServerCore`, serving in a background thread."""
+
+    def __init__(
+        self,
+        core: ServerCore,
+        host: str,
+        port: int,
+        read_rows: Callable[[str, int | None], list[dict[str, Any]]],
+    ) -> None:
+        self.core = core
+        self.read_rows = read_rows
+        handler = type("BoundHandler", (_Handler,), {"api": self})
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="zerobus-http", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    # --- routes -----------------------------------------------------------------------------------
+
+    def token(self, headers: Any, body: bytes) -> dict[str, Any]:
+        form = {
+            k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()
+        }
+        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        auth = headers.get("Authorization", "")
+        if auth.lower().startswith("basic "):
+            try:
+                client_id, _, client_secret = (
+                    base64.b64decode(auth[6:].strip()).decode("utf-8").partition(":")
+                )
+            except (ValueError, UnicodeDecodeError):
+                raise _oauth_error(400, "invalid_request", "malformed Basic authorization header") from None
+        if not client_id or client_secret is None:
+            raise _oauth_error(401, "invalid_client", "client credentials are missing (use HTTP Basic auth)")
+        try:
+            principal = self.core.principals.authenticate(client_id, client_secret)
+        except AuthError as error:
+            raise _oauth_error(error.status, error.error, error.message) from None
+        if form.get("grant_type") != "client_credentials":
+            raise _oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials")
+        scope = form.get("scope", "")
+        if "all-apis" not in scope.split():
+            raise _oauth_error(400, "invalid_scope", "scope must be 'all-apis'")
+        authorized = _check_authorization_details(principal, form.get("authorization_details"))
+        token = self.core.tokens.issue(principal, scope, form.get("resource") or None, authorized)
+        return {
+            "access_token": token.value,
+            "token_type": "Bearer",
+            "expires_in": int(self.core.tokens.lifetime_s),
+            "scope": scope,
+        }
+
+    def principal(self, headers: Any) -> Principal:
+        auth = headers.get("Authorization", "")
+        if not auth.lower().startswith("bearer "):
+            raise _uc_error(
+                HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", "missing 'Authorization: Bearer <token>'"
+            )
+        try:
+            token = self.core.tokens.validate(auth[7:].strip())
+        except AuthError as error:
+            raise _uc_error(HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", error.message) from None
+        principal = self.core.principals.get(token.client_id)
+        if principal is None:
+            raise _uc_error(
+                HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", f"principal '{token.client_id}' does not exist"
+            )
+        return principal
+
+    def get_table(self, principal: Principal, full_name: str) -> dict[str, Any]:
+        entry = self._entry(full_name)
+        _require_any(principal, ("SELECT", "MODIFY"), entry.full_name)
+        return entry.to_uc_json()
+
+    def list_tables(self, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
+        catalog, schema = query.get("catalog_name"), query.get("schema_name")
+        tables = []
+        for entry in self.core.catalog.entries():
+            name = parse_table_name(entry.full_name)
+            if catalog and name.catalog.lower() != catalog.lower():
+                continue
+            if schema and name.schema.lower() != schema.lower():
+                continue
+            if principal.has_privilege("SELECT", entry.full_name) or principal.has_privilege(
+                "MODIFY", entry.full_name
+            ):
+                tables.append(entry.to_uc_json())
+        return {"tables": tables}
+
+    def create_table(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            full_name = ".".join(str(body[k]) for k in ("catalog_name", "schema_name", "name"))
+            name = parse_table_name(full_name)
+        except KeyError as error:
+            raise _uc_error(
+                HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"missing field {error}"
+            ) from None
+        except ConfigurationError as error:
+            raise _uc_error(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", str(error)) from None
+        if not principal.has_privilege("CREATE TABLE", f"{name.catalog}.{name.schema}"):
+            raise _uc_error(
+                HTTPStatus.FORBIDDEN,
+                "PERMISSION_DENIED",
+                f"User does not have CREATE TABLE on Schema '{name.catalog}.{name.schema}'.",
+            )
+        try:
+            schema = schema_from_uc_json({"full_name": name.full_name, "columns": body.get("columns")})
+            entry = self.core.create_table(name.full_name, schema, body.get("comment"))
+        except (SchemaError, ValueError) as error:
+            if isinstance(error, TableAlreadyExists):
+                raise _uc_error(HTTPStatus.CONFLICT, "TABLE_ALREADY_EXISTS", str(error)) from None
+            raise _uc_error(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", str(error)) from None
+        return entry.to_uc_json()
+
+    def delete_table(self, principal: Principal, full_name: str) -> dict[str, Any]:
+        entry = self._entry(full_name)
+        _require_any(principal, ("MANAGE",), entry.full_name)
+        try:
+            self.core.drop_table(entry.full_name)
+        except TableNotFound as error:
+            raise _uc_error(HTTPStatus.NOT_FOUND, "TABLE_DOES_NOT_EXIST", str(error)) from None
+        return {}
+
+    def rows(self, principal: Principal, full_name: str, query: dict[str, str]) -> dict[str, Any]:
+        entry = self._entry(full_name)
+        _require_any(principal, ("SELECT",), entry.full_name)
+        limit_text = query.get("limit")
+        try:
+            limit = int(limit_text) if limit_text is not None else None
+        except ValueError:
+            raise _uc_error(
+                HTTPStatus.BAD_REQUEST,
+                "INVALID_PARAMETER_VALUE",
+                f"limit must be an integer, got {limit_text!r}",
+            ) from None
+        return {"rows": json_safe(self.read_rows(entry.full_name, limit))}
+
+    def _entry(self, full_name: str) -> TableEntry:
+        try:
+            parse_table_name(full_name)
+            return self.core.catalog.get(full_name)
+        except ConfigurationError as error:
+            raise _uc_error(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", str(error)) from None
+        except TableNotFound as error:
+            raise _uc_error(HTTPStatus.NOT_FOUND, "TABLE_DOES_NOT_EXIST", str(error)) from None
+
+
+def _oauth_error(status: int, error: str, description: str) -> _ApiError:
+    return _ApiError(status, {"error": error, "error_description": description})
+
+
+def _require_any(principal: Principal, privileges: tuple[str, ...], full_name: str) -> None:
+    if not any(principal.has_privilege(p, full_name) for p in privileges):
+        wanted = " or ".join(privileges)
+        raise _uc_error(
+            HTTPStatus.FORBIDDEN, "PERMISSION_DENIED", f"User does not have {wanted} on Table '{full_name}'."
+        )
+
+
+_OBJECT_TYPES = {"CATALOG": 1, "SCHEMA": 2, "TABLE": 3}
+
+
+def _check_authorization_details(principal: Principal, text: str | None) -> list[tuple[str, str]]:
+    """The (object, privilege) pairs asked for; each must be granted to the principal."""
+    if not text:
+        return []
+    try:
+        details = json.loads(text)
+    except ValueError:
+        raise _oauth_error(400, "invalid_request", "authorization_details is not valid JSON") from None
+    if not isinstance(details, list):
+        raise _oauth_error(400, "invalid_request", "authorization_details must be a JSON array")
+    authorized: list[tuple[str, str]] = []
+    for detail in details:
+        if not isinstance(detail, dict) or detail.get("type") != "unity_catalog_privileges":
+            raise _oauth_error(400, "invalid_request", f"unsupported authorization detail {detail!r}")
+        path = str(detail.get("object_full_path", ""))
+        object_type = str(detail.get("object_type", "")).upper()
+        parts = _OBJECT_TYPES.get(object_type)
+        if parts is None or len(path.split(".")) != parts or not all(path.split(".")):
+            raise _oauth_error(400, "invalid_request", f"bad object_type/object_full_path in {detail!r}")
+        for privilege in detail.get("privileges") or []:
+            if not principal.has_privilege(str(privilege), path):
+                raise _oauth_error(
+                    400,
+                    "invalid_request",
+                    f"User is not authorized to the requested authorizations: '{principal.client_id}' lacks "
+                    f"{privilege} on {object_type} {path}",
+                )
+            authorized.append((path, str(privilege).upper()))
+    return authorized
+
+
+class _Handler(BaseHTTPRequestHandler):
+    api: WorkspaceHttpServer
+    protocol_version = "HTTP/1.1"
+    server_version = "zerobus-emulator"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("http %s - " + format, self.address_string(), *args)
+
+    def _dispatch(self, method: str) -> None:
+        parts = urlsplit(self.path)
+        path = parts.path.rstrip("/") or "/"
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > _MAX_BODY:
+                raise _uc_error(
+                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "INVALID_PARAMETER_VALUE", "request body too large"
+                )
+            body = self.rfile.read(length) if length else b""
+            status, payload = HTTPStatus.OK, self._route(method, path, query, body)
+        except _ApiError as error:
+            status, payload = HTTPStatus(error.status), error.body
+        except Exception as error:
+            logger.exception("http %s %s failed", method, self.path)
+            status, payload = (
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                {"error_code": "INTERNAL_ERROR", "message": str(error)},
+            )
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
+        api = self.api
+        if path == TOKEN_PATH:
+            if method != "POST":
+                raise _oauth_error(405, "invalid_request", "use POST")
+            return api.token(self.headers, body)
+        if path == TABLES_PATH:
+            principal = api.principal(self.headers)
+            if method == "GET":
+                return api.list_tables(principal, query)
+            if method == "POST":
+                try:
+                    document = json.loads(body or b"{}")
+                except ValueError:
+                    raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body is not JSON") from None
+                if not isinstance(document, dict):
+                    raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body must be a JSON object")
+                return api.create_table(principal, document)
+        elif path.startswith(TABLES_PATH + "/"):
+            principal = api.principal(self.headers)
+            full_name = unquote(path[len(TABLES_PATH) + 1 :])
+            if method == "GET":
+                return api.get_table(principal, full_name)
+            if method == "DELETE":
+                return api.delete_table(principal, full_name)
+        elif path.startswith(ROWS_PREFIX) and path.endswith("/rows") and method == "GET":
+            principal = api.principal(self.headers)
+            return api.rows(principal, unquote(path[len(ROWS_PREFIX) : -len("/rows")]), query)
+        else:
+            raise _uc_error(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"no endpoint {path}")
+        raise _uc_error(
+            HTTPStatus.METHOD_NOT_ALLOWED, "INVALID_PARAMETER_VALUE", f"{method} is not supported on {path}"
+        )
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")

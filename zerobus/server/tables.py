@@ -1,0 +1,70 @@
+"""A table at run time: its catalog entry, its durable log and the codecs of its streams.
+
+The stream handler appends to `log` and registers descriptors here; the materializer reads the
+log back and decodes frames with the same codecs. Descriptors are persisted next to the log
+(``descriptors/<key>.pb``, fsynced before the stream is accepted) so a restarted server can
+still decode every frame.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from zerobus.server.catalog import TableEntry
+from zerobus.server.frames import KIND_JSON
+from zerobus.server.log import GroupCommitter, TableLog
+from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec
+from zerobus.server.schema_check import compile_descriptor
+
+__all__ = ["TableRuntime"]
+
+
+class TableRuntime:
+    """Everything the server keeps open for one table."""
+
+    def __init__(self, entry: TableEntry, committer: GroupCommitter) -> None:
+        self.entry = entry
+        self.log = TableLog(entry.log_dir, committer)
+        self._descriptor_dir: Path = entry.root / "descriptors"
+        self._descriptor_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._codecs: dict[tuple[bytes, bytes], RecordCodec] = {}
+        self.materialized_seq = -1
+        self.dropped = False
+
+    @property
+    def app_id(self) -> str:
+        """The Delta application id under which this table's log positions are committed."""
+        return f"zerobus-emulator/{self.entry.table_id}"
+
+    def add_codec(self, kind: bytes, key: bytes, codec: RecordCodec, descriptor_bytes: bytes | None) -> None:
+        """Remember a stream's codec; persist its descriptor durably first (for restarts)."""
+        if descriptor_bytes is not None:
+            path = self._descriptor_dir / f"{key.hex()}.pb"
+            if not path.exists():
+                temp = path.with_suffix(".tmp")
+                with open(temp, "wb") as handle:
+                    handle.write(descriptor_bytes)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temp, path)
+        with self._lock:
+            self._codecs.setdefault((kind, key), codec)
+
+    def codec(self, kind: bytes, key: bytes) -> RecordCodec:
+        """The codec for frames of this kind and descriptor (loaded from disk after a restart)."""
+        with self._lock:
+            codec = self._codecs.get((kind, key))
+        if codec is not None:
+            return codec
+        if kind == KIND_JSON:
+            codec = JsonRecordCodec(self.entry.schema)
+        else:
+            descriptor_bytes = (self._descriptor_dir / f"{key.hex()}.pb").read_bytes()
+            codec = ProtoRecordCodec(
+                self.entry.schema, compile_descriptor(descriptor_bytes, self.entry.schema)
+            )
+        with self._lock:
+            return self._codecs.setdefault((kind, key), codec)
