@@ -1,0 +1,109 @@
+"""Benchmark of the local server alone: records/s on ONE stream, durable acks and validation on.
+
+A Python gRPC client cannot send 15,000 requests/s, so the load comes from the official
+Rust-backed SDK (`benchmarks/server_load_official.py`, run in its own venv through subprocess,
+see tests/support/official_sdk.py). The server runs in this process, so its CPU time is this
+process's CPU time; the share is CPU seconds per wall second (1.0 = one core busy).
+
+    /work/.venv-dev/bin/python benchmarks/server_throughput.py [--single N] [--batched N]
+
+The real service allows 15,000 records/s per stream; the "vs limit" column is the ratio to that.
+The table has a SMALLINT column, so every record also goes through a Python range check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.official_sdk import official_sdk_python  # noqa: E402
+from zerobus.codegen.descriptor import descriptor_proto  # noqa: E402
+from zerobus.server import LocalZerobusServer  # noqa: E402
+
+SERVICE_LIMIT_PER_STREAM = 15_000
+COLUMNS = "id BIGINT NOT NULL, name STRING, value DOUBLE, ts TIMESTAMP, small SMALLINT"
+LOADER = Path(__file__).with_name("server_load_official.py")
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_case(
+    python: Path, server: LocalZerobusServer, table: str, records: int, batch: int
+) -> dict[str, float]:
+    schema = server.table_schema(table)
+    args = {
+        "endpoint": server.grpc_endpoint,
+        "workspace_url": server.workspace_url,
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "table": table,
+        "descriptor": base64.b64encode(descriptor_proto(schema).SerializeToString()).decode(),
+        "records": records,
+        "batch": batch,
+    }
+    env = dict(os.environ, RUST_LOG="error")
+    cpu_before, wall_before = _cpu_seconds(), time.perf_counter()
+    result = subprocess.run(
+        [str(python), "-I", str(LOADER)],
+        input=json.dumps(args),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=env,
+        cwd=tempfile.gettempdir(),
+    )
+    cpu, wall = _cpu_seconds() - cpu_before, time.perf_counter() - wall_before
+    if result.returncode != 0:
+        raise SystemExit(f"load generator failed:\n{result.stderr[-3000:]}")
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    return {
+        "records_per_s": measured["records_per_s"],
+        "seconds": measured["seconds"],
+        "cpu_share": cpu / wall,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--single", type=int, default=200_000, help="records sent one per request")
+    parser.add_argument("--batched", type=int, default=2_000_000, help="records sent in 1000-record batches")
+    options = parser.parse_args()
+    python, reason = official_sdk_python()
+    if python is None:
+        raise SystemExit(f"the official SDK is needed as the load generator: {reason}")
+    with tempfile.TemporaryDirectory() as data_dir, LocalZerobusServer(data_dir=data_dir) as server:
+        server.create_table("bench.server.single", COLUMNS)
+        server.create_table("bench.server.batched", COLUMNS)
+        single = run_case(python, server, "bench.server.single", options.single, 1)
+        batched = run_case(python, server, "bench.server.batched", options.batched, 1000)
+        stored = server.stats.records_stored
+        server.flush_materialization(timeout_s=600)
+        materialized = server.stats.rows_materialized
+    print(f"cores: {os.cpu_count()}  (server and load generator share them)")
+    print(f"{'case':<34} {'records/s':>12} {'vs limit':>9} {'server CPU share':>17}")
+    for name, case in (
+        ("1 record per request, 1 stream", single),
+        ("1000-record batches, 1 stream", batched),
+    ):
+        ratio = case["records_per_s"] / SERVICE_LIMIT_PER_STREAM
+        print(f"{name:<34} {case['records_per_s']:>12,.0f} {ratio:>8.1f}x {case['cpu_share']:>16.2f}")
+    print(f"records stored durably: {stored:,}; rows materialised into Delta: {materialized:,}")
+
+
+if __name__ == "__main__":
+    main()
