@@ -13,7 +13,7 @@ from typing import Any
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.proto_layout import ProtoField, ProtoMessage, layout
+from zerobus.codegen.proto_layout import ProtoField, ProtoMessage, json_name, layout
 
 __all__ = ["descriptor_proto", "file_descriptor_proto", "message_class", "message_descriptor"]
 
@@ -24,20 +24,6 @@ _LABELS = {
     "repeated": _F.LABEL_REPEATED,
     "map": _F.LABEL_REPEATED,
 }
-
-
-def _json_name(field_name: str) -> str:
-    """protoc's json_name: drop underscores, capitalise the letter after each."""
-    out, upper_next = [], False
-    for ch in field_name:
-        if ch == "_":
-            upper_next = True
-        elif upper_next:
-            out.append(ch.upper())
-            upper_next = False
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _fill_message(target: descriptor_pb2.DescriptorProto, message: ProtoMessage, scope: str) -> None:
@@ -54,7 +40,7 @@ def _fill_message(target: descriptor_pb2.DescriptorProto, message: ProtoMessage,
 
 def _add_field(target: descriptor_pb2.DescriptorProto, field: ProtoField, scope: str) -> None:
     proto_field = target.field.add(
-        name=field.name, number=field.number, label=_LABELS[field.label], json_name=_json_name(field.name)
+        name=field.name, number=field.number, label=_LABELS[field.label], json_name=json_name(field.name)
     )
     if field.label == "map":
         proto_field.type = _F.TYPE_MESSAGE

@@ -189,7 +189,8 @@ class StructField:
         metadata: dict[str, Any] = {}
         if self.comment is not None:
             metadata["comment"] = self.comment
-        if isinstance(self.type, StringType) and self.type.length is not None:
+        if _has_char_varchar(self.type):
+            # Like Spark: the JSON type says "string"; the metadata keeps the declared type text.
             metadata["__CHAR_VARCHAR_TYPE_STRING"] = self.type.type_text
         return {
             "name": self.name,
@@ -216,6 +217,19 @@ class StructType:
 
 
 DataType = PrimitiveType | DecimalType | StringType | ArrayType | MapType | StructType
+
+
+def _has_char_varchar(data_type: DataType) -> bool:
+    """Whether VARCHAR(n)/CHAR(n) occurs anywhere in the type (Spark's JSON drops the length)."""
+    if isinstance(data_type, StringType):
+        return data_type.length is not None
+    if isinstance(data_type, ArrayType):
+        return _has_char_varchar(data_type.element)
+    if isinstance(data_type, MapType):
+        return _has_char_varchar(data_type.key) or _has_char_varchar(data_type.value)
+    if isinstance(data_type, StructType):
+        return any(_has_char_varchar(f.type) for f in data_type.fields)
+    return False
 
 
 @dataclass(frozen=True)

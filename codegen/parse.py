@@ -1,8 +1,8 @@
 """Parse Unity Catalog / Spark SQL type text, column DDL and Spark JSON types into the IR.
 
 Accepted spellings (case-insensitive): TINYINT/BYTE, SMALLINT/SHORT, INT/INTEGER, BIGINT/LONG,
-FLOAT/REAL, DOUBLE, BOOLEAN, BINARY, STRING, VARCHAR(n), CHAR(n), DECIMAL / DECIMAL(p) /
-DECIMAL(p,s) (also DEC, NUMERIC), DATE, TIMESTAMP (TIMESTAMP_LTZ), TIMESTAMP_NTZ, VARIANT,
+FLOAT/REAL, DOUBLE, BOOLEAN, BINARY, STRING [COLLATE c], VARCHAR(n), CHAR(n) (CHARACTER(n)),
+DECIMAL / DECIMAL(p) / DECIMAL(p,s) (also DEC, NUMERIC), DATE, TIMESTAMP (TIMESTAMP_LTZ), TIMESTAMP_NTZ, VARIANT,
 ARRAY<T>, MAP<K,V> and STRUCT<name[:] T [NOT NULL] [COMMENT '...'], ...> nested to any depth,
 with back-quoted names. Errors are `SchemaError`s naming the column path and the reason.
 """
@@ -57,7 +57,10 @@ _PRIMITIVE_ALIASES: dict[str, Primitive] = {
 _JSON_PRIMITIVES: dict[str, Primitive] = {p.json_name: p for p in Primitive}
 _UNSUPPORTED = {"INTERVAL", "GEOMETRY", "GEOGRAPHY", "VOID", "NULL", "OBJECT", "CALENDARINTERVAL"}
 _DECIMAL_NAMES = {"DECIMAL", "DEC", "NUMERIC"}
-_NO_REPRESENTATION = "has no Zerobus representation (supported: PROTOCOL.md section 7)"
+_NO_REPRESENTATION = (
+    "has no Zerobus representation (supported: integral, FLOAT, DOUBLE, DECIMAL, BOOLEAN, STRING, "
+    "VARCHAR, CHAR, BINARY, DATE, TIMESTAMP, TIMESTAMP_NTZ, VARIANT, ARRAY, MAP, STRUCT)"
+)
 
 
 @dataclass(frozen=True)
@@ -194,14 +197,17 @@ class _Parser:
             return self.struct_body(path)
         if word in _DECIMAL_NAMES:
             return self.decimal(path)
-        if word in ("VARCHAR", "CHAR"):
+        if word in ("VARCHAR", "CHAR", "CHARACTER"):
+            kind = "varchar" if word == "VARCHAR" else "char"
             self.expect_punct("(", path)
             length = self.expect_number(path)
             self.expect_punct(")", path)
             if length < 1:
-                self.fail(f"{word} length must be at least 1, got {length}", path, token)
-            return StringType(word.lower(), length)
+                self.fail(f"{kind.upper()} length must be at least 1, got {length}", path, token)
+            self.collation(path)
+            return StringType(kind, length)
         if word == "STRING":
+            self.collation(path)
             return StringType()
         if word == "DOUBLE" and self.at_word("PRECISION"):
             self.next()
@@ -213,6 +219,12 @@ class _Parser:
             self.fail(f"type {word} {_NO_REPRESENTATION}", path)
         self.fail(f"unknown type {token.text!r}", path, token)
         raise AssertionError("unreachable")
+
+    def collation(self, path: str) -> None:
+        """Skip `COLLATE name`: a collation changes comparisons, not the values on the wire."""
+        if self.at_word("COLLATE"):
+            self.next()
+            self.name(path)
 
     def decimal(self, path: str) -> DecimalType:
         precision, scale = 10, 0
@@ -376,6 +388,8 @@ def schema_from_uc_json(table: Mapping[str, Any]) -> TableSchema:
 
     Uses each column's `type_json` when present (it carries nested nullability), else `type_text`.
     """
+    if not isinstance(table, Mapping):
+        raise SchemaError(f"table JSON must be an object, got {type(table).__name__}")
     name = table.get("full_name") or ".".join(
         str(table[k]) for k in ("catalog_name", "schema_name", "name") if table.get(k)
     )
@@ -384,7 +398,10 @@ def schema_from_uc_json(table: Mapping[str, Any]) -> TableSchema:
     raw_columns = table.get("columns")
     if not isinstance(raw_columns, list) or not raw_columns:
         raise SchemaError(f"table {name!r} JSON has no 'columns' list")
-    ordered = sorted(enumerate(raw_columns), key=lambda item: (item[1].get("position", item[0]), item[0]))
+    for index, raw in enumerate(raw_columns):
+        if not isinstance(raw, Mapping):
+            raise SchemaError(f"column #{index} of {name!r} is not a JSON object: {raw!r}")
+    ordered = sorted(enumerate(raw_columns), key=lambda item: (_position(item[1], item[0]), item[0]))
     columns: list[Column] = []
     for position, (_, raw) in enumerate(ordered):
         column_name = raw.get("name")
@@ -392,10 +409,12 @@ def schema_from_uc_json(table: Mapping[str, Any]) -> TableSchema:
             raise SchemaError(f"column at position {position} of {name!r} has no name")
         type_json = raw.get("type_json")
         if type_json:
-            field = _struct_field_from_json(
-                json.loads(type_json) if isinstance(type_json, str) else type_json, ""
-            )
-            data_type = field.type
+            if isinstance(type_json, str):
+                try:
+                    type_json = json.loads(type_json)
+                except ValueError as error:
+                    raise SchemaError(f"'type_json' is not valid JSON: {error}", column_name) from None
+            data_type = _struct_field_from_json(type_json, "").type
         elif raw.get("type_text"):
             data_type = parse_type(str(raw["type_text"]), column_name)
         else:
@@ -404,3 +423,9 @@ def schema_from_uc_json(table: Mapping[str, Any]) -> TableSchema:
         columns.append(Column(column_name, data_type, bool(nullable), raw.get("comment"), position))
     _check_unique([c.name for c in columns], "")
     return TableSchema(name, tuple(columns), table.get("comment"))
+
+
+def _position(raw: Mapping[str, Any], index: int) -> int:
+    """A column's `position`, falling back to its index in the list when absent or not a number."""
+    position = raw.get("position", index)
+    return position if isinstance(position, int) and not isinstance(position, bool) else index

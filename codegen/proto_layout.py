@@ -19,7 +19,15 @@ from zerobus.codegen.ir import ArrayType, DataType, MapType, StructField, Struct
 from zerobus.codegen.typemap import MAP_KEY_PROTO_TYPES, ProtoScalar, proto_scalar
 from zerobus.errors import SchemaError
 
-__all__ = ["ProtoField", "ProtoMessage", "ProtoType", "layout", "pascal_case", "validate_proto_name"]
+__all__ = [
+    "ProtoField",
+    "ProtoMessage",
+    "ProtoType",
+    "json_name",
+    "layout",
+    "pascal_case",
+    "validate_proto_name",
+]
 
 _PROTO_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RESERVED_NUMBERS = range(19000, 20000)
@@ -102,7 +110,40 @@ def _field_numbers(count: int) -> list[int]:
     return numbers
 
 
+def json_name(field_name: str) -> str:
+    """protoc's json_name: drop underscores, capitalise the letter after each."""
+    out, upper_next = [], False
+    for ch in field_name:
+        if ch == "_":
+            upper_next = True
+        elif upper_next:
+            out.append(ch.upper())
+            upper_next = False
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _check_json_names(fields: list[StructField], path: str) -> None:
+    """Protobuf runtimes refuse a message where two fields share a JSON name (`a_b` and `aB`)."""
+    seen: dict[str, str] = {}
+    for struct_field in fields:
+        key = json_name(struct_field.name)
+        if key in seen:
+            field_path = f"{path}.{struct_field.name}" if path else struct_field.name
+            raise SchemaError(
+                f"clashes with field {seen[key]!r}: both have the protobuf JSON name {key!r}, "
+                "which protobuf runtimes reject",
+                field_path,
+            )
+        seen[key] = struct_field.name
+
+
 class _Builder:
+    def __init__(self) -> None:
+        # Structs met so far, in declaration order: names a struct whose field name has no letters.
+        self.struct_count = 0
+
     def message(self, name: str, fields: list[StructField], path: str, top_level: bool) -> ProtoMessage:
         # Field names, nested messages and map entries share one scope in protobuf.
         taken: set[str] = {f.name for f in fields}
@@ -112,6 +153,7 @@ class _Builder:
             field_path = f"{path}.{struct_field.name}" if path else struct_field.name
             field_name = validate_proto_name(struct_field.name, field_path)
             built.append(self.field(field_name, number, struct_field, field_path, top_level, taken))
+        _check_json_names(fields, path)
         return ProtoMessage(name, tuple(built))
 
     def field(
@@ -148,16 +190,21 @@ class _Builder:
         if isinstance(data_type, StructType):
             if not data_type.fields:
                 raise SchemaError("empty STRUCT<> cannot be represented", path)
-            message_name = self.nested_name(field_name, taken)
+            self.struct_count += 1
+            message_name = self.nested_name(field_name, taken, f"Struct{self.struct_count}")
             return ProtoType(message=self.message(message_name, list(data_type.fields), path, False))
         scalar = proto_scalar(data_type)
         assert scalar is not None
         return ProtoType(scalar=scalar)
 
     @staticmethod
-    def nested_name(field_name: str, taken: set[str]) -> str:
-        """PascalCase of the field; suffixed only where it would clash with a name in scope."""
-        base = pascal_case(field_name) or "Struct"
+    def nested_name(field_name: str, taken: set[str], fallback: str) -> str:
+        """PascalCase of the field; suffixed only where it would clash with a name in scope.
+
+        A field named only with underscores has no PascalCase: like the official tool, the
+        message is then named `Struct<n>`, n counting structs in declaration order.
+        """
+        base = pascal_case(field_name) or fallback
         name, suffix = base, 2
         while name in taken:
             name, suffix = f"{base}{suffix}", suffix + 1

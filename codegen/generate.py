@@ -1,0 +1,148 @@
+"""`generate()`: the files a table implies, and writing or checking them on disk.
+
+The ``zerobus-codegen`` CLI is a thin adapter over these three functions, which library users
+call the same way: `generate()` renders (nothing touches the disk), `write_files()` writes
+atomically, `check_files()` reports drift without writing.
+
+Files, named after the proto message (the table's name unless ``message_name`` is given):
+``<Message>.proto`` (proto2 text), ``<message>_model.py`` (Pydantic models), and with
+``descriptor_set=True`` ``<Message>.desc`` (a serialized ``FileDescriptorSet``, what
+``protoc --descriptor_set_out`` writes for the .proto).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import descriptor_pb2
+
+from zerobus.codegen.descriptor import file_descriptor_proto
+from zerobus.codegen.ir import TableSchema
+from zerobus.codegen.model_emit import model_source
+from zerobus.codegen.proto_emit import proto_text
+from zerobus.codegen.proto_layout import layout
+from zerobus.errors import NonRetriableException
+
+__all__ = [
+    "Drift",
+    "GeneratedFile",
+    "OutputError",
+    "check_files",
+    "descriptor_set_bytes",
+    "generate",
+    "output_names",
+    "write_files",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class OutputError(NonRetriableException):
+    """A generated file could not be written (or read back for a check)."""
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    path: Path
+    content: bytes
+    kind: str  # "proto" | "models" | "descriptor_set"
+
+
+@dataclass(frozen=True)
+class Drift:
+    path: Path
+    reason: str  # "missing" | "differs"
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def output_names(message_name: str) -> dict[str, str]:
+    """File names per kind for a message name (``air_quality`` -> ``air_quality.proto``...)."""
+    return {
+        "proto": f"{message_name}.proto",
+        "models": f"{_snake_case(message_name)}_model.py",
+        "descriptor_set": f"{message_name}.desc",
+    }
+
+
+def descriptor_set_bytes(schema: TableSchema, message_name: str | None = None) -> bytes:
+    """A ``FileDescriptorSet`` holding the .proto's file, serialized deterministically."""
+    name = layout(schema, message_name).name
+    file_set = descriptor_pb2.FileDescriptorSet()
+    file_set.file.add().CopyFrom(file_descriptor_proto(schema, message_name, file_name=f"{name}.proto"))
+    data: bytes = file_set.SerializeToString(deterministic=True)
+    return data
+
+
+def generate(
+    schema: TableSchema,
+    out_dir: str | os.PathLike[str] = ".",
+    *,
+    message_name: str | None = None,
+    class_name: str | None = None,
+    proto: bool = True,
+    models: bool = True,
+    descriptor_set: bool = False,
+) -> tuple[GeneratedFile, ...]:
+    """Render the files `schema` implies, in memory; the same input gives the same bytes."""
+    name = layout(schema, message_name).name  # validates the schema and the message name
+    names = output_names(name)
+    directory = Path(out_dir)
+    files: list[GeneratedFile] = []
+    if proto:
+        text = proto_text(schema, message_name)
+        files.append(GeneratedFile(directory / names["proto"], text.encode("utf-8"), "proto"))
+    if models:
+        source = model_source(schema, class_name, message_name)
+        files.append(GeneratedFile(directory / names["models"], source.encode("utf-8"), "models"))
+    if descriptor_set:
+        data = descriptor_set_bytes(schema, message_name)
+        files.append(GeneratedFile(directory / names["descriptor_set"], data, "descriptor_set"))
+    return tuple(files)
+
+
+def write_files(files: tuple[GeneratedFile, ...] | list[GeneratedFile]) -> None:
+    """Write each file atomically (a temporary file renamed over the target), creating dirs."""
+    for generated in files:
+        path = generated.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # mkstemp makes owner-only files: keep the mode of the file replaced, else rw-r--r--.
+            mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+            fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(generated.content)
+                os.chmod(temp_name, mode)
+                os.replace(temp_name, path)
+            except BaseException:
+                os.unlink(temp_name)
+                raise
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {error.strerror or error}", cause=error) from error
+        logger.info("wrote %s", path)
+
+
+def check_files(files: tuple[GeneratedFile, ...] | list[GeneratedFile]) -> list[Drift]:
+    """Compare the files on disk with what the schema implies; writes nothing."""
+    drift: list[Drift] = []
+    for generated in files:
+        try:
+            on_disk = generated.path.read_bytes()
+        except FileNotFoundError:
+            drift.append(Drift(generated.path, "missing"))
+            continue
+        except OSError as error:
+            raise OutputError(
+                f"cannot read {generated.path}: {error.strerror or error}", cause=error
+            ) from error
+        if on_disk != generated.content:
+            drift.append(Drift(generated.path, "differs"))
+    return drift

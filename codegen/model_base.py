@@ -1,0 +1,140 @@
+"""Base classes of the Pydantic models of a table, generated as source or built at runtime.
+
+Generated modules (``zerobus-codegen``) and `zerobus.codegen.model_class()` both produce
+subclasses of `ZerobusModel` (one per table) and `ZerobusStruct` (one per STRUCT value). The
+contract the SDK relies on:
+
+- ``Model.zerobus_schema()`` -> the `TableSchema` (``__zerobus_schema__``, rebuilt at import
+  from the column DDL the module embeds);
+- ``Model.message_class()`` -> the runtime protobuf class of the record message;
+- ``model.to_wire()`` -> the row as section 7 wire values (days, microseconds, decimal text),
+  ``model.to_proto_bytes()``, ``model.to_json()`` (a JSON record);
+- ``Model.from_wire(row)``, ``Model.from_proto_bytes(data)``, ``Model.from_json(text)``.
+
+Python attribute names differ from column names only where a column name cannot be one
+(keywords, names clashing with the model's own attributes...): such fields carry the column
+name as their serialization alias and accept it as a validation alias, and every conversion
+here works on column names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, ClassVar
+
+from google.protobuf import descriptor_pb2
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import Self
+
+from zerobus.codegen import descriptor
+from zerobus.codegen.ir import Primitive, TableSchema
+from zerobus.codegen.parse import schema_from_ddl
+from zerobus.codegen.records import RecordCodec, codec, wire_to_json_text
+from zerobus.codegen.typemap import INT_RANGES
+from zerobus.errors import SchemaError
+
+__all__ = [
+    "BigInt",
+    "Int",
+    "SmallInt",
+    "TinyInt",
+    "ZerobusModel",
+    "ZerobusStruct",
+    "embedded_schema",
+]
+
+# The integral column types, bounded to their column range (PROTOCOL.md section 7).
+TinyInt = Annotated[int, Field(ge=INT_RANGES[Primitive.TINYINT][0], le=INT_RANGES[Primitive.TINYINT][1])]
+SmallInt = Annotated[int, Field(ge=INT_RANGES[Primitive.SMALLINT][0], le=INT_RANGES[Primitive.SMALLINT][1])]
+Int = Annotated[int, Field(ge=INT_RANGES[Primitive.INT][0], le=INT_RANGES[Primitive.INT][1])]
+BigInt = Annotated[int, Field(ge=INT_RANGES[Primitive.BIGINT][0], le=INT_RANGES[Primitive.BIGINT][1])]
+
+
+def embedded_schema(name: str, columns: Sequence[str], comment: str | None = None) -> TableSchema:
+    """Rebuild a table's schema from the column DDL a generated module embeds."""
+    schema = schema_from_ddl(", ".join(columns), name)
+    return dataclasses.replace(schema, comment=comment) if comment is not None else schema
+
+
+class ZerobusStruct(BaseModel):
+    """Base of every generated model: the value of a STRUCT (and, via `ZerobusModel`, a row).
+
+    Unknown fields are errors, so a misspelt column never silently becomes NULL.
+    """
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class ZerobusModel(ZerobusStruct):
+    """A row of a table; see the module docstring for the contract."""
+
+    __zerobus_schema__: ClassVar[TableSchema]
+    # The proto message name when it is not the table's name (``--message-name``).
+    __zerobus_message_name__: ClassVar[str | None] = None
+
+    @classmethod
+    def zerobus_schema(cls) -> TableSchema:
+        """The table schema this model was generated from."""
+        schema = getattr(cls, "__zerobus_schema__", None)
+        if not isinstance(schema, TableSchema):
+            raise SchemaError(
+                f"{cls.__qualname__} has no table schema: set __zerobus_schema__ (generated models do)"
+            )
+        return schema
+
+    @classmethod
+    def zerobus_codec(cls) -> RecordCodec:
+        """The compiled converters of this model's table (shared, cached per schema)."""
+        return codec(cls.zerobus_schema(), cls.__zerobus_message_name__)
+
+    @classmethod
+    def message_class(cls) -> Any:
+        """The runtime protobuf message class of the table (no protoc involved)."""
+        return cls.zerobus_codec().message_class
+
+    @classmethod
+    def descriptor_proto(cls) -> descriptor_pb2.DescriptorProto:
+        """The record message's `DescriptorProto`, as PROTO streams send it in `create_stream`."""
+        return descriptor.descriptor_proto(cls.zerobus_schema(), cls.__zerobus_message_name__)
+
+    # -- model -> records -----------------------------------------------------------------------
+    def to_wire(self, json_mode: bool = False) -> dict[str, Any]:
+        """The row as wire values keyed by column name, nulls left out (PROTOCOL.md section 7).
+
+        ``json_mode`` gives the JSON-record flavour (BINARY as base64 text).
+        """
+        row_codec = self.zerobus_codec()
+        convert = row_codec.row_to_json_wire if json_mode else row_codec.row_to_wire
+        wire: dict[str, Any] = convert(self.model_dump(by_alias=True))
+        return wire
+
+    def to_proto_bytes(self) -> bytes:
+        """The row as a serialized record message (what PROTO streams ingest)."""
+        return self.zerobus_codec().wire_to_proto_bytes(self.to_wire())
+
+    def to_proto(self) -> Any:
+        """The row as an instance of `message_class()`."""
+        return self.message_class().FromString(self.to_proto_bytes())
+
+    def to_json(self) -> str:
+        """The row as JSON record text (what JSON streams ingest)."""
+        return wire_to_json_text(self.to_wire(json_mode=True))
+
+    # -- records -> model -----------------------------------------------------------------------
+    @classmethod
+    def from_wire(cls, row: Mapping[str, Any], json_mode: bool = False) -> Self:
+        """A model from a wire row keyed by column name (e.g. a decoded record)."""
+        row_codec = cls.zerobus_codec()
+        convert = row_codec.row_from_json_wire if json_mode else row_codec.row_from_wire
+        return cls.model_validate(convert(row))
+
+    @classmethod
+    def from_proto_bytes(cls, data: bytes) -> Self:
+        """A model from a serialized record message."""
+        return cls.model_validate(cls.zerobus_codec().decode_proto(data))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        """A model from JSON record text."""
+        return cls.model_validate(cls.zerobus_codec().decode_json(text))

@@ -1,0 +1,105 @@
+"""Helpers shared by the codegen tests: the schema corpus, golden files, protoc, the official tool."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from google.protobuf import descriptor_pb2
+
+from zerobus.codegen import TableSchema, schema_from_ddl, schema_from_file
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+GOLDEN = HERE / "golden"
+REPO = HERE.parents[1]
+OFFICIAL_PYTHON = Path("/work/.venv-official/bin/python")
+UPDATE_GOLDEN = os.environ.get("ZEROBUS_UPDATE_GOLDEN") == "1"
+
+
+def corpus_names() -> list[str]:
+    return sorted(p.stem for p in CORPUS.iterdir() if p.suffix in (".ddl", ".json"))
+
+
+def load_case(name: str) -> TableSchema:
+    """A corpus table: ``<name>.ddl`` (columns; table main.corpus.<name>) or ``<name>.json`` (UC answer)."""
+    ddl = CORPUS / f"{name}.ddl"
+    if ddl.exists():
+        return schema_from_ddl(ddl.read_text(), f"main.corpus.{name}")
+    return schema_from_file(CORPUS / f"{name}.json")
+
+
+def check_golden(path: Path, actual: str | bytes) -> None:
+    """Compare with a golden file; ZEROBUS_UPDATE_GOLDEN=1 rewrites it instead."""
+    data = actual.encode() if isinstance(actual, str) else actual
+    if UPDATE_GOLDEN:
+        path.write_bytes(data)
+        return
+    assert path.exists(), f"missing golden file {path}; run with ZEROBUS_UPDATE_GOLDEN=1 to create it"
+    expected = path.read_bytes()
+    assert data == expected, f"{path.name} differs from the golden file (ZEROBUS_UPDATE_GOLDEN=1 to accept)"
+
+
+def protoc_file(proto_text: str, file_name: str, workdir: Path) -> descriptor_pb2.FileDescriptorProto:
+    """Compile .proto text with protoc (grpc_tools, a test-only dependency) and return its file."""
+    from grpc_tools import protoc
+
+    source = workdir / file_name
+    source.write_text(proto_text)
+    out = workdir / (file_name + ".pb")
+    code = protoc.main(["protoc", f"-I{workdir}", f"--descriptor_set_out={out}", str(source)])
+    assert code == 0, f"protoc rejected {file_name}:\n{proto_text}"
+    file_set = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
+    return file_set.file[0]
+
+
+def official_generate(requests: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Run the official tool's generate_proto_file over [{message, table}] in its own venv.
+
+    Each answer is {"ok": proto text} or {"error": message}. Only its behaviour is used, to
+    compare outputs; nothing of it is imported here.
+    """
+    script = """
+import json, os, sys, tempfile
+from zerobus.tools.generate_proto import extract_columns, generate_proto_file
+out = []
+for item in json.load(sys.stdin):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "out.proto")
+        try:
+            generate_proto_file(item["message"], extract_columns(item["table"]), path)
+            out.append({"ok": open(path).read()})
+        except Exception as error:
+            out.append({"error": f"{type(error).__name__}: {error}"})
+json.dump(out, sys.stdout)
+"""
+    result = subprocess.run(
+        [str(OFFICIAL_PYTHON), "-I", "-c", script],  # -I: never import this repo's zerobus
+        input=json.dumps(requests),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    answers: list[dict[str, str]] = json.loads(result.stdout)
+    return answers
+
+
+def import_file(path: Path, module_name: str) -> ModuleType:
+    """Import a generated module from a file, as a user's code would."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module

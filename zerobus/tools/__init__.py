@@ -1,0 +1,1 @@
+"""Command-line tools kept compatible with the official SDK's (``zerobus.tools.generate_proto``)."""
