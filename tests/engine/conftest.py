@@ -1,0 +1,12 @@
+"""Fixtures of the engine tests (helpers live in `engine.scripted`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.scripted import FakeClock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

@@ -1,0 +1,57 @@
+"""What every record encoder offers, and how records of each shape are recognised.
+
+An encoder is chosen once per stream (`zerobus.encoders.choose_encoder`) and turns the user's
+record into the payload the wire carries: protobuf bytes for PROTO streams, JSON text for JSON
+streams. `encode` is on the hot path of every ingest call, so it is a plain attribute holding a
+compiled closure, not a method that dispatches on every call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from zerobus.codegen.ir import TableSchema
+from zerobus.errors import InvalidRecordError
+
+__all__ = [
+    "Payload",
+    "RecordEncoder",
+    "is_model_class",
+    "is_model_instance",
+    "is_pydantic_instance",
+]
+
+Payload = bytes | str
+
+
+class RecordEncoder:
+    """Encodes records for one stream; `encode(record) -> payload` raises `InvalidRecordError`."""
+
+    record_type: int
+    descriptor_proto: bytes | None = None
+    schema: TableSchema | None = None
+    encode: Callable[[Any], Payload]
+
+    def encode_many(self, records: Iterable[Any]) -> tuple[list[Payload], int]:
+        """Encode a batch; returns the payloads and their total size in len() units."""
+        encode = self.encode
+        if isinstance(records, (str, bytes)) or not hasattr(records, "__iter__"):
+            raise InvalidRecordError(
+                "", records, f"the batch API takes a list of records, got {type(records).__name__}"
+            )
+        payloads = [encode(record) for record in records]
+        return payloads, sum(map(len, payloads))
+
+
+def is_model_class(value: Any) -> bool:
+    """A generated Pydantic model class (a `ZerobusModel` subclass: it knows its table schema)."""
+    return isinstance(value, type) and callable(getattr(value, "zerobus_schema", None))
+
+
+def is_model_instance(value: Any) -> bool:
+    return callable(getattr(type(value), "zerobus_schema", None)) and hasattr(value, "to_proto_bytes")
+
+
+def is_pydantic_instance(value: Any) -> bool:
+    return callable(getattr(value, "model_dump", None)) and hasattr(type(value), "model_fields")

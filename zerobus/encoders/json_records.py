@@ -1,0 +1,100 @@
+"""JSON records: JSON text as it is, dicts and Pydantic models rendered to compact JSON.
+
+With a known table schema, dicts and models are converted and checked column by column
+(`zerobus.codegen.values.row_to_wire` in JSON mode: dates as day counts, timestamps as
+microseconds, binary as base64, decimals as text) and JSON text is parsed and checked the same
+way, so a record that does not fit fails at the ingest call. Without a schema, dicts are
+rendered with the same wire conventions for dates, datetimes, decimals and bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from zerobus.codegen.ir import TableSchema
+from zerobus.codegen.values import EPOCH, EPOCH_DATE, EPOCH_NAIVE, row_to_wire, wire_row_check
+from zerobus.encoders.base import Payload, RecordEncoder, is_model_instance, is_pydantic_instance
+from zerobus.errors import InvalidRecordError
+from zerobus.protocol import RecordTypeValue
+
+__all__ = ["JsonEncoder", "json_default"]
+
+_ONE_MICRO = dt.timedelta(microseconds=1)
+
+
+def json_default(value: Any) -> Any:
+    """Wire values (PROTOCOL.md section 7) for Python types `json` does not know."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            return (value - EPOCH_NAIVE) // _ONE_MICRO
+        return (value - EPOCH) // _ONE_MICRO
+    if isinstance(value, dt.date):
+        return (value - EPOCH_DATE).days
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), default=json_default, allow_nan=False).encode
+
+
+class JsonEncoder(RecordEncoder):
+    """Encodes records for a JSON stream, checked against `schema` when one is known."""
+
+    def __init__(self, schema: TableSchema | None = None, model_class: Any = None) -> None:
+        self.record_type = RecordTypeValue.JSON
+        self.descriptor_proto = None
+        self.schema = schema
+        convert: Callable[[Any], Any] | None = (
+            row_to_wire(schema, json_mode=True) if schema is not None else None
+        )
+        check_text = wire_row_check(schema, json_mode=True) if schema is not None else None
+
+        def encode_dict(record: Mapping[str, Any]) -> str:
+            values = convert(record) if convert is not None else record
+            try:
+                return _dumps(values)
+            except (TypeError, ValueError) as error:
+                raise InvalidRecordError("", record, f"cannot be rendered as JSON: {error}") from None
+
+        def encode_text(text: str) -> str:
+            if check_text is not None:
+                try:
+                    value = json.loads(text)
+                except ValueError as error:
+                    raise InvalidRecordError("", text, f"not valid JSON: {error}") from None
+                check_text(value)
+            return text
+
+        def encode(record: Any) -> Payload:
+            if type(record) is str:
+                return encode_text(record) if check_text is not None else record
+            if isinstance(record, Mapping):
+                return encode_dict(record)
+            if model_class is not None and type(record) is model_class:
+                return str(record.to_json())
+            if is_model_instance(record) or is_pydantic_instance(record):
+                return encode_dict(record.model_dump())
+            if isinstance(record, str):
+                return encode_text(str(record))
+            if isinstance(record, (bytes, bytearray, memoryview)):
+                try:
+                    return encode_text(bytes(record).decode("utf-8"))
+                except UnicodeDecodeError as error:
+                    raise InvalidRecordError("", record, f"JSON bytes are not UTF-8: {error}") from None
+            raise InvalidRecordError(
+                "",
+                record,
+                f"a JSON stream takes JSON text, dicts or Pydantic models, got {type(record).__name__}",
+            )
+
+        self.encode = encode

@@ -1,0 +1,173 @@
+"""PROTO records: the stream's own message, bytes, dicts, Pydantic models, JSON text.
+
+The fast paths cost what the protobuf runtime costs: an instance of the record class is
+serialized as it is, bytes pass through, and a dict goes straight into the message constructor
+once the few fields that need it are converted (dates, timestamps, decimals, narrow integers,
+nested values: compiled once per schema with `zerobus.codegen.values.to_wire`). Only when the
+runtime refuses a record is the record walked again, to say which field, which value and why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from google.protobuf.message import EncodeError, Message
+
+from zerobus.codegen.ir import Primitive, PrimitiveType, StringType, TableSchema
+from zerobus.codegen.values import row_to_wire, to_wire
+from zerobus.encoders.base import Payload, RecordEncoder, is_model_instance, is_pydantic_instance
+from zerobus.encoders.descriptors import RecordSchema
+from zerobus.errors import InvalidRecordError
+from zerobus.protocol import RecordTypeValue
+
+__all__ = ["ProtoEncoder", "compile_dict_encoder"]
+
+# Columns whose values the protobuf runtime already checks exactly as the table would.
+_NATIVE_PRIMITIVES = frozenset(
+    {Primitive.INT, Primitive.BIGINT, Primitive.DOUBLE, Primitive.BOOLEAN, Primitive.BINARY}
+)
+
+
+def _is_native(data_type: Any) -> bool:
+    if isinstance(data_type, PrimitiveType):
+        return data_type.primitive in _NATIVE_PRIMITIVES
+    return isinstance(data_type, StringType) and data_type.length is None
+
+
+def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[Mapping[str, Any]], bytes]:
+    """dict -> serialized message, converting only the columns that need it."""
+    converters = tuple(
+        (column.name, to_wire(column.type, column.name))
+        for column in schema.columns
+        if not _is_native(column.type)
+    )
+    explain = _explainer(message_class, schema)
+
+    def encode_dict(record: Mapping[str, Any]) -> bytes:
+        values = record
+        if converters:
+            values = dict(record)
+            for name, convert in converters:
+                value = values.get(name)
+                if value is not None:
+                    values[name] = convert(value)
+        try:
+            return message_class(**values).SerializeToString()  # type: ignore[no-any-return]
+        except InvalidRecordError:
+            raise
+        except Exception as error:
+            raise explain(record, error) from None
+
+    return encode_dict
+
+
+def _explainer(message_class: Any, schema: TableSchema) -> Callable[[Any, Exception], InvalidRecordError]:
+    """Find the field behind a refusal of the protobuf runtime, for a precise error."""
+    check_row = row_to_wire(schema)
+    name = message_class.DESCRIPTOR.full_name
+
+    def explain(record: Any, error: Exception) -> InvalidRecordError:
+        if not isinstance(record, Mapping):
+            return InvalidRecordError("", record, f"expected a dict for {name}, got {type(record).__name__}")
+        try:
+            check_row(record)
+        except InvalidRecordError as precise:
+            return precise
+        for key, value in record.items():
+            try:
+                message_class(**{key: value})
+            except Exception as field_error:
+                return InvalidRecordError(str(key), value, f"does not fit {name}: {field_error}")
+        if isinstance(error, EncodeError):
+            missing = message_class(**record).FindInitializationErrors()
+            return InvalidRecordError(", ".join(missing), None, "NOT NULL field is missing")
+        return InvalidRecordError("", record, f"does not fit {name}: {error}")
+
+    return explain
+
+
+class ProtoEncoder(RecordEncoder):
+    """Encodes records for a PROTO stream whose record message is `schema.message_class`."""
+
+    def __init__(self, schema: RecordSchema) -> None:
+        self.record_type = RecordTypeValue.PROTO
+        self.record_schema = schema
+        self.descriptor_proto = schema.descriptor_proto
+        self.schema = schema.table_schema
+        self.message_class = cls = schema.message_class
+        full_name = schema.full_name
+        table_schema = schema.table_schema
+        encode_dict = (
+            compile_dict_encoder(cls, table_schema) if table_schema is not None else _plain_dict_encoder(cls)
+        )
+        own_model = schema.model_class
+
+        def encode_other(record: Any) -> bytes:
+            if isinstance(record, bytes):
+                return record
+            if isinstance(record, Mapping):
+                return encode_dict(record)
+            if isinstance(record, (bytearray, memoryview)):
+                return bytes(record)
+            if isinstance(record, Message):
+                if record.DESCRIPTOR.full_name != full_name:
+                    raise InvalidRecordError(
+                        "",
+                        record,
+                        f"this stream takes {full_name} messages, got {record.DESCRIPTOR.full_name}",
+                    )
+                return _serialize(record)
+            if own_model is not None and type(record) is own_model:
+                return bytes(record.to_proto_bytes())
+            if is_model_instance(record) or is_pydantic_instance(record):
+                return encode_dict(record.model_dump())
+            if isinstance(record, str):
+                return encode_dict(_json_object(record))
+            raise InvalidRecordError(
+                "",
+                record,
+                f"cannot encode a {type(record).__name__} as {full_name}: pass a {full_name} message, bytes, "
+                "a dict, a Pydantic model or a JSON object string",
+            )
+
+        def encode(record: Any) -> Payload:
+            if type(record) is cls:
+                try:
+                    return record.SerializeToString()  # type: ignore[no-any-return]
+                except EncodeError:
+                    return _serialize(record)
+            return encode_other(record)
+
+        self.encode = encode
+
+
+def _serialize(record: Any) -> bytes:
+    try:
+        return bytes(record.SerializeToString())
+    except EncodeError:
+        missing = ", ".join(record.FindInitializationErrors())
+        raise InvalidRecordError(missing, None, "NOT NULL (required) field is not set") from None
+
+
+def _plain_dict_encoder(message_class: Any) -> Callable[[Mapping[str, Any]], bytes]:
+    def encode_dict(record: Mapping[str, Any]) -> bytes:
+        try:
+            return bytes(message_class(**record).SerializeToString())
+        except Exception as error:
+            raise InvalidRecordError(
+                "", record, f"does not fit {message_class.DESCRIPTOR.full_name}: {error}"
+            ) from None
+
+    return encode_dict
+
+
+def _json_object(text: str) -> Mapping[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise InvalidRecordError("", text, f"not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise InvalidRecordError("", text, f"a JSON record must be an object, got {type(value).__name__}")
+    return value

@@ -1,0 +1,669 @@
+"""The stream engine: every protocol decision of a Zerobus stream, with no I/O.
+
+The drivers (`zerobus.sdk.sync`, `zerobus.sdk.aio`) hold one lock (or one event loop) around
+each call into a `StreamCore`, move the bytes it asks them to move, sleep until the deadline it
+names, and apply the `Effects` it returns outside their lock: wake waiters, run callbacks,
+cancel a call. Time comes from an injected clock so tests can script every timeout.
+
+What lives here:
+
+- Logical offsets: one per ingest submission (a record, or a list of records sent with the
+  batch API), increasing for the life of the stream, across recoveries.
+- The queue of encoded records and adaptive batching: whatever is waiting when the sender is
+  ready goes out as one request (bounded by `max_batch_records` and `max_batch_bytes`, never
+  above the service's 10 MiB), a lone record as `ingest_record`. Submissions are never split.
+- Wire offsets: 0, 1, 2... per physical call, one per request. Cumulative acknowledgments are
+  mapped back to logical offsets, waiters and callbacks.
+- The in-flight window: records submitted and not yet acknowledged (`unacked_count`), bounded
+  by `max_inflight_records` at the ingest call.
+- Recovery: every unacknowledged request is resent, in order, before new data, renumbered
+  from 0 on the new call; `RecoveryPolicy` says whether and when to try again.
+- Timeouts as deadlines: creating a call (`recovery_timeout_ms`), no acknowledgment while
+  something is in flight (`server_lack_of_ack_timeout_ms`), the pause after a
+  `CloseStreamSignal` (`stream_paused_max_wait_time_ms`), flush and close.
+- States and their transitions (`zerobus.engine.state`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from zerobus.engine.recovery import RecoveryPolicy
+from zerobus.engine.state import StreamState, check_transition
+from zerobus.engine.waiters import Waiter, WaiterQueue
+from zerobus.errors import NonRetriableException, ZerobusException
+
+__all__ = [
+    "MAX_REQUEST_BYTES",
+    "Effects",
+    "EngineConfig",
+    "StreamCore",
+    "StreamTimeoutError",
+    "Submission",
+]
+
+logger = logging.getLogger(__name__)
+
+Payload = bytes | str
+Clock = Callable[[], float]
+
+# The service rejects a single request above 10 MiB (PROTOCOL.md section 4).
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# Room left under the limit for the request's own framing (tags and lengths of each record).
+_FRAMING_ALLOWANCE = 64 * 1024
+
+
+class StreamTimeoutError(ZerobusException, TimeoutError):
+    """A flush, close or wait for an offset did not finish in time (the records are kept)."""
+
+
+class Submission(list):  # type: ignore[type-arg]
+    """Several records ingested with one call: one logical offset, always sent in one request."""
+
+    __slots__ = ("nbytes",)
+
+    def __init__(self, records: Iterable[Payload], nbytes: int) -> None:
+        super().__init__(records)
+        self.nbytes = nbytes
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """What the engine needs to know about one stream (already validated by the options)."""
+
+    table_name: str
+    record_type: int
+    descriptor_proto: bytes | None = None
+    max_inflight_records: int = 50_000
+    recovery: bool = True
+    recovery_timeout_s: float = 15.0
+    recovery_backoff_s: float = 2.0
+    recovery_retries: int = 3
+    flush_timeout_s: float = 300.0
+    lack_of_ack_timeout_s: float = 60.0
+    stream_paused_max_wait_s: float | None = None
+    max_batch_records: int = 10_000
+    # In len() units of the payloads: bytes for PROTO; characters for JSON, where the encoder
+    # guarantees at most 4 bytes each, so 2 MiB of characters stays far below 10 MiB.
+    max_batch_bytes: int = 2 * 1024 * 1024
+
+
+class Effects:
+    """What the driver must do after an engine call, outside its lock."""
+
+    __slots__ = ("acked", "cancel_call", "error", "failed", "reconnect_in", "released", "stop", "wake_all")
+
+    def __init__(self) -> None:
+        # Waiters to resolve: with None, or with `error` when the stream failed.
+        self.released: list[Waiter] = []
+        self.error: ZerobusException | None = None
+        # (first, last) logical offsets that just became durable, for ack callbacks.
+        self.acked: tuple[int, int] | None = None
+        # (first, last) logical offsets that will never be acknowledged (terminal failure).
+        self.failed: tuple[int, int] | None = None
+        self.cancel_call = False
+        # Wake the sender and anyone blocked on the in-flight window (state changed).
+        self.wake_all = False
+        # After a call ended: reconnect in this many seconds, or stop the supervisor.
+        self.reconnect_in: float | None = None
+        self.stop = False
+
+
+class _Request:
+    """One request on the wire: consecutive submissions, their records, their offsets."""
+
+    __slots__ = ("count", "entries", "first_offset", "records")
+
+    def __init__(self, entries: list[Any], records: list[Payload], first_offset: int, count: int) -> None:
+        self.entries = entries
+        self.records = records
+        self.first_offset = first_offset
+        self.count = count
+
+    @property
+    def last_offset(self) -> int:
+        return self.first_offset + len(self.entries) - 1
+
+
+class StreamCore:
+    """The engine of one stream. Not thread-safe: the driver serialises every call."""
+
+    def __init__(self, config: EngineConfig, clock: Clock) -> None:
+        self.config = config
+        self._clock = clock
+        self.max_inflight = config.max_inflight_records
+        self._policy = RecoveryPolicy(
+            config.recovery, config.recovery_retries, config.recovery_timeout_s, config.recovery_backoff_s
+        )
+        self._max_batch_records = config.max_batch_records
+        self._max_batch_bytes = min(config.max_batch_bytes, MAX_REQUEST_BYTES - _FRAMING_ALLOWANCE)
+        self.json = config.record_type == 2
+        # Submissions above this many len() units are measured exactly against the 10 MiB limit.
+        self._large = (MAX_REQUEST_BYTES // 4 if self.json else MAX_REQUEST_BYTES) - _FRAMING_ALLOWANCE
+
+        # Offsets: the next logical offset to hand out, the last durable one.
+        self._next_offset = 0
+        self.durable_offset = -1
+        # Records submitted and not yet acknowledged (queued, waiting for resend, in flight).
+        self.unacked_count = 0
+
+        # Not yet sent: entries are payloads (one-record submissions) or Submissions.
+        self._queue: list[Any] = []
+        self._queue_first = 0  # logical offset of _queue[0]
+        self._queue_bytes = 0
+        self._queue_extra = 0  # records beyond one per entry (from Submissions)
+        self._queue_multi = 0  # Submissions in the queue
+        # Sent on an earlier call, unacknowledged: go out again first.
+        self._resend: deque[_Request] = deque()
+        # Sent on the current call: wire offsets _inflight_first_wire, +1, ...
+        self._inflight: deque[_Request] = deque()
+        self._inflight_first_wire = 0
+        self._next_wire = 0
+
+        self._phase = StreamState.UNINITIALIZED
+        self._accepting = True
+        self._closing = False
+        self._flushes = 0
+        self.stream_id: str | None = None
+        self.failure: ZerobusException | None = None
+        self.last_error: ZerobusException | None = None
+
+        # The current call.
+        self.call_id = 0
+        self._created = False
+        self._created_at = 0.0
+        self._sending = False
+        self._paused = False
+        self._rotating = False
+        self._cancel_reason: ZerobusException | None = None
+        self._attempt_deadline: float | None = None
+        self._ack_deadline: float | None = None
+        self._pause_deadline: float | None = None
+
+        self._waiters = WaiterQueue()
+        self._open_waiters: list[Waiter] = []
+
+    # --- state ----------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> StreamState:
+        if self._phase is StreamState.OPENED and self._flushes:
+            return StreamState.FLUSHING
+        return self._phase
+
+    @property
+    def last_offset(self) -> int:
+        """The last logical offset handed out (-1 before the first submission)."""
+        return self._next_offset - 1
+
+    def _set_phase(self, phase: StreamState) -> None:
+        check_transition(self._phase, phase)
+        self._phase = phase
+
+    # --- ingest (hot path) ----------------------------------------------------------------------
+
+    def has_space(self, records: int) -> bool:
+        """Whether `records` more fit in the in-flight window (an empty window takes anything)."""
+        return self.unacked_count == 0 or self.unacked_count + records <= self.max_inflight
+
+    def submit(self, payload: Payload) -> int:
+        """Queue one encoded record; returns its logical offset."""
+        if not self._accepting:
+            raise self.rejection()
+        size = len(payload)
+        if size > self._large:
+            self._check_size(payload, size, 1)
+        self._queue.append(payload)
+        self._queue_bytes += size
+        self.unacked_count += 1
+        offset = self._next_offset
+        self._next_offset = offset + 1
+        return offset
+
+    def submit_many(self, payloads: list[Payload], nbytes: int) -> int:
+        """Queue several encoded records as one submission (one logical offset, one request)."""
+        if len(payloads) == 1:
+            return self.submit(payloads[0])
+        if not self._accepting:
+            raise self.rejection()
+        if nbytes > self._large:
+            self._check_size(payloads, nbytes, len(payloads))
+        self._queue.append(Submission(payloads, nbytes))
+        self._queue_bytes += nbytes
+        self._queue_extra += len(payloads) - 1
+        self._queue_multi += 1
+        self.unacked_count += len(payloads)
+        offset = self._next_offset
+        self._next_offset = offset + 1
+        return offset
+
+    def _check_size(self, payload: Payload | list[Payload], nbytes: int, records: int) -> None:
+        """Refuse, before queueing, a submission the service would reject as too large."""
+        if self.json:
+            # len() counted characters; the wire carries UTF-8.
+            items = payload if isinstance(payload, list) else [payload]
+            nbytes = sum(len(item.encode("utf-8")) if isinstance(item, str) else len(item) for item in items)
+        if nbytes + 16 * records > MAX_REQUEST_BYTES - _FRAMING_ALLOWANCE:
+            what = "record" if records == 1 else f"batch of {records} records"
+            raise NonRetriableException(
+                f"{what} is {nbytes} bytes; the service rejects requests above {MAX_REQUEST_BYTES} bytes "
+                "(split it into smaller ingest calls)"
+            )
+
+    def rejection(self) -> ZerobusException:
+        """The error an ingest call gets once the stream no longer accepts records."""
+        if self.failure is not None:
+            return type(self.failure)(f"stream failed: {self.failure.message}", cause=self.failure)
+        return NonRetriableException(
+            "stream is closed: no more records can be ingested (create a new stream)"
+        )
+
+    # --- sending --------------------------------------------------------------------------------
+
+    def next_request(self, call_id: int) -> tuple[int, list[Payload]] | None:
+        """The next request to send on call `call_id`: (wire offset, records), or None for now."""
+        if call_id != self.call_id or not self._sending:
+            return None
+        if self._resend:
+            request = self._resend.popleft()
+        elif self._queue:
+            request = self._take_from_queue()
+        else:
+            return None
+        wire = self._next_wire
+        self._next_wire = wire + 1
+        if not self._inflight:
+            self._inflight_first_wire = wire
+            self._ack_deadline = self._clock() + self.config.lack_of_ack_timeout_s
+        self._inflight.append(request)
+        return wire, request.records
+
+    def _take_from_queue(self) -> _Request:
+        queue = self._queue
+        first = self._queue_first
+        records = len(queue) + self._queue_extra
+        if records <= self._max_batch_records and self._queue_bytes <= self._max_batch_bytes:
+            entries = queue
+            multi = self._queue_multi
+            self._queue = []
+            self._queue_bytes = self._queue_extra = self._queue_multi = 0
+        else:
+            entries, records, nbytes, multi = self._take_prefix(queue)
+            del queue[: len(entries)]
+            self._queue_bytes -= nbytes
+            self._queue_extra -= records - len(entries)
+            self._queue_multi -= multi
+        self._queue_first = first + len(entries)
+        flat = entries if not multi else _flatten(entries)
+        return _Request(entries, flat, first, records)
+
+    def _take_prefix(self, queue: list[Any]) -> tuple[list[Any], int, int, int]:
+        """The longest prefix of the queue within the batch bounds (at least one submission)."""
+        records = nbytes = multi = taken = 0
+        for entry in queue:
+            if type(entry) is Submission:
+                count, size = len(entry), entry.nbytes
+            else:
+                count, size = 1, len(entry)
+            if taken and (records + count > self._max_batch_records or nbytes + size > self._max_batch_bytes):
+                break
+            records += count
+            nbytes += size
+            multi += count > 1
+            taken += 1
+        return queue[:taken], records, nbytes, multi
+
+    # --- calls ----------------------------------------------------------------------------------
+
+    def begin_attempt(self) -> int | None:
+        """Start a new call; returns its id, or None if the stream is closed or failed."""
+        if self._phase in (StreamState.CLOSED, StreamState.FAILED):
+            return None
+        self.call_id += 1
+        self._created = False
+        self._sending = False
+        self._paused = False
+        self._rotating = False
+        self._cancel_reason = None
+        self._pause_deadline = None
+        self._ack_deadline = None
+        self._next_wire = 0
+        self._attempt_deadline = self._clock() + self.config.recovery_timeout_s
+        return self.call_id
+
+    def create_request_fields(self) -> tuple[str, int, bytes | None]:
+        return self.config.table_name, self.config.record_type, self.config.descriptor_proto
+
+    def on_response(self, call_id: int, response: Any) -> Effects | None:
+        """Feed one `EphemeralStreamResponse` received on call `call_id`."""
+        if call_id != self.call_id or self._phase in (StreamState.CLOSED, StreamState.FAILED):
+            return None
+        kind = response.WhichOneof("payload")
+        if kind == "ingest_record_response":
+            return self.on_ack(call_id, response.ingest_record_response.durability_ack_up_to_offset)
+        if kind == "create_stream_response":
+            return self.on_created(call_id, response.create_stream_response.stream_id)
+        if kind == "close_stream_signal":
+            duration = response.close_stream_signal.duration
+            return self.on_close_signal(call_id, duration.seconds + duration.nanos / 1e9)
+        logger.debug("ignoring a response without a known payload on stream %s", self.stream_id)
+        return None
+
+    def on_created(self, call_id: int, stream_id: str) -> Effects | None:
+        if call_id != self.call_id or self._created:
+            return None
+        first_open = self._phase is StreamState.UNINITIALIZED
+        self._set_phase(StreamState.OPENED)
+        self._created = True
+        self._created_at = self._clock()
+        self._attempt_deadline = None
+        self._sending = True
+        self.stream_id = stream_id
+        effects = Effects()
+        effects.wake_all = True
+        effects.released, self._open_waiters = self._open_waiters, []
+        resend = sum(r.count for r in self._resend)
+        if first_open:
+            logger.info("stream %s opened for table %s", stream_id, self.config.table_name)
+        else:
+            logger.info(
+                "stream recovered as %s for table %s; resending %d unacknowledged records",
+                stream_id,
+                self.config.table_name,
+                resend,
+            )
+        return effects
+
+    def on_ack(self, call_id: int, wire_offset: int) -> Effects | None:
+        """A cumulative acknowledgment: every request with wire offset <= `wire_offset` is durable."""
+        if call_id != self.call_id:
+            return None
+        inflight = self._inflight
+        count = wire_offset - self._inflight_first_wire + 1
+        if count <= 0 or not inflight:
+            return None
+        if count > len(inflight):
+            logger.warning(
+                "server acknowledged wire offset %d but only %d was sent; ignoring the excess",
+                wire_offset,
+                self._next_wire - 1,
+            )
+            count = len(inflight)
+        records = 0
+        request = inflight[0]
+        for _ in range(count):
+            request = inflight.popleft()
+            records += request.count
+        self._inflight_first_wire += count
+        first = self.durable_offset + 1
+        self.durable_offset = last = request.last_offset
+        self.unacked_count -= records
+        self._policy.progress()
+        self._ack_deadline = self._clock() + self.config.lack_of_ack_timeout_s if inflight else None
+        effects = Effects()
+        effects.acked = (first, last)
+        effects.wake_all = True
+        if len(self._waiters):
+            effects.released = self._waiters.release_up_to(last)
+        if self._paused and not inflight:
+            self._rotate(effects, "every in-flight request was acknowledged after the close signal")
+        return effects
+
+    def on_close_signal(self, call_id: int, duration_s: float) -> Effects | None:
+        """The server will end this call after `duration_s`: pause, drain acks, then rotate."""
+        if call_id != self.call_id or self._paused or self._rotating:
+            return None
+        limit = self.config.stream_paused_max_wait_s
+        wait = duration_s if limit is None else min(limit, duration_s)
+        self._sending = False
+        effects = Effects()
+        logger.info(
+            "server will close stream %s in %.3f s; pausing for up to %.3f s",
+            self.stream_id,
+            duration_s,
+            wait,
+        )
+        if wait <= 0 or not self._inflight:
+            self._rotate(effects, "close signal with nothing in flight" if wait > 0 else "close signal")
+        else:
+            self._paused = True
+            self._pause_deadline = self._clock() + wait
+        return effects
+
+    def _rotate(self, effects: Effects, why: str) -> None:
+        logger.info("rotating stream %s to a new call: %s", self.stream_id, why)
+        self._rotating = True
+        self._sending = False
+        self._pause_deadline = None
+        effects.cancel_call = True
+
+    # --- timers ---------------------------------------------------------------------------------
+
+    def next_timeout(self) -> float | None:
+        """Seconds until the current call's next deadline (None: nothing is timed)."""
+        deadlines = [
+            d for d in (self._attempt_deadline, self._ack_deadline, self._pause_deadline) if d is not None
+        ]
+        if not deadlines or self._cancel_reason is not None or self._rotating:
+            return None
+        return max(0.0, min(deadlines) - self._clock())
+
+    def on_timer(self, call_id: int) -> Effects | None:
+        """Check the current call's deadlines; the effects say whether to cancel it."""
+        if call_id != self.call_id or self._cancel_reason is not None or self._rotating:
+            return None
+        now = self._clock()
+        effects = Effects()
+        if self._attempt_deadline is not None and now >= self._attempt_deadline:
+            timeout_ms = round(self.config.recovery_timeout_s * 1000)
+            self._doom(effects, ZerobusException(f"creating the stream timed out after {timeout_ms} ms"))
+        elif self._ack_deadline is not None and now >= self._ack_deadline:
+            timeout_ms = round(self.config.lack_of_ack_timeout_s * 1000)
+            in_flight = sum(r.count for r in self._inflight)
+            self._doom(
+                effects,
+                ZerobusException(
+                    f"no acknowledgment from the server for {timeout_ms} ms with {in_flight} records in flight "
+                    "(server_lack_of_ack_timeout_ms)"
+                ),
+            )
+        elif self._pause_deadline is not None and now >= self._pause_deadline:
+            in_flight = sum(r.count for r in self._inflight)
+            self._rotate(effects, f"pause after the close signal ended with {in_flight} records in flight")
+        else:
+            return None
+        return effects
+
+    def _doom(self, effects: Effects, reason: ZerobusException) -> None:
+        self._cancel_reason = reason
+        self._sending = False
+        effects.cancel_call = True
+
+    def on_call_ended(self, call_id: int, error: ZerobusException | None) -> Effects:
+        """The call is over (error status, lost connection, cancelled by us): what next?"""
+        effects = Effects()
+        if call_id != self.call_id:
+            effects.stop = True
+            return effects
+        was_open = self._created
+        self._sending = False
+        self._created = False
+        self._attempt_deadline = self._ack_deadline = self._pause_deadline = None
+        if self._inflight:
+            self._resend.extendleft(reversed(self._inflight))
+            self._inflight.clear()
+        if self._phase in (StreamState.CLOSED, StreamState.FAILED):
+            effects.stop = True
+            return effects
+        if was_open:
+            self._policy.healthy_call_ended(self._clock() - self._created_at, bool(self._resend))
+        rotation = self._rotating or (self._paused and not isinstance(error, NonRetriableException))
+        if rotation and self._cancel_reason is None:
+            self._enter_recovering()
+            effects.reconnect_in = 0.0
+            effects.wake_all = True
+            return effects
+        reason = (
+            self._cancel_reason or error or ZerobusException("the server ended the stream without a status")
+        )
+        self.last_error = reason
+        decision = self._policy.on_failure(reason, was_open)
+        if not decision.retry:
+            logger.error(
+                "stream %s for table %s failed: %s", self.stream_id, self.config.table_name, decision.error
+            )
+            self._fail(decision.error, effects)
+            effects.stop = True
+            return effects
+        self._enter_recovering()
+        logger.warning(
+            "stream %s for table %s: %s; recovery attempt %d of %d in %.3f s",
+            self.stream_id,
+            self.config.table_name,
+            reason,
+            decision.attempt,
+            self.config.recovery_retries,
+            decision.delay_s,
+        )
+        effects.reconnect_in = decision.delay_s
+        effects.wake_all = True
+        return effects
+
+    def _enter_recovering(self) -> None:
+        if self._phase is StreamState.OPENED:
+            self._set_phase(StreamState.RECOVERING)
+
+    # --- failure, flush, close ------------------------------------------------------------------
+
+    def fail(self, error: ZerobusException) -> Effects:
+        """End the stream for good (the drivers call this for errors outside any call)."""
+        effects = Effects()
+        if self._phase not in (StreamState.CLOSED, StreamState.FAILED):
+            logger.error("stream %s for table %s failed: %s", self.stream_id, self.config.table_name, error)
+            self._fail(error, effects)
+        return effects
+
+    def _fail(self, error: ZerobusException, effects: Effects) -> None:
+        self._set_phase(StreamState.FAILED)
+        self.failure = error
+        self._accepting = False
+        self._sending = False
+        effects.error = error
+        effects.released = self._open_waiters + self._waiters.drain()
+        self._open_waiters = []
+        effects.cancel_call = True
+        effects.wake_all = True
+        if self.durable_offset < self.last_offset:
+            effects.failed = (self.durable_offset + 1, self.last_offset)
+
+    def add_open_waiter(self, waiter: Waiter) -> None:
+        """`waiter` is resolved when the first call opens, or with the error if creation fails."""
+        if self._phase is StreamState.UNINITIALIZED:
+            self._open_waiters.append(waiter)
+        else:
+            waiter.resolve(self.failure)
+
+    def is_durable(self, offset: int) -> bool:
+        return offset <= self.durable_offset
+
+    def add_waiter(self, offset: int, waiter: Waiter) -> bool:
+        """Wait for `offset`; False (and nothing registered) if it is durable already.
+
+        Raises the stream's failure if it failed before `offset` became durable.
+        """
+        if offset <= self.durable_offset:
+            return False
+        if self.failure is not None:
+            raise self.rejection()
+        if offset > self.last_offset:
+            raise ValueError(f"offset {offset} was never handed out (the last one is {self.last_offset})")
+        if self._phase is StreamState.CLOSED:
+            raise self.rejection()
+        self._waiters.add(offset, waiter)
+        return True
+
+    def discard_waiter(self, waiter: Waiter) -> None:
+        self._waiters.discard(waiter)
+
+    def timeout_error(self, what: str, timeout_s: float) -> StreamTimeoutError:
+        """A timeout naming what was pending and the last real error seen, if any."""
+        pending = self.unacked_count
+        text = f"{what} timed out after {timeout_s:g} s with {pending} records unacknowledged"
+        if self.last_error is not None:
+            text += f"; last error: {self.last_error.message}"
+        return StreamTimeoutError(text, cause=self.last_error)
+
+    def begin_flush(self) -> int | None:
+        """The offset a flush must wait for, or None if everything is durable already."""
+        if self.failure is not None:
+            raise self.rejection()
+        target = self.last_offset
+        if target <= self.durable_offset:
+            return None
+        self._flushes += 1
+        return target
+
+    def end_flush(self) -> None:
+        self._flushes -= 1
+
+    def begin_close(self) -> bool:
+        """Stop accepting records; True if the close must still wait for acknowledgments."""
+        if self._phase in (StreamState.CLOSED, StreamState.FAILED):
+            return False
+        self._accepting = False
+        self._closing = True
+        return self.durable_offset < self.last_offset
+
+    def finish_close(self) -> Effects:
+        """Everything is acknowledged (or the stream never opened): the stream is CLOSED."""
+        effects = Effects()
+        if self._phase not in (StreamState.CLOSED, StreamState.FAILED):
+            self._set_phase(StreamState.CLOSED)
+            self._sending = False
+            effects.cancel_call = True
+            effects.wake_all = True
+            effects.released = self._open_waiters + self._waiters.drain()
+            self._open_waiters = []
+            effects.error = self.rejection()
+            logger.info("stream %s for table %s closed", self.stream_id, self.config.table_name)
+        return effects
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    # --- what is left ---------------------------------------------------------------------------
+
+    def unacked_records(self) -> list[Payload]:
+        """Every record not yet acknowledged, in ingest order (what to resend on a new stream)."""
+        records: list[Payload] = []
+        for request in self._inflight:
+            records.extend(request.records)
+        for request in self._resend:
+            records.extend(request.records)
+        records.extend(_flatten(self._queue))
+        return records
+
+    def unacked_batches(self) -> list[list[Payload]]:
+        """The same records grouped by submission (one list per ingest call)."""
+        entries: list[Any] = []
+        for request in self._inflight:
+            entries.extend(request.entries)
+        for request in self._resend:
+            entries.extend(request.entries)
+        entries.extend(self._queue)
+        return [list(e) if type(e) is Submission else [e] for e in entries]
+
+
+def _flatten(entries: list[Any]) -> list[Payload]:
+    flat: list[Payload] = []
+    for entry in entries:
+        if type(entry) is Submission:
+            flat.extend(entry)
+        else:
+            flat.append(entry)
+    return flat

@@ -1,0 +1,1 @@
+"""The SDK: `zerobus.sdk.sync` (threads) and `zerobus.sdk.aio` (asyncio), over one engine."""

@@ -1,0 +1,55 @@
+"""`TableProperties`: the target table and, optionally, what its records look like."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zerobus.endpoints import TableName, parse_table_name
+from zerobus.errors import ConfigurationError
+
+__all__ = ["TableProperties"]
+
+_MISSING: Any = object()
+
+
+class TableProperties:
+    """The table to write to (`catalog.schema.table`) and the shape of its records.
+
+    `descriptor` may be:
+
+    - a compiled protobuf message `Descriptor` (``MyRecord.DESCRIPTOR``) or the message class:
+      exactly that message is used, never another message of its file;
+    - a `TableSchema` from `zerobus.codegen`, or a generated Pydantic model class
+      (a `ZerobusModel` subclass): the descriptor is built at runtime;
+    - a `google.protobuf.descriptor_pb2.DescriptorProto`, or its serialized bytes;
+    - None: PROTO streams fetch the table's schema from Unity Catalog at `create_stream`;
+      JSON streams send records as they are.
+
+    `descriptor_proto` is accepted as the keyword of the official SDK for the same argument.
+    """
+
+    def __init__(self, table_name: str, descriptor: Any = None, *, descriptor_proto: Any = _MISSING) -> None:
+        if descriptor_proto is not _MISSING:
+            if descriptor is not None:
+                raise ConfigurationError(
+                    "TableProperties: pass either descriptor or descriptor_proto, not both"
+                )
+            descriptor = descriptor_proto
+        self._name: TableName = parse_table_name(table_name)
+        self.table_name: str = self._name.full_name
+        self.descriptor: Any = descriptor
+
+    @property
+    def descriptor_proto(self) -> Any:
+        """The official SDK's name for `descriptor`."""
+        return self.descriptor
+
+    @property
+    def parsed_name(self) -> TableName:
+        return self._name
+
+    def __repr__(self) -> str:
+        shown = getattr(self.descriptor, "full_name", None) or getattr(self.descriptor, "__name__", None)
+        if shown is None and self.descriptor is not None:
+            shown = type(self.descriptor).__name__
+        return f"TableProperties(table_name={self.table_name!r}, descriptor={shown})"

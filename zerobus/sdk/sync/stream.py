@@ -1,0 +1,384 @@
+"""The synchronous stream: the engine driven by threads and grpc's blocking streaming API.
+
+Threads of one stream:
+
+- the caller's threads, ingesting (one lock acquisition per record; they block only when the
+  in-flight window is full);
+- the supervisor: opens each call (fresh headers), reads its responses into the engine, and
+  after the call ends sleeps and reconnects as the engine decides;
+- grpc's request thread, which pulls from `_requests()`: the sender. It takes what the engine
+  says to send, and while it has nothing to send it sleeps until the engine's next deadline,
+  so it is also the timer of the current call;
+- the callback thread of `CallbackDispatcher`, only when there are callbacks.
+
+All protocol decisions are the engine's; this module only moves bytes and wakes threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import grpc
+
+from zerobus.engine import TERMINAL_STATES, Effects, records_request
+from zerobus.errors import ZerobusException, from_grpc_error
+from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
+from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
+from zerobus.sdk.shared.stream_base import StreamBase
+
+__all__ = ["RecordAcknowledgment", "ZerobusStream"]
+
+logger = logging.getLogger(__name__)
+
+
+class _Event:
+    """A waiter for the engine: an event plus the error it was resolved with."""
+
+    __slots__ = ("error", "event")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.error: BaseException | None = None
+
+    def resolve(self, error: BaseException | None) -> None:
+        self.error = error
+        self.event.set()
+
+
+class _Callback:
+    """A waiter that runs `function(offset)` on the callback thread once the offset is durable."""
+
+    __slots__ = ("function", "offset", "stream")
+
+    def __init__(self, stream: ZerobusStream, offset: int, function: Callable[[int], Any]) -> None:
+        self.stream = stream
+        self.offset = offset
+        self.function = function
+
+    def resolve(self, error: BaseException | None) -> None:
+        if error is None:
+            self.stream._callbacks.call(self.function, self.offset)
+
+
+class RecordAcknowledgment:
+    """The acknowledgment of one record ingested with `ingest_record` (a future-like object)."""
+
+    __slots__ = ("_stream", "offset")
+
+    def __init__(self, stream: ZerobusStream, offset: int) -> None:
+        self._stream = stream
+        self.offset = offset
+
+    def wait_for_ack(self, timeout_sec: float | None = None) -> int:
+        """Block until the record is durable and return its offset.
+
+        Raises `StreamTimeoutError` (a `ZerobusException` and a `TimeoutError`) after
+        `timeout_sec`, or the stream's error if it failed first.
+        """
+        self._stream.wait_for_offset(self.offset, timeout_sec)
+        return self.offset
+
+    result = wait_for_ack
+
+    def is_done(self) -> bool:
+        """True once the record is durable, or will never be (the stream failed)."""
+        core = self._stream._core
+        return core.is_durable(self.offset) or core.failure is not None
+
+    done = is_done
+
+    def add_done_callback(self, callback: Callable[[int], Any]) -> None:
+        """Run `callback(offset)` once the record is durable (at once if it is already)."""
+        self._stream._add_done_callback(self.offset, callback)
+
+    def __repr__(self) -> str:
+        return f"RecordAcknowledgment(offset={self.offset}, done={self.is_done()})"
+
+
+class ZerobusStream(StreamBase):
+    """A stream of records into one table. Thread-safe: ingest from as many threads as you like."""
+
+    def __init__(self, config: SdkConfig, plan: StreamPlan, channel: grpc.Channel) -> None:
+        super().__init__(config, plan)
+        self._open_call = channel.stream_stream(
+            METHOD_PATH, request_serializer=None, response_deserializer=EphemeralStreamResponse.FromString
+        )
+        self._lock = threading.Lock()
+        self._sender_wake = threading.Condition(self._lock)
+        self._state_changed = threading.Condition(self._lock)
+        self._sender_idle = False
+        self._blocked = 0
+        self._call: Any = None
+        self._live_call_id = 0
+        self._cancel_requested = False
+        self._supervisor = threading.Thread(
+            target=self._supervise, name=f"zerobus-stream-{plan.table.table_name}", daemon=True
+        )
+
+    # --- opening ----------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        """Start the supervisor and block until the first call is open (or creation failed)."""
+        opened = _Event()
+        with self._lock:
+            self._core.add_open_waiter(opened)
+        self._supervisor.start()
+        opened.event.wait()
+        if opened.error is not None:
+            self._failure_reported = True
+            raise opened.error
+
+    # --- ingest -------------------------------------------------------------------------------------
+
+    def ingest_record_offset(self, record: Any) -> int:
+        """Queue one record; returns its logical offset at once (no waiting for the server)."""
+        payload = self._encode(record)
+        with self._lock:
+            core = self._core
+            if core.unacked_count >= core.max_inflight:
+                self._wait_for_space(1)
+            offset = core.submit(payload)
+            if self._sender_idle:
+                self._sender_idle = False
+                self._sender_wake.notify()
+        return offset
+
+    def ingest_record_nowait(self, record: Any) -> None:
+        """Queue one record without returning anything; `flush()` and `close()` still wait for it."""
+        self.ingest_record_offset(record)
+
+    def ingest_record(self, record: Any) -> RecordAcknowledgment:
+        """Queue one record; returns a `RecordAcknowledgment` to wait on."""
+        return RecordAcknowledgment(self, self.ingest_record_offset(record))
+
+    def ingest_records_offset(self, records: Iterable[Any]) -> int | None:
+        """Queue several records as one submission: one logical offset, sent in one request.
+
+        Returns None for an empty list.
+        """
+        payloads, nbytes = self._encoder.encode_many(records)
+        if not payloads:
+            return None
+        with self._lock:
+            if not self._core.has_space(len(payloads)):
+                self._wait_for_space(len(payloads))
+            offset = self._core.submit_many(payloads, nbytes)
+            if self._sender_idle:
+                self._sender_idle = False
+                self._sender_wake.notify()
+        return offset
+
+    def ingest_records_nowait(self, records: Iterable[Any]) -> None:
+        """`ingest_records_offset` without the offset."""
+        self.ingest_records_offset(records)
+
+    def _wait_for_space(self, records: int) -> None:
+        """Block (lock held) until the window has room, or the stream stops accepting records."""
+        core = self._core
+        self._blocked += 1
+        try:
+            while not core.has_space(records) and core.failure is None and not core.closing:
+                self._state_changed.wait()
+        finally:
+            self._blocked -= 1
+
+    # --- waiting ------------------------------------------------------------------------------------
+
+    def wait_for_offset(self, offset: int, timeout_sec: float | None = None) -> None:
+        """Block until the submission with logical `offset` is durable (honours `timeout_sec`)."""
+        self._wait_durable(offset, timeout_sec, f"waiting for offset {offset}")
+
+    def flush(self) -> None:
+        """Block until everything ingested before this call is durable (`flush_timeout_ms`)."""
+        with self._lock:
+            target = self._core.begin_flush()
+        if target is None:
+            return
+        try:
+            self._wait_durable(target, self._core.config.flush_timeout_s, "flush")
+        finally:
+            with self._lock:
+                self._core.end_flush()
+
+    def _wait_durable(self, offset: int, timeout_s: float | None, what: str) -> None:
+        waiter = _Event()
+        with self._lock:
+            if not self._core.add_waiter(offset, waiter):
+                return
+        if not waiter.event.wait(timeout_s):
+            with self._lock:
+                if not waiter.event.is_set():
+                    self._core.discard_waiter(waiter)
+                    raise self._core.timeout_error(what, timeout_s or 0.0)
+        if waiter.error is not None:
+            raise self._core.rejection() from waiter.error
+
+    def _add_done_callback(self, offset: int, function: Callable[[int], Any]) -> None:
+        with self._lock:
+            waiting = self._core.failure is None and self._core.add_waiter(
+                offset, _Callback(self, offset, function)
+            )
+        if not waiting and self._core.is_durable(offset):
+            function(offset)
+
+    # --- closing ------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush, then end the stream. Idempotent; raises the real error if the stream failed."""
+        with self._lock:
+            failure = self._take_failure()
+            must_wait = self._core.begin_close()
+            self._state_changed.notify_all()
+        if failure is not None:
+            self._shutdown()
+            raise failure
+        if must_wait:
+            try:
+                self._wait_durable(self._core.last_offset, self._core.config.flush_timeout_s, "close")
+            except ZerobusException as error:
+                with self._lock:
+                    self._failure_reported = True
+                    effects = self._core.fail(error)
+                self._apply(effects)
+                self._shutdown()
+                raise
+        with self._lock:
+            effects = self._core.finish_close()
+        self._apply(effects)
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            self._state_changed.notify_all()
+            self._sender_wake.notify_all()
+        if self._supervisor.is_alive() and self._supervisor is not threading.current_thread():
+            self._supervisor.join(self._core.config.recovery_timeout_s)
+        self._wait_callbacks()
+
+    def __enter__(self) -> ZerobusStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:
+            self.close()
+        else:
+            try:
+                self.close()
+            except ZerobusException as error:
+                logger.warning("closing stream %s after an error failed too: %s", self.stream_id, error)
+
+    # --- what is left -------------------------------------------------------------------------------
+
+    def get_unacked_records(self) -> Iterator[bytes | str]:
+        """Every record not yet acknowledged, in ingest order, as encoded payloads."""
+        with self._lock:
+            return iter(self._core.unacked_records())
+
+    def get_unacked_batches(self) -> Iterator[list[bytes | str]]:
+        """The unacknowledged records grouped by ingest call (one list per submission)."""
+        with self._lock:
+            return iter(self._core.unacked_batches())
+
+    # --- the supervisor thread --------------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    call_id = self._core.begin_attempt()
+                if call_id is None:
+                    return
+                error = self._run_call(call_id)
+                with self._lock:
+                    effects = self._core.on_call_ended(call_id, error)
+                self._apply(effects)
+                if effects.stop:
+                    return
+                if effects.reconnect_in:
+                    with self._lock:
+                        self._state_changed.wait_for(
+                            lambda: self._core.state in TERMINAL_STATES, effects.reconnect_in
+                        )
+        except Exception as bug:  # fail the stream loudly rather than hang its users
+            logger.exception("stream supervisor crashed")
+            with self._lock:
+                effects = self._core.fail(
+                    ZerobusException(f"internal error in the stream: {bug!r}", cause=bug)
+                )
+            self._apply(effects)
+
+    def _run_call(self, call_id: int) -> ZerobusException | None:
+        try:
+            headers = self._call_headers()
+        except ZerobusException as headers_error:
+            return headers_error
+        with self._lock:
+            self._live_call_id = call_id
+            self._cancel_requested = False
+        call = self._open_call(self._requests(call_id), metadata=headers)
+        with self._lock:
+            self._call = call
+            cancel = self._cancel_requested
+        if cancel:
+            call.cancel()
+        try:
+            for response in call:
+                with self._lock:
+                    effects = self._core.on_response(call_id, response)
+                if effects is not None:
+                    self._apply(effects)
+            return None
+        except grpc.RpcError as rpc_error:
+            return from_grpc_error(rpc_error)
+        finally:
+            with self._lock:
+                self._call = None
+                self._live_call_id = 0
+                self._sender_wake.notify_all()
+
+    def _requests(self, call_id: int) -> Iterator[bytes]:
+        """The sender: what grpc's request thread sends on call `call_id`."""
+        yield self._create_request
+        core, lock, json = self._core, self._lock, self._core.json
+        while True:
+            timed_out: Effects | None = None
+            item: tuple[int, list[bytes | str]] | None = None
+            with lock:
+                while True:
+                    if self._live_call_id != call_id:
+                        return
+                    item = core.next_request(call_id)
+                    if item is not None:
+                        break
+                    timed_out = core.on_timer(call_id)
+                    if timed_out is not None:
+                        break
+                    self._sender_idle = True
+                    self._sender_wake.wait(core.next_timeout())
+                    self._sender_idle = False
+            if item is None:
+                if timed_out is not None:
+                    self._apply(timed_out)
+                continue
+            yield records_request(item[0], item[1], json)
+
+    def _apply(self, effects: Effects) -> None:
+        """Carry out the engine's effects: wake threads, resolve waiters, cancel the call."""
+        if effects.wake_all:
+            with self._lock:
+                if self._blocked or effects.stop or effects.error is not None:
+                    self._state_changed.notify_all()
+                if self._sender_idle:
+                    self._sender_idle = False
+                    self._sender_wake.notify()
+        if effects.cancel_call:
+            with self._lock:
+                call = self._call
+                if call is None:
+                    self._cancel_requested = True
+            if call is not None:
+                call.cancel()
+        self._resolve(effects)

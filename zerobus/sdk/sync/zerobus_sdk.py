@@ -1,0 +1,123 @@
+"""`ZerobusSdk` (synchronous): one gRPC channel, shared by every stream it creates."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import grpc
+
+from zerobus.errors import ZerobusException
+from zerobus.sdk.shared.headers_provider import HeadersProvider
+from zerobus.sdk.shared.options import StreamConfigurationOptions
+from zerobus.sdk.shared.setup import SdkConfig, create_stream_arguments, plan_stream
+from zerobus.sdk.shared.state import StreamState
+from zerobus.sdk.shared.table_properties import TableProperties
+from zerobus.sdk.sync.stream import ZerobusStream
+
+__all__ = ["ZerobusSdk"]
+
+
+class ZerobusSdk:
+    """Entry point: `ZerobusSdk(server_endpoint, unity_catalog_endpoint)`, then `create_stream(...)`.
+
+    Endpoints may omit `https://`; an `http://` endpoint means plaintext gRPC and is only allowed
+    for loopback hosts (local servers). `host` / `unity_catalog_url` are the official SDK's names
+    for the same arguments. `connection_per_stream` is accepted for compatibility: streams of one
+    SDK object always share its channel.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        unity_catalog_url: str | None = None,
+        application_name: str | None = None,
+        connection_per_stream: bool | None = None,
+        *,
+        server_endpoint: str | None = None,
+        unity_catalog_endpoint: str | None = None,
+    ) -> None:
+        self._config = SdkConfig(
+            server_endpoint if server_endpoint is not None else host,
+            unity_catalog_endpoint if unity_catalog_endpoint is not None else unity_catalog_url,
+            application_name,
+        )
+        self._channel: grpc.Channel | None = None
+        self._channel_lock = threading.Lock()
+
+    @property
+    def server_endpoint(self) -> str:
+        return self._config.endpoint.url
+
+    @property
+    def unity_catalog_endpoint(self) -> str:
+        return self._config.workspace.url
+
+    def _shared_channel(self) -> grpc.Channel:
+        with self._channel_lock:
+            if self._channel is None:
+                credentials = self._config.channel_credentials()
+                target, options = self._config.endpoint.target, self._config.channel_options()
+                if credentials is None:
+                    self._channel = grpc.insecure_channel(target, options=options)
+                else:
+                    self._channel = grpc.secure_channel(target, credentials, options=options)
+            return self._channel
+
+    def create_stream(
+        self,
+        client_id: Any = None,
+        client_secret: Any = None,
+        table_properties: TableProperties | None = None,
+        options: StreamConfigurationOptions | None = None,
+        headers_provider: HeadersProvider | None = None,
+    ) -> ZerobusStream:
+        """Open a stream to `table_properties.table_name`; returns once the server accepted it.
+
+        Authenticates with OAuth client credentials (a fresh token per attempt) unless a
+        `headers_provider` is given. The official core's order
+        ``create_stream(table_properties, client_id, client_secret, options)`` works too.
+        Raises `NonRetriableException` for bad credentials, missing grants, a missing table or a
+        schema the server refuses; `ZerobusException` when retries were exhausted.
+        """
+        table, opts, provider, credentials = create_stream_arguments(
+            client_id, client_secret, table_properties, options, headers_provider
+        )
+        plan = plan_stream(self._config, table, opts, provider, credentials)
+        stream = ZerobusStream(self._config, plan, self._shared_channel())
+        stream._open()
+        return stream
+
+    def create_stream_with_headers_provider(
+        self,
+        headers_provider: HeadersProvider,
+        table_properties: TableProperties,
+        options: StreamConfigurationOptions | None = None,
+    ) -> ZerobusStream:
+        """`create_stream` authenticated by a custom `HeadersProvider`."""
+        return self.create_stream(None, None, table_properties, options, headers_provider)
+
+    def recreate_stream(self, old_stream: ZerobusStream) -> ZerobusStream:
+        """A new stream like `old_stream` (closed or failed), with its unacknowledged records re-sent first."""
+        if old_stream.get_state() not in (StreamState.CLOSED, StreamState.FAILED):
+            raise ZerobusException("recreate_stream needs a closed or failed stream; close() it first")
+        plan = old_stream._plan
+        client_id, client_secret = plan.credentials or (None, None)
+        provider = None if plan.credentials else plan.headers_provider
+        stream = self.create_stream(client_id, client_secret, plan.table, plan.options, provider)
+        for batch in old_stream.get_unacked_batches():
+            stream.ingest_records_offset(batch)
+        return stream
+
+    def close(self) -> None:
+        """Close the shared channel (streams still open on it fail)."""
+        with self._channel_lock:
+            if self._channel is not None:
+                self._channel.close()
+                self._channel = None
+
+    def __enter__(self) -> ZerobusSdk:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
