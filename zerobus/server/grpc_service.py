@@ -281,7 +281,16 @@ class StreamCall:
     async def _read(self, codec: RecordCodec, prefix: bytes) -> None:
         try:
             async for raw in self.stream:
-                self._handle(raw, codec, prefix)
+                try:
+                    self._handle(raw, codec, prefix)
+                except _CallEnded:
+                    raise
+                except Exception as error:
+                    logger.exception("call %d: request at offset %d failed", self.id, self._expected_offset)
+                    self._end_immediately(
+                        CallEnding(grpc.StatusCode.INTERNAL, f"internal server error: {error!r}", store=False)
+                    )
+                    return
         except _CallEnded:
             return
         except asyncio.CancelledError:

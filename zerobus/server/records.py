@@ -70,6 +70,7 @@ class ProtoRecordCodec(RecordCodec):
     def __init__(self, schema: TableSchema, compiled: CompiledDescriptor) -> None:
         self._class = compiled.message_class
         self._from_string = compiled.message_class.FromString
+        self._has_required = bool(compiled.required_fields) or _has_nested_required(compiled.message_proto)
         # NOT NULL columns declared `required` are enforced by the decoder itself.
         relaxed = TableSchema(
             schema.name,
@@ -87,17 +88,14 @@ class ProtoRecordCodec(RecordCodec):
 
     def _decode(self, payload: bytes) -> Any:
         try:
-            return self._from_string(payload)
-        except DecodeError:
-            message = self._class()
-            try:
-                message.ParsePartialFromString(payload)
-            except DecodeError as error:
-                raise InvalidRecordError("", _short(payload), f"not a valid proto message: {error}") from None
+            message = self._from_string(payload)
+        except DecodeError as error:
+            raise InvalidRecordError("", _short(payload), f"not a valid proto message: {error}") from None
+        # upb does not enforce proto2 `required` while parsing.
+        if self._has_required and not message.IsInitialized():
             missing = message.FindInitializationErrors()
-            if missing:
-                raise InvalidRecordError(missing[0], None, "NOT NULL field is missing") from None
-            raise
+            raise InvalidRecordError(missing[0] if missing else "", None, "NOT NULL field is missing")
+        return message
 
     def check(self, payload: Any) -> None:
         message = self._decode(payload)
@@ -106,6 +104,12 @@ class ProtoRecordCodec(RecordCodec):
 
     def to_row(self, payload: Any) -> dict[str, Any]:
         return self._to_dict(self._decode(payload))
+
+
+def _has_nested_required(message: descriptor_pb2.DescriptorProto) -> bool:
+    return any(f.label == _F.LABEL_REQUIRED for f in message.field) or any(
+        _has_nested_required(inner) for inner in message.nested_type
+    )
 
 
 def _declared(column: Column, required: frozenset[str]) -> bool:
