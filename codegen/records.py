@@ -67,8 +67,9 @@ class RecordCodec:
     # -- Python values -> records ---------------------------------------------------------------
     def wire_to_proto_bytes(self, wire_row: Mapping[str, Any]) -> bytes:
         """Serialize a row already in wire form (the output of `row_to_wire`)."""
+        message_class = self.message_class  # a SchemaError here is the schema's, not the row's
         try:
-            data: bytes = self.message_class(**wire_row).SerializeToString()
+            data: bytes = message_class(**wire_row).SerializeToString()
         except (TypeError, ValueError, EncodeError) as error:
             raise InvalidRecordError(
                 "", dict(wire_row), f"does not fit the record message: {error}"
@@ -86,8 +87,9 @@ class RecordCodec:
     # -- records -> Python values ---------------------------------------------------------------
     def proto_bytes_to_wire(self, data: bytes) -> dict[str, Any]:
         """Decode proto bytes into a wire row (nested dicts keyed by field name)."""
+        message_class = self.message_class
         try:
-            message = self.message_class.FromString(data)
+            message = message_class.FromString(data)
         except DecodeError as error:
             raise InvalidRecordError("", data, f"not a valid {self.schema.name} record: {error}") from error
         return self._read_message(message)

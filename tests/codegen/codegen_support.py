@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -103,3 +105,39 @@ def import_file(path: Path, module_name: str) -> ModuleType:
         del sys.modules[module_name]
         raise
     return module
+
+
+@dataclass
+class ScriptedCatalog:
+    url: str
+    # (status, body) for the next table requests, in order; the last one repeats.
+    table_answers: list[tuple[int, Any]] = field(default_factory=lambda: [(200, {"columns": []})])
+    token_answer: tuple[int, Any] = (200, {"access_token": "scripted-token", "token_type": "Bearer"})
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+def scripted_catalog_handler(catalog: ScriptedCatalog) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _answer(self, status: int, body: Any) -> None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            body = self.rfile.read(length).decode()
+            catalog.requests.append(("POST", self.path, {"body": body, **dict(self.headers)}))
+            self._answer(*catalog.token_answer)
+
+        def do_GET(self) -> None:
+            catalog.requests.append(("GET", self.path, dict(self.headers)))
+            answers = catalog.table_answers
+            self._answer(*(answers.pop(0) if len(answers) > 1 else answers[0]))
+
+    return Handler
