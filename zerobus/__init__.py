@@ -1,36 +1,13 @@
 """Stream records into Databricks Delta tables over Zerobus Ingest.
 
 A drop-in for the official Python SDK: ``from zerobus import ZerobusSdk, TableProperties``
-gives the synchronous API; ``zerobus.sdk.aio`` the asyncio one.
+gives the synchronous API (`zerobus.sdk.sync`); `zerobus.sdk.aio` is the asyncio one.
 """
 
 __version__ = "0.1.0"
 
-from zerobus.sdk.shared import (
-    AckCallback,
-    HeadersProvider,
-    NonRetriableException,
-    OAuthHeadersProvider,
-    RecordType,
-    StreamConfigurationOptions,
-    StreamState,
-    TableProperties,
-    ZerobusException,
-)
-from zerobus.sdk.sync import RecordAcknowledgment, ZerobusSdk, ZerobusStream
+from zerobus.sdk import sync as _sync
+from zerobus.sdk.sync import *  # noqa: F403  (the official package re-exports the sync API)
 
-__all__ = [
-    "AckCallback",
-    "HeadersProvider",
-    "NonRetriableException",
-    "OAuthHeadersProvider",
-    "RecordAcknowledgment",
-    "RecordType",
-    "StreamConfigurationOptions",
-    "StreamState",
-    "TableProperties",
-    "ZerobusException",
-    "ZerobusSdk",
-    "ZerobusStream",
-    "__version__",
-]
+__all__ = ["__version__"]
+__all__ += _sync.__all__

@@ -246,29 +246,26 @@ def _nested_index(
 
 def _field_type(field: Any, nested: dict[str, descriptor_pb2.DescriptorProto]) -> DataType:
     if field.type == _F.TYPE_MESSAGE:
-        message = nested.get(field.type_name)
-        if message is None:
-            raise SchemaError(
-                f"refers to {field.type_name}, not declared inside the record", column=field.name
-            )
+        message = _nested_message(field, nested)
         if message.options.map_entry:
             key, value = message.field[0], message.field[1]
             return MapType(_element_type(key, nested), _element_type(value, nested))
-        element: DataType = StructType(
-            tuple(StructField(f.name, _field_type(f, nested)) for f in message.field)
-        )
-    else:
-        element = _element_type(field, nested)
+    element = _element_type(field, nested)
     return ArrayType(element) if field.label == _F.LABEL_REPEATED else element
+
+
+def _nested_message(
+    field: Any, nested: dict[str, descriptor_pb2.DescriptorProto]
+) -> descriptor_pb2.DescriptorProto:
+    message = nested.get(field.type_name)
+    if message is None:
+        raise SchemaError(f"refers to {field.type_name}, not declared inside the record", column=field.name)
+    return message
 
 
 def _element_type(field: Any, nested: dict[str, descriptor_pb2.DescriptorProto]) -> DataType:
     if field.type == _F.TYPE_MESSAGE:
-        message = nested.get(field.type_name)
-        if message is None:
-            raise SchemaError(
-                f"refers to {field.type_name}, not declared inside the record", column=field.name
-            )
+        message = _nested_message(field, nested)
         return StructType(tuple(StructField(f.name, _field_type(f, nested)) for f in message.field))
     if field.type == _F.TYPE_STRING:
         return StringType()

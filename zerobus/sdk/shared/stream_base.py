@@ -1,20 +1,83 @@
-"""The parts of a stream that do not depend on how I/O is done, shared by both drivers."""
+"""The parts of a stream that do not depend on how I/O is done, shared by both drivers.
+
+The sequences that mix engine calls with waiting (the supervisor's reconnect loop, flush,
+close) are written once here as generators, in the way httpx writes its auth flows: each
+yields a `Step` naming the I/O to do, and the driver carries it out (blocking, or awaiting)
+and sends the result back, or throws the error in. Engine calls are made under `_guard`: the
+sync driver's lock, or nothing in the aio driver (one event loop, no await in between).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, NamedTuple
 
 from zerobus.engine import Effects, StreamCore, StreamState, create_stream_request
 from zerobus.errors import ZerobusException
 from zerobus.sdk.shared.callbacks import CallbackDispatcher
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
 
-__all__ = ["StreamBase"]
+__all__ = ["AckHandle", "Step", "Steps", "StreamBase"]
+
+
+class Step(NamedTuple):
+    """I/O for the driver: `run_call(call_id)`, `sleep(seconds)`, `wait(offset, timeout, what)`, `shutdown()`."""
+
+    kind: str
+    args: tuple[Any, ...] = ()
+
+
+Steps = Generator[Step, Any, None]
+
+
+class _DoneCallback:
+    """A waiter that runs `function(offset)` on the callback thread once the offset is durable."""
+
+    __slots__ = ("callbacks", "function", "offset")
+
+    def __init__(self, callbacks: CallbackDispatcher, offset: int, function: Callable[[int], Any]) -> None:
+        self.callbacks, self.offset, self.function = callbacks, offset, function
+
+    def resolve(self, error: BaseException | None) -> None:
+        if error is None:
+            self.callbacks.call(self.function, self.offset)
+
+
+class AckHandle:
+    """The part of `RecordAcknowledgment` both drivers share (the waiting is driver-specific)."""
+
+    __slots__ = ("_stream", "offset")
+
+    def __init__(self, stream: StreamBase, offset: int) -> None:
+        self._stream = stream
+        self.offset = offset
+
+    def is_done(self) -> bool:
+        """True once the record is durable, or will never be (the stream failed)."""
+        core = self._stream._core
+        return core.is_durable(self.offset) or core.failure is not None
+
+    done = is_done
+
+    def add_done_callback(self, callback: Callable[[int], Any]) -> None:
+        """Run `callback(offset)` once the record is durable: on the callback thread, or now if it is."""
+        stream = self._stream
+        waiter = _DoneCallback(stream._callbacks, self.offset, callback)
+        with stream._guard:
+            waiting = stream._core.failure is None and stream._core.add_waiter(self.offset, waiter)
+        if not waiting and stream._core.is_durable(self.offset):
+            callback(self.offset)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(offset={self.offset}, done={self.is_done()})"
 
 
 class StreamBase:
     """State, encoder, engine and callbacks of a stream; the drivers add the I/O."""
+
+    _guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
 
     def __init__(self, config: SdkConfig, plan: StreamPlan) -> None:
         self._config = config
@@ -44,7 +107,71 @@ class StreamBase:
     def get_state(self) -> StreamState:
         return self._core.state
 
-    # --- helpers for the drivers ----------------------------------------------------------------
+    # --- written once, stepped by each driver ---------------------------------------------------
+
+    def _supervisor_steps(self) -> Steps:
+        """Open calls until the engine says stop; between calls, sleep as it says."""
+        core = self._core
+        while True:
+            with self._guard:
+                call_id = core.begin_attempt()
+            if call_id is None:
+                return
+            error = yield Step("run_call", (call_id,))
+            with self._guard:
+                effects = core.on_call_ended(call_id, error)
+            self._apply(effects)
+            if effects.stop:
+                return
+            if effects.reconnect_in:
+                yield Step("sleep", (effects.reconnect_in,))
+
+    def _flush_steps(self) -> Steps:
+        with self._guard:
+            target = self._core.begin_flush()
+        if target is None:
+            return
+        try:
+            yield Step("wait", (target, self._core.config.flush_timeout_s, "flush"))
+        finally:
+            with self._guard:
+                self._core.end_flush()
+
+    def _close_steps(self) -> Steps:
+        """Flush, end the call, wait for callbacks. A timed-out close fails the stream, keeping its records."""
+        core = self._core
+        with self._guard:
+            failure = self._take_failure()
+            must_wait = core.begin_close()
+        self._apply_wake()
+        if failure is not None:
+            yield Step("shutdown")
+            raise failure
+        if must_wait:
+            try:
+                yield Step("wait", (core.last_offset, core.config.flush_timeout_s, "close"))
+            except ZerobusException as error:
+                with self._guard:
+                    self._failure_reported = True
+                    effects = core.fail(error)
+                self._apply(effects)
+                yield Step("shutdown")
+                raise
+        with self._guard:
+            effects = core.finish_close()
+        self._apply(effects)
+        yield Step("shutdown")
+
+    # --- hooks and helpers for the drivers ------------------------------------------------------
+
+    def _apply(self, effects: Effects) -> None:
+        """Carry out the engine's effects (driver-specific wake-ups, then `_resolve`)."""
+        raise NotImplementedError
+
+    def _apply_wake(self) -> None:
+        effects = Effects()
+        effects.wake_all = True
+        self._apply(effects)
 
     def _call_headers(self) -> list[tuple[str, str]]:
         """Metadata for a new call: a fresh token every time (blocking)."""
@@ -71,3 +198,7 @@ class StreamBase:
     def _wait_callbacks(self) -> None:
         limit = self._plan.options.callback_max_wait_time_ms
         self._callbacks.drain(None if limit is None else limit / 1000)
+
+    def _unacked(self, batches: bool) -> list[Any]:
+        with self._guard:
+            return self._core.unacked_batches() if batches else self._core.unacked_records()

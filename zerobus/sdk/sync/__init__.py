@@ -1,30 +1,9 @@
 """The synchronous SDK: `ZerobusSdk`, `ZerobusStream`, `RecordAcknowledgment` and the shared types."""
 
-from zerobus.sdk.shared import (
-    AckCallback,
-    HeadersProvider,
-    NonRetriableException,
-    OAuthHeadersProvider,
-    RecordType,
-    StreamConfigurationOptions,
-    StreamState,
-    TableProperties,
-    ZerobusException,
-)
+from zerobus.sdk import shared
+from zerobus.sdk.shared import *  # noqa: F403  (the shared types, as the official package re-exports them)
 from zerobus.sdk.sync.stream import RecordAcknowledgment, ZerobusStream
 from zerobus.sdk.sync.zerobus_sdk import ZerobusSdk
 
-__all__ = [
-    "AckCallback",
-    "HeadersProvider",
-    "NonRetriableException",
-    "OAuthHeadersProvider",
-    "RecordAcknowledgment",
-    "RecordType",
-    "StreamConfigurationOptions",
-    "StreamState",
-    "TableProperties",
-    "ZerobusException",
-    "ZerobusSdk",
-    "ZerobusStream",
-]
+__all__ = ["RecordAcknowledgment", "ZerobusSdk", "ZerobusStream"]
+__all__ += shared.__all__

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 import grpc
 
@@ -27,7 +27,7 @@ from zerobus.engine import TERMINAL_STATES, Effects, records_request
 from zerobus.errors import ZerobusException, from_grpc_error
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
-from zerobus.sdk.shared.stream_base import StreamBase
+from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
 
 __all__ = ["RecordAcknowledgment", "ZerobusStream"]
 
@@ -48,29 +48,10 @@ class _Event:
         self.event.set()
 
 
-class _Callback:
-    """A waiter that runs `function(offset)` on the callback thread once the offset is durable."""
-
-    __slots__ = ("function", "offset", "stream")
-
-    def __init__(self, stream: ZerobusStream, offset: int, function: Callable[[int], Any]) -> None:
-        self.stream = stream
-        self.offset = offset
-        self.function = function
-
-    def resolve(self, error: BaseException | None) -> None:
-        if error is None:
-            self.stream._callbacks.call(self.function, self.offset)
-
-
-class RecordAcknowledgment:
+class RecordAcknowledgment(AckHandle):
     """The acknowledgment of one record ingested with `ingest_record` (a future-like object)."""
 
-    __slots__ = ("_stream", "offset")
-
-    def __init__(self, stream: ZerobusStream, offset: int) -> None:
-        self._stream = stream
-        self.offset = offset
+    __slots__ = ()
 
     def wait_for_ack(self, timeout_sec: float | None = None) -> int:
         """Block until the record is durable and return its offset.
@@ -78,24 +59,10 @@ class RecordAcknowledgment:
         Raises `StreamTimeoutError` (a `ZerobusException` and a `TimeoutError`) after
         `timeout_sec`, or the stream's error if it failed first.
         """
-        self._stream.wait_for_offset(self.offset, timeout_sec)
+        cast(ZerobusStream, self._stream).wait_for_offset(self.offset, timeout_sec)
         return self.offset
 
     result = wait_for_ack
-
-    def is_done(self) -> bool:
-        """True once the record is durable, or will never be (the stream failed)."""
-        core = self._stream._core
-        return core.is_durable(self.offset) or core.failure is not None
-
-    done = is_done
-
-    def add_done_callback(self, callback: Callable[[int], Any]) -> None:
-        """Run `callback(offset)` once the record is durable (at once if it is already)."""
-        self._stream._add_done_callback(self.offset, callback)
-
-    def __repr__(self) -> str:
-        return f"RecordAcknowledgment(offset={self.offset}, done={self.is_done()})"
 
 
 class ZerobusStream(StreamBase):
@@ -107,6 +74,7 @@ class ZerobusStream(StreamBase):
             METHOD_PATH, request_serializer=None, response_deserializer=EphemeralStreamResponse.FromString
         )
         self._lock = threading.Lock()
+        self._guard = self._lock
         self._sender_wake = threading.Condition(self._lock)
         self._state_changed = threading.Condition(self._lock)
         self._sender_idle = False
@@ -189,21 +157,58 @@ class ZerobusStream(StreamBase):
 
     def wait_for_offset(self, offset: int, timeout_sec: float | None = None) -> None:
         """Block until the submission with logical `offset` is durable (honours `timeout_sec`)."""
-        self._wait_durable(offset, timeout_sec, f"waiting for offset {offset}")
+        self._step_wait(offset, timeout_sec, f"waiting for offset {offset}")
 
     def flush(self) -> None:
         """Block until everything ingested before this call is durable (`flush_timeout_ms`)."""
-        with self._lock:
-            target = self._core.begin_flush()
-        if target is None:
+        self._drive(self._flush_steps())
+
+    # --- closing ------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Flush, then end the stream. Idempotent; raises the real error if the stream failed."""
+        self._drive(self._close_steps())
+
+    def __enter__(self) -> ZerobusStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:
+            self.close()
             return
         try:
-            self._wait_durable(target, self._core.config.flush_timeout_s, "flush")
-        finally:
-            with self._lock:
-                self._core.end_flush()
+            self.close()
+        except ZerobusException as error:
+            logger.warning("closing stream %s after an error failed too: %s", self.stream_id, error)
 
-    def _wait_durable(self, offset: int, timeout_s: float | None, what: str) -> None:
+    # --- what is left -------------------------------------------------------------------------------
+
+    def get_unacked_records(self) -> Iterator[bytes | str]:
+        """Every record not yet acknowledged, in ingest order, as encoded payloads."""
+        return iter(self._unacked(batches=False))
+
+    def get_unacked_batches(self) -> Iterator[list[bytes | str]]:
+        """The unacknowledged records grouped by ingest call (one list per submission)."""
+        return iter(self._unacked(batches=True))
+
+    # --- carrying out the shared steps ----------------------------------------------------------------
+
+    def _drive(self, steps: Steps) -> None:
+        """Step a shared sequence (`StreamBase`), doing each step's I/O by blocking."""
+        reply: Any = None
+        error: ZerobusException | None = None
+        while True:
+            try:
+                step = steps.send(reply) if error is None else steps.throw(error)
+            except StopIteration:
+                return
+            reply, error = None, None
+            try:
+                reply = getattr(self, "_step_" + step.kind)(*step.args)
+            except ZerobusException as raised:
+                error = raised
+
+    def _step_wait(self, offset: int, timeout_s: float | None, what: str) -> None:
         waiter = _Event()
         with self._lock:
             if not self._core.add_waiter(offset, waiter):
@@ -216,92 +221,21 @@ class ZerobusStream(StreamBase):
         if waiter.error is not None:
             raise self._core.rejection() from waiter.error
 
-    def _add_done_callback(self, offset: int, function: Callable[[int], Any]) -> None:
+    def _step_sleep(self, seconds: float) -> None:
         with self._lock:
-            waiting = self._core.failure is None and self._core.add_waiter(
-                offset, _Callback(self, offset, function)
-            )
-        if not waiting and self._core.is_durable(offset):
-            function(offset)
+            self._state_changed.wait_for(lambda: self._core.state in TERMINAL_STATES, seconds)
 
-    # --- closing ------------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Flush, then end the stream. Idempotent; raises the real error if the stream failed."""
-        with self._lock:
-            failure = self._take_failure()
-            must_wait = self._core.begin_close()
-            self._state_changed.notify_all()
-        if failure is not None:
-            self._shutdown()
-            raise failure
-        if must_wait:
-            try:
-                self._wait_durable(self._core.last_offset, self._core.config.flush_timeout_s, "close")
-            except ZerobusException as error:
-                with self._lock:
-                    self._failure_reported = True
-                    effects = self._core.fail(error)
-                self._apply(effects)
-                self._shutdown()
-                raise
-        with self._lock:
-            effects = self._core.finish_close()
-        self._apply(effects)
-        self._shutdown()
-
-    def _shutdown(self) -> None:
-        with self._lock:
-            self._state_changed.notify_all()
-            self._sender_wake.notify_all()
+    def _step_shutdown(self) -> None:
+        self._apply_wake()
         if self._supervisor.is_alive() and self._supervisor is not threading.current_thread():
             self._supervisor.join(self._core.config.recovery_timeout_s)
         self._wait_callbacks()
-
-    def __enter__(self) -> ZerobusStream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if exc_info[0] is None:
-            self.close()
-        else:
-            try:
-                self.close()
-            except ZerobusException as error:
-                logger.warning("closing stream %s after an error failed too: %s", self.stream_id, error)
-
-    # --- what is left -------------------------------------------------------------------------------
-
-    def get_unacked_records(self) -> Iterator[bytes | str]:
-        """Every record not yet acknowledged, in ingest order, as encoded payloads."""
-        with self._lock:
-            return iter(self._core.unacked_records())
-
-    def get_unacked_batches(self) -> Iterator[list[bytes | str]]:
-        """The unacknowledged records grouped by ingest call (one list per submission)."""
-        with self._lock:
-            return iter(self._core.unacked_batches())
 
     # --- the supervisor thread --------------------------------------------------------------------
 
     def _supervise(self) -> None:
         try:
-            while True:
-                with self._lock:
-                    call_id = self._core.begin_attempt()
-                if call_id is None:
-                    return
-                error = self._run_call(call_id)
-                with self._lock:
-                    effects = self._core.on_call_ended(call_id, error)
-                self._apply(effects)
-                if effects.stop:
-                    return
-                if effects.reconnect_in:
-                    with self._lock:
-                        self._state_changed.wait_for(
-                            lambda: self._core.state in TERMINAL_STATES, effects.reconnect_in
-                        )
+            self._drive(self._supervisor_steps())
         except Exception as bug:  # fail the stream loudly rather than hang its users
             logger.exception("stream supervisor crashed")
             with self._lock:
@@ -310,7 +244,7 @@ class ZerobusStream(StreamBase):
                 )
             self._apply(effects)
 
-    def _run_call(self, call_id: int) -> ZerobusException | None:
+    def _step_run_call(self, call_id: int) -> ZerobusException | None:
         try:
             headers = self._call_headers()
         except ZerobusException as headers_error:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import grpc
 
-from zerobus.errors import ZerobusException
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import StreamConfigurationOptions
-from zerobus.sdk.shared.setup import SdkConfig, create_stream_arguments, plan_stream
-from zerobus.sdk.shared.state import StreamState
+from zerobus.sdk.shared.sdk_base import SdkBase
+from zerobus.sdk.shared.setup import create_stream_arguments, plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
 from zerobus.sdk.sync.stream import ZerobusStream
 
 __all__ = ["ZerobusSdk"]
 
 
-class ZerobusSdk:
+class ZerobusSdk(SdkBase):
     """Entry point: `ZerobusSdk(server_endpoint, unity_catalog_endpoint)`, then `create_stream(...)`.
 
     Endpoints may omit `https://`; an `http://` endpoint means plaintext gRPC and is only allowed
@@ -26,32 +24,6 @@ class ZerobusSdk:
     for the same arguments. `connection_per_stream` is accepted for compatibility: streams of one
     SDK object always share its channel.
     """
-
-    def __init__(
-        self,
-        host: str | None = None,
-        unity_catalog_url: str | None = None,
-        application_name: str | None = None,
-        connection_per_stream: bool | None = None,
-        *,
-        server_endpoint: str | None = None,
-        unity_catalog_endpoint: str | None = None,
-    ) -> None:
-        self._config = SdkConfig(
-            server_endpoint if server_endpoint is not None else host,
-            unity_catalog_endpoint if unity_catalog_endpoint is not None else unity_catalog_url,
-            application_name,
-        )
-        self._channel: grpc.Channel | None = None
-        self._channel_lock = threading.Lock()
-
-    @property
-    def server_endpoint(self) -> str:
-        return self._config.endpoint.url
-
-    @property
-    def unity_catalog_endpoint(self) -> str:
-        return self._config.workspace.url
 
     def _shared_channel(self) -> grpc.Channel:
         with self._channel_lock:
@@ -99,12 +71,7 @@ class ZerobusSdk:
 
     def recreate_stream(self, old_stream: ZerobusStream) -> ZerobusStream:
         """A new stream like `old_stream` (closed or failed), with its unacknowledged records re-sent first."""
-        if old_stream.get_state() not in (StreamState.CLOSED, StreamState.FAILED):
-            raise ZerobusException("recreate_stream needs a closed or failed stream; close() it first")
-        plan = old_stream._plan
-        client_id, client_secret = plan.credentials or (None, None)
-        provider = None if plan.credentials else plan.headers_provider
-        stream = self.create_stream(client_id, client_secret, plan.table, plan.options, provider)
+        stream = self.create_stream(*self._recreate_arguments(old_stream))
         for batch in old_stream.get_unacked_batches():
             stream.ingest_records_offset(batch)
         return stream

@@ -1,0 +1,304 @@
+"""The asyncio stream: the engine driven by tasks and `grpc.aio`.
+
+One event loop owns the stream, so no lock is needed: every engine call happens between two
+awaits. Tasks of one stream: the supervisor (opens calls, reads responses, reconnects as the
+engine decides) and, per call, a sender that writes what the engine gives it and otherwise
+sleeps until new records or the engine's next deadline. Blocking work (OAuth token requests)
+runs in worker threads. Callbacks run on the `CallbackDispatcher` thread, as in the sync SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
+from typing import Any, cast
+
+import grpc
+import grpc.aio
+
+from zerobus.engine import TERMINAL_STATES, Effects, records_request
+from zerobus.errors import ZerobusException, from_grpc_error
+from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
+from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
+from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
+
+__all__ = ["RecordAcknowledgment", "ZerobusStream"]
+
+logger = logging.getLogger(__name__)
+
+# Ingest calls that never await anything would starve the sender: let it run this often.
+_YIELD_EVERY = 512
+
+
+class _FutureWaiter:
+    """A waiter for the engine: an asyncio future (resolved on the stream's loop)."""
+
+    __slots__ = ("error", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.error: BaseException | None = None
+
+    def resolve(self, error: BaseException | None) -> None:
+        self.error = error
+        if not self.future.done():
+            self.future.set_result(None)
+
+
+class RecordAcknowledgment(AckHandle):
+    """What `await stream.ingest_record(r)` gives: await it for the record's offset once durable."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, int]:
+        return self.wait_for_ack().__await__()
+
+    async def wait_for_ack(self, timeout_sec: float | None = None) -> int:
+        await cast(ZerobusStream, self._stream).wait_for_offset(self.offset, timeout_sec)
+        return self.offset
+
+
+class ZerobusStream(StreamBase):
+    """A stream of records into one table, for asyncio. Safe to use from many tasks of one loop."""
+
+    def __init__(self, config: SdkConfig, plan: StreamPlan, channel: grpc.aio.Channel) -> None:
+        super().__init__(config, plan)
+        self._open_call = channel.stream_stream(
+            METHOD_PATH, request_serializer=None, response_deserializer=EphemeralStreamResponse.FromString
+        )
+        self._loop = asyncio.get_running_loop()
+        self._work = asyncio.Event()
+        self._state_changed = asyncio.Event()
+        self._sender_idle = False
+        self._space: list[asyncio.Future[None]] = []
+        self._since_yield = 0
+        self._call: Any = None
+        self._live_call_id = 0
+        self._cancelled_by_us = False
+        self._supervisor: asyncio.Task[None] | None = None
+
+    async def _open(self) -> None:
+        opened = _FutureWaiter(self._loop)
+        self._core.add_open_waiter(opened)
+        self._supervisor = asyncio.create_task(
+            self._supervise(), name=f"zerobus-{self._plan.table.table_name}"
+        )
+        await opened.future
+        if opened.error is not None:
+            self._failure_reported = True
+            raise opened.error
+
+    # --- ingest -------------------------------------------------------------------------------------
+
+    async def ingest_record_offset(self, record: Any) -> int:
+        """Queue one record; returns its logical offset (awaits only when the window is full)."""
+        payload = self._encode(record)
+        core = self._core
+        if core.unacked_count >= core.max_inflight:
+            await self._room_for(1)
+        offset = core.submit(payload)
+        if self._sender_idle:
+            self._work.set()
+        self._since_yield += 1
+        if self._since_yield >= _YIELD_EVERY:
+            self._since_yield = 0
+            await asyncio.sleep(0)
+        return offset
+
+    async def ingest_record(self, record: Any) -> RecordAcknowledgment:
+        """Queue one record; returns an awaitable acknowledgment (``await (await s.ingest_record(r))``)."""
+        return RecordAcknowledgment(self, await self.ingest_record_offset(record))
+
+    def ingest_record_nowait(self, record: Any) -> None:
+        """Queue one record from the loop's thread without awaiting; flush and close still wait for it.
+
+        It never blocks, so it may take the stream past `max_inflight_records`.
+        """
+        self._core.submit(self._encode(record))
+        if self._sender_idle:
+            self._work.set()
+
+    async def ingest_records_offset(self, records: Iterable[Any]) -> int | None:
+        """Queue several records as one submission (one offset, one request); None for an empty list."""
+        payloads, nbytes = self._encoder.encode_many(records)
+        if not payloads:
+            return None
+        if not self._core.has_space(len(payloads)):
+            await self._room_for(len(payloads))
+        offset = self._core.submit_many(payloads, nbytes)
+        self._work.set()
+        await asyncio.sleep(0)
+        return offset
+
+    def ingest_records_nowait(self, records: Iterable[Any]) -> None:
+        """`ingest_records_offset` without awaiting (may go past `max_inflight_records`)."""
+        payloads, nbytes = self._encoder.encode_many(records)
+        if payloads:
+            self._core.submit_many(payloads, nbytes)
+            self._work.set()
+
+    async def _room_for(self, records: int) -> None:
+        core = self._core
+        while not core.has_space(records) and core.failure is None and not core.closing:
+            future = self._loop.create_future()
+            self._space.append(future)
+            await future
+
+    # --- waiting ------------------------------------------------------------------------------------
+
+    async def wait_for_offset(self, offset: int, timeout_sec: float | None = None) -> None:
+        """Until the submission with logical `offset` is durable (honours `timeout_sec`)."""
+        await self._step_wait(offset, timeout_sec, f"waiting for offset {offset}")
+
+    async def flush(self) -> None:
+        """Until everything ingested before this call is durable (`flush_timeout_ms`)."""
+        await self._drive(self._flush_steps())
+
+    async def close(self) -> None:
+        """Flush, then end the stream. Idempotent; raises the real error if the stream failed."""
+        await self._drive(self._close_steps())
+
+    async def __aenter__(self) -> ZerobusStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await self.close()
+        except ZerobusException as error:
+            if exc_info[0] is None:
+                raise
+            logger.warning("closing stream %s after an error failed too: %s", self.stream_id, error)
+
+    async def get_unacked_records(self) -> Iterator[bytes | str]:
+        """Every record not yet acknowledged, in ingest order, as encoded payloads."""
+        return iter(self._unacked(batches=False))
+
+    async def get_unacked_batches(self) -> Iterator[list[bytes | str]]:
+        """The unacknowledged records grouped by ingest call (one list per submission)."""
+        return iter(self._unacked(batches=True))
+
+    # --- carrying out the shared steps ----------------------------------------------------------------
+
+    async def _drive(self, steps: Steps) -> None:
+        """Step a shared sequence (`StreamBase`), awaiting each step's I/O."""
+        outcome: tuple[bool, Any] = (True, None)
+        while True:
+            ok, value = outcome
+            try:
+                step = steps.send(value) if ok else steps.throw(value)
+            except StopIteration:
+                return
+            run: Callable[..., Awaitable[Any]] = getattr(self, "_step_" + step.kind)
+            try:
+                outcome = (True, await run(*step.args))
+            except ZerobusException as error:
+                outcome = (False, error)
+
+    async def _step_wait(self, offset: int, timeout_s: float | None, what: str) -> None:
+        waiter = _FutureWaiter(self._loop)
+        if not self._core.add_waiter(offset, waiter):
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter.future), timeout_s)
+        except asyncio.TimeoutError:
+            if not waiter.future.done():
+                self._core.discard_waiter(waiter)
+                raise self._core.timeout_error(what, timeout_s or 0.0) from None
+        if waiter.error is not None:
+            raise self._core.rejection() from waiter.error
+
+    async def _step_sleep(self, seconds: float) -> None:
+        if self._core.state not in TERMINAL_STATES:
+            self._state_changed.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._state_changed.wait(), seconds)
+
+    async def _step_shutdown(self) -> None:
+        self._apply_wake()
+        task = self._supervisor
+        if task is not None and task is not asyncio.current_task():
+            await asyncio.wait({task}, timeout=self._core.config.recovery_timeout_s)
+        await asyncio.to_thread(self._wait_callbacks)
+
+    async def _supervise(self) -> None:
+        try:
+            await self._drive(self._supervisor_steps())
+        except Exception as bug:  # fail the stream loudly rather than hang its users
+            logger.exception("stream supervisor crashed")
+            self._apply(
+                self._core.fail(ZerobusException(f"internal error in the stream: {bug!r}", cause=bug))
+            )
+
+    async def _step_run_call(self, call_id: int) -> ZerobusException | None:
+        try:
+            headers = await asyncio.to_thread(self._call_headers)
+        except ZerobusException as error:
+            return error
+        call = self._open_call(metadata=headers)
+        self._call, self._live_call_id, self._cancelled_by_us = call, call_id, False
+        sender = asyncio.create_task(self._send(call, call_id))
+        try:
+            return await self._read(call, call_id)
+        finally:
+            self._call, self._live_call_id = None, 0
+            sender.cancel()
+            self._work.set()
+
+    async def _read(self, call: Any, call_id: int) -> ZerobusException | None:
+        core = self._core
+        try:
+            while (response := await call.read()) is not grpc.aio.EOF:
+                effects = core.on_response(call_id, response)
+                if effects is not None:
+                    self._apply(effects)
+        except grpc.RpcError as error:
+            return from_grpc_error(error)
+        except asyncio.CancelledError:
+            if not self._cancelled_by_us:
+                raise  # our task was cancelled, not the call
+            return ZerobusException("stream call cancelled by the client")
+        return None
+
+    async def _send(self, call: Any, call_id: int) -> None:
+        """The sender of one call: the create request, then whatever the engine hands out."""
+        core, json = self._core, self._core.json
+        try:
+            await call.write(self._create_request)
+            while self._live_call_id == call_id:
+                item = core.next_request(call_id)
+                if item is not None:
+                    await call.write(records_request(item[0], item[1], json))
+                    continue
+                timed_out = core.on_timer(call_id)
+                if timed_out is not None:
+                    self._apply(timed_out)
+                    continue
+                await self._idle(core.next_timeout())
+        except (grpc.RpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as error:
+            logger.debug("sender of stream %s stopped: %s", self.stream_id, error)
+
+    async def _idle(self, timeout_s: float | None) -> None:
+        self._work.clear()
+        self._sender_idle = True
+        try:
+            await asyncio.wait_for(self._work.wait(), timeout_s)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            self._sender_idle = False
+
+    def _apply(self, effects: Effects) -> None:
+        """Carry out the engine's effects: wake tasks, resolve waiters, cancel the call."""
+        if effects.wake_all:
+            self._work.set()
+            self._state_changed.set()
+            space, self._space = self._space, []
+            for future in space:
+                if not future.done():
+                    future.set_result(None)
+        if effects.cancel_call and self._call is not None:
+            self._cancelled_by_us = True
+            self._call.cancel()
+        self._resolve(effects)

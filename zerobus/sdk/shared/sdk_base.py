@@ -1,0 +1,59 @@
+"""What `ZerobusSdk` does the same way in both drivers: endpoints, arguments, recreating streams."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from zerobus.errors import ZerobusException
+from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
+from zerobus.sdk.shared.state import StreamState
+from zerobus.sdk.shared.stream_base import StreamBase
+
+__all__ = ["SdkBase"]
+
+
+class SdkBase:
+    """Endpoints may omit `https://`; `http://` means plaintext gRPC, allowed for loopback hosts only.
+
+    `host` / `unity_catalog_url` are the official SDK's names for `server_endpoint` /
+    `unity_catalog_endpoint`. `connection_per_stream` is accepted for compatibility: the streams
+    of one SDK object always share its one channel.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        unity_catalog_url: str | None = None,
+        application_name: str | None = None,
+        connection_per_stream: bool | None = None,
+        *,
+        server_endpoint: str | None = None,
+        unity_catalog_endpoint: str | None = None,
+    ) -> None:
+        self._config = SdkConfig(
+            server_endpoint if server_endpoint is not None else host,
+            unity_catalog_endpoint if unity_catalog_endpoint is not None else unity_catalog_url,
+            application_name,
+        )
+        # The one channel, made on first use by the driver (`_shared_channel`).
+        self._channel: Any = None
+        self._channel_lock = threading.Lock()
+
+    @property
+    def server_endpoint(self) -> str:
+        return self._config.endpoint.url
+
+    @property
+    def unity_catalog_endpoint(self) -> str:
+        return self._config.workspace.url
+
+    @staticmethod
+    def _recreate_arguments(old_stream: StreamBase) -> tuple[Any, Any, Any, Any, Any]:
+        """`create_stream` arguments of a closed or failed stream (the unacked records follow)."""
+        if old_stream.get_state() not in (StreamState.CLOSED, StreamState.FAILED):
+            raise ZerobusException("recreate_stream needs a closed or failed stream; close() it first")
+        plan: StreamPlan = old_stream._plan
+        client_id, client_secret = plan.credentials or (None, None)
+        provider = None if plan.credentials else plan.headers_provider
+        return client_id, client_secret, plan.table, plan.options, provider
