@@ -6,6 +6,9 @@ can never share a venv with this project. `official_sdk_python()` creates (once,
 tests and benchmarks run scripts with it through `subprocess`. Where the package cannot be
 installed (no network, no wheel for this platform), it returns None and the reason, so tests can
 skip saying why. Set `ZEROBUS_OFFICIAL_PYTHON` to use an interpreter you prepared yourself.
+
+Run scripts with ``python -I`` (or from a directory outside the repo): otherwise the repo's own
+`zerobus/` package, found through the current directory, shadows the official one.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ def _interpreter(venv_dir: Path) -> Path:
 def _has_sdk(python: Path) -> bool:
     probe = "import zerobus._zerobus_core, zerobus.sdk.sync"
     try:
-        result = subprocess.run([str(python), "-c", probe], capture_output=True, timeout=60, check=False)
+        result = subprocess.run(
+            [str(python), "-I", "-c", probe], capture_output=True, timeout=60, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return result.returncode == 0

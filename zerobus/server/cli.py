@@ -263,3 +263,7 @@ def rows(name: str, limit: int | None, workspace_url: str, client_id: str, clien
     )
     for row in body["rows"]:
         click.echo(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""The table commands of `zerobus-emulator` against a running server, and the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from tests.server.wire_client import open_stream
+from zerobus.server import LocalZerobusServer
+from zerobus.server.cli import banner, main
+
+
+def _run(server: LocalZerobusServer, *args: str) -> str:
+    result = CliRunner().invoke(main, list(args), env={"DATABRICKS_HOST": server.workspace_url})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_table_commands_over_rest(zerobus_server: LocalZerobusServer) -> None:
+    name = "cli.demo.readings"
+    out = _run(zerobus_server, "create-table", name, "id BIGINT NOT NULL, temp DOUBLE COMMENT 'C', day DATE")
+    assert f"created {name}" in out
+    try:
+        assert name in _run(zerobus_server, "tables").splitlines()
+        described = _run(zerobus_server, "describe", name)
+        assert "id bigint NOT NULL" in described and "temp double  -- C" in described
+        assert json.loads(_run(zerobus_server, "describe", name, "--json"))["full_name"] == name
+        with open_stream(zerobus_server, name, json=True) as stream:
+            stream.wait_created()
+            stream.batch(0, [json.dumps({"id": i, "day": 1}) for i in range(3)])
+            assert stream.wait_acked(0)
+        lines = _run(zerobus_server, "rows", name, "--limit", "2").splitlines()
+        assert [json.loads(line) for line in lines] == [
+            {"id": 0, "temp": None, "day": "1970-01-02"},
+            {"id": 1, "temp": None, "day": "1970-01-02"},
+        ]
+    finally:
+        zerobus_server.drop_table(name)
+
+
+def test_table_command_errors_are_clear(zerobus_server: LocalZerobusServer) -> None:
+    runner = CliRunner()
+    env = {"DATABRICKS_HOST": zerobus_server.workspace_url}
+    missing = runner.invoke(main, ["describe", "no.such.table"], env=env)
+    assert missing.exit_code != 0 and "TABLE_DOES_NOT_EXIST" in missing.output
+    bad_type = runner.invoke(main, ["create-table", "a.b.c", "x INTERVAL"], env=env)
+    assert bad_type.exit_code != 0 and "x" in bad_type.output
+    wrong_secret = runner.invoke(main, ["tables", "--client-secret", "nope"], env=env)
+    assert wrong_secret.exit_code != 0 and "401" in wrong_secret.output
+
+
+def test_banner_names_endpoints_and_exports() -> None:
+    text = banner("http://127.0.0.1:1", "http://127.0.0.1:2", "/data")
+    assert "emulator" in text.lower()
+    assert "export ZEROBUS_SERVER_ENDPOINT=http://127.0.0.1:1" in text
+    assert "export DATABRICKS_HOST=http://127.0.0.1:2" in text
+
+
+def test_plugin_fixtures(zerobus_server: LocalZerobusServer, zerobus_table, zerobus_credentials) -> None:
+    first, second = zerobus_table("id BIGINT"), zerobus_table("id BIGINT", name="main.tests.named_by_test")
+    assert first != second and second == "main.tests.named_by_test"
+    assert zerobus_server.table_schema(first).columns[0].name == "id"
+    assert zerobus_credentials == (zerobus_server.client_id, zerobus_server.client_secret)
+    assert zerobus_server.grpc_endpoint.startswith("http://127.0.0.1:")
+    assert zerobus_server.rows(first) == []
+
+
+def test_plugin_import_is_cheap() -> None:
+    code = (
+        "import sys, zerobus.pytest_plugin, zerobus.server; "
+        "heavy = [m for m in ('deltalake', 'pyarrow', 'grpclib') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
