@@ -1,0 +1,129 @@
+"""The official Databricks SDK (databricks-zerobus-ingest-sdk, Rust-backed) against our server.
+
+It runs in its own venv (it installs a package named `zerobus` too), through subprocess; the
+test is skipped, saying why, only where that package cannot be installed.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from tests.support.official_sdk import require_official_sdk_python
+from zerobus.codegen.descriptor import descriptor_proto
+from zerobus.server import LocalZerobusServer
+
+pytestmark = pytest.mark.official_sdk
+
+SCRIPT = Path(__file__).with_name("official_client_script.py")
+COLUMNS = "id BIGINT NOT NULL, name STRING, day DATE, amount DECIMAL(8,2), tags ARRAY<STRING>"
+
+
+def _run_official(python: Path, args: dict[str, Any]) -> dict[str, Any]:
+    result = subprocess.run(
+        [str(python), "-I", str(SCRIPT)],
+        input=json.dumps(args),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tempfile.gettempdir(),
+        env=dict(os.environ, RUST_LOG="warn"),
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _base_args(server: LocalZerobusServer) -> dict[str, Any]:
+    return {
+        "endpoint": server.grpc_endpoint,  # plaintext http://
+        "workspace_url": server.workspace_url,
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+    }
+
+
+def test_official_sdk_ingests_proto_and_json_into_delta(
+    zerobus_server: LocalZerobusServer, zerobus_table
+) -> None:
+    python = require_official_sdk_python()
+    proto_table, json_table = zerobus_table(COLUMNS), zerobus_table(COLUMNS)
+    descriptor = descriptor_proto(zerobus_server.table_schema(proto_table)).SerializeToString()
+    args = _base_args(zerobus_server) | {
+        "proto_table": proto_table,
+        "descriptor": base64.b64encode(descriptor).decode(),
+        "proto_records": [
+            {"id": i, "name": f"p{i}", "day": 19000 + i, "amount": "1.25", "tags": ["t"]} for i in range(5)
+        ],
+        "proto_batch": [{"id": 100 + i} for i in range(20)],
+        "json_table": json_table,
+        "json_records": [{"id": i, "name": f"j{i}", "day": i, "amount": "3.5"} for i in range(3)],
+        "json_batch": [{"id": 200 + i, "tags": ["a", "b"]} for i in range(10)],
+    }
+    result = _run_official(python, args)
+    assert result["proto_offsets"] == list(range(6))
+    assert result["json_offsets"] == list(range(4))
+
+    proto_rows = zerobus_server.rows(proto_table)
+    assert [r["id"] for r in proto_rows] == list(range(5)) + list(range(100, 120))
+    assert proto_rows[1] == {
+        "id": 1,
+        "name": "p1",
+        "day": dt.date(2022, 1, 9),
+        "amount": decimal.Decimal("1.25"),
+        "tags": ["t"],
+    }
+    json_rows = zerobus_server.rows(json_table)
+    assert [r["id"] for r in json_rows] == [0, 1, 2, *range(200, 210)]
+    assert json_rows[0]["amount"] == decimal.Decimal("3.50") and json_rows[0]["day"] == dt.date(1970, 1, 1)
+    assert json_rows[-1]["tags"] == ["a", "b"]
+
+
+def test_official_sdk_recovers_from_a_dropped_call_without_loss(
+    zerobus_server: LocalZerobusServer, zerobus_table
+) -> None:
+    python = require_official_sdk_python()
+    table = zerobus_table("id BIGINT NOT NULL")
+    zerobus_server.faults.end_call_after(10, grpc.StatusCode.UNAVAILABLE, "injected drop")
+    args = _base_args(zerobus_server) | {
+        "json_table": table,
+        "json_records": [{"id": i} for i in range(30)],
+        "json_batch": [{"id": 30}],
+    }
+    result = _run_official(python, args)
+    assert result["json_offsets"][-1] == 30
+    ids = [r["id"] for r in zerobus_server.rows(table)]
+    assert set(ids) == set(range(31))  # nothing lost; resent records may appear twice (at-least-once)
+    assert zerobus_server.faults.calls_ended >= 1
+
+
+def test_official_sdk_rejected_record_is_reported(zerobus_server: LocalZerobusServer, zerobus_table) -> None:
+    python = require_official_sdk_python()
+    table = zerobus_table("id BIGINT NOT NULL, small SMALLINT")
+    args = _base_args(zerobus_server) | {
+        "json_table": table,
+        "json_records": [{"id": 1, "small": 99999}],
+        "json_batch": [{"id": 2}],
+    }
+    result = subprocess.run(
+        [str(python), "-I", str(SCRIPT)],
+        input=json.dumps(args),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tempfile.gettempdir(),
+    )
+    assert result.returncode != 0
+    assert "small" in result.stderr and "out of range" in result.stderr
+    assert zerobus_server.rows(table) == []
