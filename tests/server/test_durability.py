@@ -186,3 +186,22 @@ def test_cli_start_prints_the_banner_and_stops_cleanly_on_sigterm(tmp_path: Path
     assert "export DATABRICKS_CLIENT_ID=zerobus-dev-client" in stdout
     assert "export DATABRICKS_CLIENT_SECRET=zerobus-dev-secret" in stdout
     assert "stopped." in stderr
+
+
+def test_stop_ends_open_streams_with_a_retryable_status(tmp_path: Path) -> None:
+    server = LocalZerobusServer(data_dir=tmp_path, tables={"a.b.c": "id BIGINT"})
+    server.start()
+    schema = server.table_schema("a.b.c")
+    stream = open_stream(server, "a.b.c", descriptor_proto(schema).SerializeToString())
+    try:
+        stream.wait_created()
+        stream.record(0, message_class(schema)(id=1).SerializeToString())
+        assert stream.wait_acked(0)
+        server.stop()
+        error = stream.wait_done()
+        assert error is not None and error.code().name == "UNAVAILABLE"
+        assert "shutting down" in (error.details() or "")
+        server.stop()  # idempotent
+    finally:
+        stream.cancel()
+        server.stop()

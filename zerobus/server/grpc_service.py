@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import logging
 import uuid
+import weakref
 from collections import deque
 from typing import Any, NoReturn
 
@@ -26,6 +27,7 @@ from google.protobuf.message import DecodeError
 from grpclib.const import Cardinality, Handler, Status
 from grpclib.encoding.base import CodecBase
 from grpclib.exceptions import GRPCError
+from grpclib.server import Server
 
 from zerobus.endpoints import parse_table_name
 from zerobus.errors import ConfigurationError, InvalidRecordError
@@ -48,10 +50,11 @@ from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCode
 from zerobus.server.schema_check import DescriptorError, compile_descriptor
 from zerobus.server.tables import TableRuntime
 
-__all__ = ["LIFETIME_ERROR", "RawCodec", "StreamRegistry", "ZerobusService"]
+__all__ = ["LIFETIME_ERROR", "RawCodec", "StreamRegistry", "TrackingServer", "ZerobusService"]
 
 logger = logging.getLogger(__name__)
 
+SHUTDOWN_ERROR = "the local Zerobus server is shutting down"
 LIFETIME_ERROR = (
     "Error code 6002: stream lifetime reached; the server closed the stream, recover on a new one"
 )
@@ -72,6 +75,33 @@ class RawCodec(CodecBase):
 
 def _status(code: grpc.StatusCode) -> Status:
     return Status(code.value[0])
+
+
+class TrackingServer(Server):
+    """A grpclib server that can also drop its open connections when it stops.
+
+    grpclib's `close()` cancels request handlers but leaves accepted connections open, so a
+    client would wait for a server that is gone; clients must see the connection drop instead.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+
+    def _protocol_factory(self) -> Any:
+        protocol = super()._protocol_factory()
+        connection_made = protocol.connection_made
+
+        def track(transport: asyncio.BaseTransport) -> None:
+            self.transports.add(transport)
+            connection_made(transport)
+
+        protocol.connection_made = track  # type: ignore[method-assign]
+        return protocol
+
+    def drop_connections(self) -> None:
+        for transport in list(self.transports):
+            transport.close()
 
 
 class _CallEnded(Exception):
@@ -100,6 +130,14 @@ class StreamRegistry:
                 call.wake()
 
         self.loop.call_soon_threadsafe(wake)
+
+    async def end_all(self, timeout_s: float) -> None:
+        """End every open call with UNAVAILABLE (retryable) and wait, at most `timeout_s`, for them."""
+        for call in list(self.calls):
+            call.end_now(CallEnding(grpc.StatusCode.UNAVAILABLE, SHUTDOWN_ERROR, store=False))
+        deadline = self.loop.time() + timeout_s
+        while self.calls and self.loop.time() < deadline:
+            await asyncio.sleep(0.01)
 
     def close_signal_all(self, duration_s: float) -> int:
         """From any thread: send CloseStreamSignal to every open stream; returns how many."""
@@ -390,6 +428,10 @@ class StreamCall:
     def _end_immediately(self, ending: CallEnding) -> None:
         self._end_now = ending
         self.wake()
+
+    def end_now(self, ending: CallEnding) -> None:
+        """End the call at once with `ending` (loop thread)."""
+        self._end_immediately(ending)
 
     # --- acks, signals, the end -------------------------------------------------------------------
 

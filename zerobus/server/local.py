@@ -132,9 +132,7 @@ class LocalZerobusServer:
         self._http.start()
 
     def _start_grpc(self) -> None:
-        from grpclib.server import Server
-
-        from zerobus.server.grpc_service import RawCodec, StreamRegistry, ZerobusService
+        from zerobus.server.grpc_service import RawCodec, StreamRegistry, TrackingServer, ZerobusService
 
         core = self._core
         assert core is not None
@@ -155,7 +153,7 @@ class LocalZerobusServer:
 
         async def serve() -> None:
             try:
-                server = Server([ZerobusService(core, registry)], codec=RawCodec())
+                server = TrackingServer([ZerobusService(core, registry)], codec=RawCodec())
                 await server.start(sock=sock)
                 self._grpc_server = server
             except BaseException as error:
@@ -188,13 +186,16 @@ class LocalZerobusServer:
 
     def _shutdown(self) -> None:
         self.faults.set_close_signal_handler(None)
-        loop, server = self._loop, self._grpc_server
+        loop, server, registry = self._loop, self._grpc_server, self._registry
         if loop is not None:
-            if server is not None:
+            if server is not None and registry is not None:
 
                 async def close() -> None:
+                    # Open streams end with a retryable status; then the connections drop.
+                    await registry.end_all(timeout_s=2.0)
                     server.close()
                     await server.wait_closed()
+                    server.drop_connections()
 
                 try:
                     asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=30)

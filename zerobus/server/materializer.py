@@ -92,7 +92,8 @@ class Materializer:
                 try:
                     self.materialize(table)
                 except Exception:
-                    logger.exception("materialising %s failed; will retry", table.entry.full_name)
+                    if not table.dropped:  # a table dropped meanwhile has nothing left to write
+                        logger.exception("materialising %s failed; will retry", table.entry.full_name)
             with self._condition:
                 self._cycles += 1
                 self._condition.notify_all()
