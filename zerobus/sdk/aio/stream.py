@@ -19,7 +19,7 @@ import grpc
 import grpc.aio
 
 from zerobus.engine import TERMINAL_STATES, Effects, records_request
-from zerobus.errors import ZerobusException, from_grpc_error
+from zerobus.errors import NonRetriableException, ZerobusException, from_grpc_error
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
 from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
@@ -236,7 +236,10 @@ class ZerobusStream(StreamBase):
             headers = await asyncio.to_thread(self._call_headers)
         except ZerobusException as error:
             return error
-        call = self._open_call(metadata=headers)
+        try:
+            call = self._open_call(metadata=headers)
+        except (grpc.aio.UsageError, ValueError, RuntimeError) as closed:
+            return NonRetriableException(f"the SDK's gRPC channel is closed: {closed}", cause=closed)
         self._call, self._live_call_id, self._cancelled_by_us = call, call_id, False
         sender = asyncio.create_task(self._send(call, call_id))
         try:

@@ -24,7 +24,7 @@ from typing import Any, cast
 import grpc
 
 from zerobus.engine import TERMINAL_STATES, Effects, records_request
-from zerobus.errors import ZerobusException, from_grpc_error
+from zerobus.errors import NonRetriableException, ZerobusException, from_grpc_error
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
 from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
@@ -252,7 +252,10 @@ class ZerobusStream(StreamBase):
         with self._lock:
             self._live_call_id = call_id
             self._cancel_requested = False
-        call = self._open_call(self._requests(call_id), metadata=headers)
+        try:
+            call = self._open_call(self._requests(call_id), metadata=headers)
+        except ValueError as closed:  # grpc refuses calls on a closed channel
+            return NonRetriableException(f"the SDK's gRPC channel is closed: {closed}", cause=closed)
         with self._lock:
             self._call = call
             cancel = self._cancel_requested

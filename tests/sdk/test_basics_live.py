@@ -1,0 +1,74 @@
+"""Create, ingest with every API, flush, close: both drivers against the local server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sdk.conftest import fast_options, ids
+from zerobus.sdk.shared import StreamState, TableProperties
+
+
+def test_create_ingest_flush_close(driver: Any, zerobus_server: Any, events_table: str) -> None:
+    stream = driver.create_stream(
+        zerobus_server.client_id, zerobus_server.client_secret, TableProperties(events_table), fast_options()
+    )
+    assert stream.get_state() is StreamState.OPENED and stream.stream_id
+    offsets = driver.ingest_all(
+        stream, "ingest_record_offset", [{"id": i, "name": f"n{i}"} for i in range(100)]
+    )
+    assert offsets == list(range(100))
+    stream.flush()
+    assert list(stream.get_unacked_records()) == []
+    stream.close()
+    assert stream.get_state() is StreamState.CLOSED
+    stream.close()  # idempotent
+    rows = zerobus_server.rows(events_table)
+    assert ids(rows) == list(range(100))
+    assert {row["name"] for row in rows} == {f"n{i}" for i in range(100)}
+
+
+def test_every_ingest_api(driver: Any, zerobus_server: Any, events_table: str) -> None:
+    stream = driver.create_stream(
+        zerobus_server.client_id, zerobus_server.client_secret, TableProperties(events_table), fast_options()
+    )
+    ack = stream.ingest_record({"id": 0})
+    assert ack.wait_for_ack(10) == 0 and ack.is_done()
+    assert stream.ingest_record_offset({"id": 1}) == 1
+    assert stream.ingest_record_nowait({"id": 2}) is None
+    assert stream.ingest_records_offset([{"id": 3}, {"id": 4}, {"id": 5}]) == 3
+    assert stream.ingest_records_offset([]) is None
+    assert stream.ingest_records_nowait([{"id": 6}, {"id": 7}]) is None
+    offset = stream.ingest_record_offset({"id": 8})
+    assert offset == 5  # one logical offset per submission; the empty list took none
+    stream.wait_for_offset(offset, 10)
+    late = stream.ingest_record({"id": 9})
+    seen: list[int] = []
+    late.add_done_callback(seen.append)
+    stream.close()
+    assert ids(zerobus_server.rows(events_table)) == list(range(10))
+    if driver.name == "aio":
+        assert late.awaited() == 6
+    assert late.is_done()
+
+
+def test_with_statement_closes(driver: Any, zerobus_server: Any, events_table: str) -> None:
+    stream = driver.create_stream(
+        zerobus_server.client_id, zerobus_server.client_secret, TableProperties(events_table), fast_options()
+    )
+    with stream:
+        driver.ingest_all(stream, "ingest_record_nowait", [{"id": i} for i in range(10)])
+    assert stream.get_state() is StreamState.CLOSED
+    assert ids(zerobus_server.rows(events_table)) == list(range(10))
+
+
+def test_ingest_after_close_is_refused(driver: Any, zerobus_server: Any, events_table: str) -> None:
+    from zerobus.errors import NonRetriableException
+
+    stream = driver.create_stream(
+        zerobus_server.client_id, zerobus_server.client_secret, TableProperties(events_table), fast_options()
+    )
+    stream.close()
+    with pytest.raises(NonRetriableException, match="closed"):
+        stream.ingest_record_offset({"id": 1})
