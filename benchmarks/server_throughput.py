@@ -3,7 +3,8 @@
 A Python gRPC client cannot send 15,000 requests/s, so the load comes from the official
 Rust-backed SDK (`benchmarks/server_load_official.py`, run in its own venv through subprocess,
 see tests/support/official_sdk.py). The server runs in this process, so its CPU time is this
-process's CPU time; the share is CPU seconds per wall second (1.0 = one core busy).
+process's CPU time (ingestion and, concurrently, materialisation into Delta); the share is
+CPU seconds per wall second (1.0 = one core busy).
 
     /work/.venv-dev/bin/python benchmarks/server_throughput.py [--single N] [--batched N]
 
@@ -81,12 +82,21 @@ def run_case(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--single", type=int, default=200_000, help="records sent one per request")
-    parser.add_argument("--batched", type=int, default=2_000_000, help="records sent in 1000-record batches")
+    parser.add_argument("--batched", type=int, default=1_000_000, help="records sent in 1000-record batches")
+    parser.add_argument(
+        "--materialize-delay",
+        type=float,
+        default=2.0,
+        help="the server's materialisation delay (its Delta writes share the CPU with ingestion)",
+    )
     options = parser.parse_args()
     python, reason = official_sdk_python()
     if python is None:
         raise SystemExit(f"the official SDK is needed as the load generator: {reason}")
-    with tempfile.TemporaryDirectory() as data_dir, LocalZerobusServer(data_dir=data_dir) as server:
+    with (
+        tempfile.TemporaryDirectory() as data_dir,
+        LocalZerobusServer(data_dir=data_dir, materialize_delay_s=options.materialize_delay) as server,
+    ):
         server.create_table("bench.server.single", COLUMNS)
         server.create_table("bench.server.batched", COLUMNS)
         single = run_case(python, server, "bench.server.single", options.single, 1)

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import requests
 
-from zerobus.endpoints import TableName, parse_table_name
+from zerobus.endpoints import parse_table_name
 from zerobus.oauth import ingest_token_form, metadata_token_form
 from zerobus.protocol import (
     METHOD_PATH,
@@ -217,7 +217,3 @@ def open_stream(
     if create:
         stream.create(table, descriptor, json)
     return stream
-
-
-def table_name(full_name: str) -> TableName:
-    return parse_table_name(full_name)
