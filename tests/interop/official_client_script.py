@@ -8,6 +8,7 @@ has `set_use_tls(False)`, which the Python wrapper does not expose; the scheme i
 import base64
 import json
 import sys
+import time
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -44,7 +45,10 @@ def main() -> None:
             TableProperties(args["json_table"]),
             StreamConfigurationOptions(record_type=RecordType.JSON),
         )
-        offsets = [stream.ingest_record_offset(json.dumps(record)) for record in args["json_records"]]
+        offsets = []
+        for record in args["json_records"]:
+            offsets.append(stream.ingest_record_offset(json.dumps(record)))
+            time.sleep(args.get("pace_s", 0))
         offsets.append(stream.ingest_records_offset([json.dumps(r) for r in args["json_batch"]]))
         stream.flush()
         stream.close()

@@ -127,3 +127,24 @@ def test_official_sdk_rejected_record_is_reported(zerobus_server: LocalZerobusSe
     assert result.returncode != 0
     assert "small" in result.stderr and "out of range" in result.stderr
     assert zerobus_server.rows(table) == []
+
+
+def test_official_sdk_follows_close_signals_across_stream_lifetimes(tmp_path: Path) -> None:
+    python = require_official_sdk_python()
+    with LocalZerobusServer(
+        data_dir=tmp_path,
+        max_stream_duration_s=0.8,
+        close_signal_lead_s=0.4,
+        tables={"life.time.t": "id BIGINT"},
+    ) as server:
+        args = _base_args(server) | {
+            "json_table": "life.time.t",
+            "json_records": [{"id": i} for i in range(25)],
+            "json_batch": [{"id": 25}],
+            "pace_s": 0.08,  # about 2 s of ingestion: at least two stream lifetimes
+        }
+        result = _run_official(python, args)
+        assert result["json_offsets"][-1] == 25
+        assert server.stats.close_signals_sent >= 1
+        assert server.stats.streams_created >= 2
+        assert set(r["id"] for r in server.rows("life.time.t")) == set(range(26))
