@@ -15,7 +15,8 @@ What lives here:
 - Wire offsets: 0, 1, 2... per physical call, one per request. Cumulative acknowledgments are
   mapped back to logical offsets, waiters and callbacks.
 - The in-flight window: records submitted and not yet acknowledged (`unacked_count`), bounded
-  by `max_inflight_records` at the ingest call.
+  by `max_inflight_records` at the ingest call. The hot path compares two integers:
+  `next_offset >= window_end` means a one-record submission must wait.
 - Recovery: every unacknowledged request is resent, in order, before new data, renumbered
   from 0 on the new call; `RecoveryPolicy` says whether and when to try again.
 - Timeouts as deadlines: creating a call (`recovery_timeout_ms`), no acknowledgment while
@@ -146,15 +147,18 @@ class StreamCore:
         self._large = (MAX_REQUEST_BYTES // 4 if self.json else MAX_REQUEST_BYTES) - _FRAMING_ALLOWANCE
 
         # Offsets: the next logical offset to hand out, the last durable one.
-        self._next_offset = 0
+        self.next_offset = 0
         self.durable_offset = -1
-        # Records submitted and not yet acknowledged (queued, waiting for resend, in flight).
-        self.unacked_count = 0
+        # Records beyond one per submission (from batches), and records acknowledged: with
+        # next_offset they give the unacknowledged count without per-record bookkeeping.
+        self._extra_records = 0
+        self._acked_records = 0
+        # A one-record submission fits the window while next_offset < window_end.
+        self.window_end = self.max_inflight
 
         # Not yet sent: entries are payloads (one-record submissions) or Submissions.
         self._queue: list[Any] = []
         self._queue_first = 0  # logical offset of _queue[0]
-        self._queue_bytes = 0
         self._queue_extra = 0  # records beyond one per entry (from Submissions)
         self._queue_multi = 0  # Submissions in the queue
         # Sent on an earlier call, unacknowledged: go out again first.
@@ -198,7 +202,15 @@ class StreamCore:
     @property
     def last_offset(self) -> int:
         """The last logical offset handed out (-1 before the first submission)."""
-        return self._next_offset - 1
+        return self.next_offset - 1
+
+    @property
+    def unacked_count(self) -> int:
+        """Records submitted and not yet acknowledged (queued, waiting for resend, in flight)."""
+        return self.next_offset + self._extra_records - self._acked_records
+
+    def _move_window(self) -> None:
+        self.window_end = self.max_inflight + self._acked_records - self._extra_records
 
     def _set_phase(self, phase: StreamState) -> None:
         check_transition(self._phase, phase)
@@ -208,20 +220,18 @@ class StreamCore:
 
     def has_space(self, records: int) -> bool:
         """Whether `records` more fit in the in-flight window (an empty window takes anything)."""
-        return self.unacked_count == 0 or self.unacked_count + records <= self.max_inflight
+        unacked = self.unacked_count
+        return unacked == 0 or unacked + records <= self.max_inflight
 
     def submit(self, payload: Payload) -> int:
         """Queue one encoded record; returns its logical offset."""
         if not self._accepting:
             raise self.rejection()
-        size = len(payload)
-        if size > self._large:
-            self._check_size(payload, size, 1)
+        if len(payload) > self._large:
+            self._check_size(payload, len(payload), 1)
         self._queue.append(payload)
-        self._queue_bytes += size
-        self.unacked_count += 1
-        offset = self._next_offset
-        self._next_offset = offset + 1
+        offset = self.next_offset
+        self.next_offset = offset + 1
         return offset
 
     def submit_many(self, payloads: list[Payload], nbytes: int) -> int:
@@ -233,12 +243,13 @@ class StreamCore:
         if nbytes > self._large:
             self._check_size(payloads, nbytes, len(payloads))
         self._queue.append(Submission(payloads, nbytes))
-        self._queue_bytes += nbytes
-        self._queue_extra += len(payloads) - 1
+        extra = len(payloads) - 1
+        self._queue_extra += extra
         self._queue_multi += 1
-        self.unacked_count += len(payloads)
-        offset = self._next_offset
-        self._next_offset = offset + 1
+        self._extra_records += extra
+        self._move_window()
+        offset = self.next_offset
+        self.next_offset = offset + 1
         return offset
 
     def _check_size(self, payload: Payload | list[Payload], nbytes: int, records: int) -> None:
@@ -286,22 +297,27 @@ class StreamCore:
         queue = self._queue
         first = self._queue_first
         records = len(queue) + self._queue_extra
-        if records <= self._max_batch_records and self._queue_bytes <= self._max_batch_bytes:
+        if records <= self._max_batch_records and self._queued_bytes(queue) <= self._max_batch_bytes:
             entries = queue
             multi = self._queue_multi
             self._queue = []
-            self._queue_bytes = self._queue_extra = self._queue_multi = 0
+            self._queue_extra = self._queue_multi = 0
         else:
-            entries, records, nbytes, multi = self._take_prefix(queue)
+            entries, records, multi = self._take_prefix(queue)
             del queue[: len(entries)]
-            self._queue_bytes -= nbytes
             self._queue_extra -= records - len(entries)
             self._queue_multi -= multi
         self._queue_first = first + len(entries)
         flat = entries if not multi else _flatten(entries)
         return _Request(entries, flat, first, records)
 
-    def _take_prefix(self, queue: list[Any]) -> tuple[list[Any], int, int, int]:
+    def _queued_bytes(self, queue: list[Any]) -> int:
+        """Size of the queue in len() units (summed here, not counted per record on the hot path)."""
+        if not self._queue_multi:
+            return sum(map(len, queue))
+        return sum(e.nbytes if type(e) is Submission else len(e) for e in queue)
+
+    def _take_prefix(self, queue: list[Any]) -> tuple[list[Any], int, int]:
         """The longest prefix of the queue within the batch bounds (at least one submission)."""
         records = nbytes = multi = taken = 0
         for entry in queue:
@@ -315,7 +331,7 @@ class StreamCore:
             nbytes += size
             multi += count > 1
             taken += 1
-        return queue[:taken], records, nbytes, multi
+        return queue[:taken], records, multi
 
     # --- calls ----------------------------------------------------------------------------------
 
@@ -401,7 +417,8 @@ class StreamCore:
         self._inflight_first_wire += count
         first = self.durable_offset + 1
         self.durable_offset = last = request.last_offset
-        self.unacked_count -= records
+        self._acked_records += records
+        self._move_window()
         self._policy.progress()
         self._ack_deadline = self._clock() + self.config.lack_of_ack_timeout_s if inflight else None
         effects = Effects()

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zerobus.protocol import (
-    CreateIngestStreamRequest,
-    EphemeralStreamRequest,
-    IngestRecordBatchRequest,
-    IngestRecordRequest,
-    JsonRecordBatch,
-    ProtoEncodedRecordBatch,
-)
+from zerobus.protocol import CreateIngestStreamRequest, EphemeralStreamRequest
 
 __all__ = ["create_stream_request", "records_request"]
 
@@ -30,17 +23,24 @@ def create_stream_request(table_name: str, record_type: int, descriptor_proto: b
 
 
 def records_request(offset_id: int, records: Sequence[bytes | str], json: bool) -> bytes:
-    """One request carrying `records`: `ingest_record` for a lone record, else one batch."""
+    """One request carrying `records`: `ingest_record` for a lone record, else one batch.
+
+    The batch is filled in place (`extend`), not passed to constructors, which would copy
+    every record once per nesting level.
+    """
+    request = EphemeralStreamRequest()
     if len(records) == 1:
+        single = request.ingest_record
+        single.offset_id = offset_id
         if json:
-            single = IngestRecordRequest(offset_id=offset_id, json_record=records[0])
+            single.json_record = records[0]
         else:
-            single = IngestRecordRequest(offset_id=offset_id, proto_encoded_record=records[0])
-        return bytes(EphemeralStreamRequest(ingest_record=single).SerializeToString())
-    if json:
-        batch = IngestRecordBatchRequest(offset_id=offset_id, json_batch=JsonRecordBatch(records=records))
+            single.proto_encoded_record = records[0]
     else:
-        batch = IngestRecordBatchRequest(
-            offset_id=offset_id, proto_encoded_batch=ProtoEncodedRecordBatch(records=records)
-        )
-    return bytes(EphemeralStreamRequest(ingest_record_batch=batch).SerializeToString())
+        batch = request.ingest_record_batch
+        batch.offset_id = offset_id
+        if json:
+            batch.json_batch.records.extend(records)
+        else:
+            batch.proto_encoded_batch.records.extend(records)
+    return bytes(request.SerializeToString())

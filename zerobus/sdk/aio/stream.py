@@ -96,7 +96,7 @@ class ZerobusStream(StreamBase):
         """Queue one record; returns its logical offset (awaits only when the window is full)."""
         payload = self._encode(record)
         core = self._core
-        if core.unacked_count >= core.max_inflight:
+        if core.next_offset >= core.window_end:
             await self._room_for(1)
         offset = core.submit(payload)
         if self._sender_idle:

@@ -75,6 +75,7 @@ class ZerobusStream(StreamBase):
         )
         self._lock = threading.Lock()
         self._guard = self._lock
+        self._submit = self._core.submit
         self._sender_wake = threading.Condition(self._lock)
         self._state_changed = threading.Condition(self._lock)
         self._sender_idle = False
@@ -104,14 +105,18 @@ class ZerobusStream(StreamBase):
     def ingest_record_offset(self, record: Any) -> int:
         """Queue one record; returns its logical offset at once (no waiting for the server)."""
         payload = self._encode(record)
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # cheaper than `with` on this hot path
+        try:
             core = self._core
-            if core.unacked_count >= core.max_inflight:
+            if core.next_offset >= core.window_end:
                 self._wait_for_space(1)
-            offset = core.submit(payload)
+            offset = self._submit(payload)
             if self._sender_idle:
                 self._sender_idle = False
                 self._sender_wake.notify()
+        finally:
+            lock.release()
         return offset
 
     def ingest_record_nowait(self, record: Any) -> None:

@@ -1,0 +1,321 @@
+"""SDK throughput: records/s from the first ingest call until everything is acknowledged.
+
+Our SDK (sync and asyncio drivers) beside the official Rust-backed SDK (its own venv, run
+through subprocess: tests/support/official_sdk.py) on the same local server in the same run,
+and beside the cost floor: building and serializing the same records with no SDK at all.
+Records are built inside the measured window in every case (what a user's loop pays).
+
+    /work/.venv-dev/bin/python benchmarks/sdk_throughput.py [--records N] [--quick]
+
+The server runs in its own process; its CPU share (CPU seconds per wall second, 1.0 = one
+core busy) is printed beside each figure. A share near 1.0 means the single-threaded Python
+server, not the client, set the pace. Targets (issue 4): our per-record API >= 1.5x the
+official per-record API and >= 0.6x the floor; our dict path >= 2x the official JSON dict path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_common import (
+    BASE_TS_MICROS,
+    COLUMNS,
+    DEVICES,
+    Emulator,
+    Measurement,
+    emulator,
+    own_cpu_seconds,
+    record_datetime,
+    record_dict,
+)
+
+from tests.support.official_sdk import official_sdk_python
+from zerobus.codegen.descriptor import descriptor_proto, message_class
+from zerobus.codegen.parse import schema_from_ddl
+from zerobus.codegen.runtime_model import model_class
+from zerobus.sdk import aio, sync
+from zerobus.sdk.shared import RecordType, StreamConfigurationOptions, TableProperties
+
+LOADER = Path(__file__).with_name("sdk_load_official.py")
+BATCH = 1000
+SCHEMA = schema_from_ddl(COLUMNS, "bench.sdk.events")
+RECORD = message_class(SCHEMA)
+MODEL = model_class(SCHEMA)
+SERVER_BOUND_SHARE = 0.85
+
+
+def build_pb2(i: int) -> Any:
+    return RECORD(id=i, device=DEVICES[i % 100], value=i * 0.5, ts=BASE_TS_MICROS + i, ok=i % 2 == 0)
+
+
+def build_model(i: int) -> Any:
+    return MODEL(id=i, device=DEVICES[i % 100], value=i * 0.5, ts=record_datetime(i), ok=i % 2 == 0)
+
+
+BUILDERS: dict[str, Callable[[int], Any]] = {
+    "pb2": build_pb2,
+    "dict": record_dict,
+    "pydantic": build_model,
+    "json": lambda i: json.dumps(record_dict(i)),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    who: str  # "ours" | "official" | "floor"
+    driver: str  # "sync" | "aio" | "-"
+    shape: str
+    api: str  # "record" | "batch"
+
+    @property
+    def label(self) -> str:
+        if self.who == "floor":
+            return f"floor: build + serialize {self.shape} (no SDK)"
+        api = "per-record" if self.api == "record" else f"batch of {BATCH}"
+        return f"{self.who} {self.driver} {self.shape} {api}"
+
+
+# --- the floor --------------------------------------------------------------------------------------
+
+
+def run_floor(shape: str, records: int) -> Measurement:
+    build = BUILDERS[shape]
+    cpu, started = own_cpu_seconds(), time.perf_counter()
+    if shape == "json":
+        for i in range(records):
+            build(i)
+    elif shape == "dict":
+        for i in range(records):
+            RECORD(**build(i)).SerializeToString()
+    elif shape == "pydantic":
+        for i in range(records):
+            build(i).to_proto_bytes()
+    else:
+        for i in range(records):
+            build(i).SerializeToString()
+    return Measurement(records, time.perf_counter() - started, 0.0, own_cpu_seconds() - cpu)
+
+
+# --- our SDK ----------------------------------------------------------------------------------------
+
+
+def _our_table_properties(case: Case, table: str) -> tuple[TableProperties, StreamConfigurationOptions]:
+    if case.shape == "json":
+        return TableProperties(table), StreamConfigurationOptions(record_type=RecordType.JSON)
+    descriptor = {"pb2": RECORD.DESCRIPTOR, "pydantic": MODEL}.get(case.shape)  # dicts: schema from UC
+    return TableProperties(table, descriptor), StreamConfigurationOptions()
+
+
+def run_ours_sync(server: Emulator, case: Case, table: str, records: int) -> Measurement:
+    sdk = sync.ZerobusSdk(server.grpc_endpoint, server.workspace_url)
+    properties, options = _our_table_properties(case, table)
+    stream = sdk.create_stream(server.client_id, server.client_secret, properties, options)
+    build = BUILDERS[case.shape]
+    server_cpu, cpu, started = server.cpu_seconds(), own_cpu_seconds(), time.perf_counter()
+    if case.api == "record":
+        ingest = stream.ingest_record_offset
+        for i in range(records):
+            ingest(build(i))
+    else:
+        for start in range(0, records, BATCH):
+            stream.ingest_records_offset([build(i) for i in range(start, start + BATCH)])
+    stream.flush()
+    seconds = time.perf_counter() - started
+    measured = Measurement(records, seconds, server.cpu_seconds() - server_cpu, own_cpu_seconds() - cpu)
+    stream.close()
+    sdk.close()
+    return measured
+
+
+def run_ours_aio(server: Emulator, case: Case, table: str, records: int) -> Measurement:
+    async def main() -> Measurement:
+        sdk = aio.ZerobusSdk(server.grpc_endpoint, server.workspace_url)
+        properties, options = _our_table_properties(case, table)
+        stream = await sdk.create_stream(server.client_id, server.client_secret, properties, options)
+        build = BUILDERS[case.shape]
+        server_cpu, cpu, started = server.cpu_seconds(), own_cpu_seconds(), time.perf_counter()
+        if case.api == "record":
+            ingest = stream.ingest_record_offset
+            for i in range(records):
+                await ingest(build(i))
+        else:
+            for start in range(0, records, BATCH):
+                await stream.ingest_records_offset([build(i) for i in range(start, start + BATCH)])
+        await stream.flush()
+        seconds = time.perf_counter() - started
+        measured = Measurement(records, seconds, server.cpu_seconds() - server_cpu, own_cpu_seconds() - cpu)
+        await stream.close()
+        await sdk.close()
+        return measured
+
+    return asyncio.run(main())
+
+
+# --- the official SDK -------------------------------------------------------------------------------
+
+
+def run_official(python: Path, server: Emulator, case: Case, table: str, records: int) -> Measurement:
+    arguments = {
+        "endpoint": server.grpc_endpoint,
+        "workspace_url": server.workspace_url,
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "table": table,
+        "descriptor": base64.b64encode(descriptor_proto(SCHEMA).SerializeToString()).decode(),
+        "records": records,
+        "shape": case.shape,
+        "api": case.api,
+        "driver": case.driver,
+    }
+    process = subprocess.Popen(
+        [str(python), "-I", str(LOADER)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, RUST_LOG="error"),
+        cwd=tempfile.gettempdir(),
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(json.dumps(arguments) + "\n")
+    process.stdin.flush()
+    if not process.stdout.readline().strip():
+        raise SystemExit(f"official load generator failed: {process.communicate()[1][-3000:]}")
+    server_cpu = server.cpu_seconds()
+    process.stdin.write("go\n")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    server_cpu = server.cpu_seconds() - server_cpu
+    process.wait(120)
+    if not line.strip():
+        raise SystemExit(
+            f"official load generator failed: {process.stderr.read()[-3000:] if process.stderr else ''}"
+        )
+    result = json.loads(line)
+    return Measurement(records, result["seconds"], server_cpu, result["client_cpu_s"])
+
+
+def official_has_pydantic(python: Path) -> bool:
+    probe = subprocess.run([str(python), "-I", "-c", "import pydantic"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+def cases(quick: bool) -> list[Case]:
+    chosen = [Case("floor", "-", shape, "record") for shape in ("pb2", "dict", "pydantic", "json")]
+    pairs = [
+        ("sync", "pb2", "record"),
+        ("sync", "pb2", "batch"),
+        ("sync", "dict", "record"),
+        ("sync", "dict", "batch"),
+        ("sync", "pydantic", "record"),
+        ("sync", "json", "record"),
+        ("aio", "pb2", "record"),
+        ("aio", "pb2", "batch"),
+        ("aio", "dict", "record"),
+        ("aio", "json", "record"),
+    ]
+    if quick:
+        pairs = pairs[:1] + pairs[2:3]
+    for driver, shape, api in pairs:
+        chosen += [Case("ours", driver, shape, api), Case("official", driver, shape, api)]
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=200_000, help="records per case")
+    parser.add_argument("--quick", action="store_true", help="only the per-record pb2 and dict cases")
+    options = parser.parse_args()
+    python, reason = official_sdk_python()
+    if python is None:
+        print(f"official SDK unavailable ({reason}); its rows are skipped")
+    pydantic_ok = python is not None and official_has_pydantic(python)
+    plan = cases(options.quick)
+    tables = [f"bench.sdk.case_{n}" for n in range(len(plan))]
+    results: dict[Case, Measurement | None] = {}
+    # Materialisation is pushed past the run: the server's CPU goes to ingesting and acking.
+    with emulator(tables, materialize_delay_s=3600) as server:
+        for case, table in zip(plan, tables, strict=True):
+            if case.who == "floor":
+                results[case] = run_floor(case.shape, options.records)
+            elif case.who == "ours":
+                runner = run_ours_sync if case.driver == "sync" else run_ours_aio
+                results[case] = runner(server, case, table, options.records)
+            elif python is not None and (case.shape != "pydantic" or pydantic_ok):
+                results[case] = run_official(python, server, case, table, options.records)
+            else:
+                results[case] = None
+            print(f"  ran {case.label}", file=sys.stderr)
+    report(results, pydantic_ok)
+
+
+def report(results: dict[Case, Measurement | None], pydantic_ok: bool) -> None:
+    print(f"cores: {os.cpu_count()} (client, server and anything else on the machine share them)")
+    header = (
+        f"{'case':<40} {'records/s':>11} {'server CPU':>11} {'client CPU':>11}  {'vs official':>11}  note"
+    )
+    print(header)
+    print("-" * len(header))
+    floors = {c.shape: m for c, m in results.items() if c.who == "floor" and m is not None}
+    for case, measured in results.items():
+        if measured is None:
+            why = "pydantic missing in the official venv" if case.shape == "pydantic" else "no official SDK"
+            print(f"{case.label:<40} {'n/a':>11} {'':>11} {'':>11}  {'':>11}  {why}")
+            continue
+        versus = ""
+        if case.who == "ours":
+            official = results.get(Case("official", case.driver, case.shape, case.api))
+            if official is not None:
+                versus = f"{measured.rate / official.rate:.2f}x"
+        note = "server-bound" if case.who != "floor" and measured.server_share >= SERVER_BOUND_SHARE else ""
+        if case.who == "ours" and case.shape in floors:
+            note = (note + "; " if note else "") + f"{measured.rate / floors[case.shape].rate:.2f}x floor"
+        server = "-" if case.who == "floor" else f"{measured.server_share:.2f}"
+        print(
+            f"{case.label:<40} {measured.rate:>11,.0f} {server:>11} {measured.client_share:>11.2f}  {versus:>11}  {note}"
+        )
+    print()
+    targets(results)
+
+
+def targets(results: dict[Case, Measurement | None]) -> None:
+    def rate(who: str, driver: str, shape: str, api: str = "record") -> float | None:
+        measured = results.get(Case(who, driver, shape, api))
+        return measured.rate if measured is not None else None
+
+    floor = rate("floor", "-", "pb2")
+    for driver in ("sync", "aio"):
+        ours, official = rate("ours", driver, "pb2"), rate("official", driver, "pb2")
+        if ours and official:
+            print(f"target {driver}: per-record API vs official per-record: {ours / official:.2f}x (>= 1.5)")
+        if ours and floor:
+            print(
+                f"target {driver}: per-record API vs floor (build + serialize pb2): {ours / floor:.2f}x (>= 0.6)"
+            )
+        dicts, official_dicts = rate("ours", driver, "dict"), rate("official", driver, "dict")
+        if dicts and official_dicts:
+            print(
+                f"target {driver}: dict path vs official JSON dict path: {dicts / official_dicts:.2f}x (>= 2)"
+            )
+
+
+if __name__ == "__main__":
+    main()
