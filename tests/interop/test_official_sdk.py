@@ -110,6 +110,7 @@ def test_official_sdk_recovers_from_a_dropped_call_without_loss(
 def test_official_sdk_rejected_record_is_reported(zerobus_server: LocalZerobusServer, zerobus_table) -> None:
     python = require_official_sdk_python()
     table = zerobus_table("id BIGINT NOT NULL, small SMALLINT")
+    rejected_before = zerobus_server.stats.requests_rejected
     args = _base_args(zerobus_server) | {
         "json_table": table,
         "json_records": [{"id": 1, "small": 99999}],
@@ -125,7 +126,10 @@ def test_official_sdk_rejected_record_is_reported(zerobus_server: LocalZerobusSe
         cwd=tempfile.gettempdir(),
     )
     assert result.returncode != 0
-    assert "small" in result.stderr and "out of range" in result.stderr
+    # The official client sometimes replaces the server's error with a generic "Stream closed"
+    # (a known bug of that SDK, PROTOCOL.md section 5), so the server's side is checked here.
+    assert ("small" in result.stderr and "out of range" in result.stderr) or "Stream closed" in result.stderr
+    assert zerobus_server.stats.requests_rejected > rejected_before
     assert zerobus_server.rows(table) == []
 
 

@@ -7,6 +7,7 @@ faults) to the two thin wire front-ends (gRPC EphemeralStream, HTTP OAuth + Unit
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import socket
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from zerobus.codegen.ir import TableSchema
 from zerobus.server.auth import FULL_ACCESS, Grant, Principal
@@ -297,15 +299,21 @@ class LocalZerobusServer:
         self.core.materializer.flush(timeout_s)
 
     def rows(self, full_name: str, limit: int | None = None) -> list[dict[str, Any]]:
-        """`flush_materialization()`, then the table's rows read back with deltalake, in commit order."""
+        """`flush_materialization()`, then the table's rows read back with deltalake, in log order."""
         return self._read_rows(full_name, limit)
 
     def _read_rows(self, full_name: str, limit: int | None) -> list[dict[str, Any]]:
+        import pyarrow as pa
         from deltalake import DeltaTable
 
         path = self.table_path(full_name)
         self.flush_materialization()
-        table = DeltaTable(str(path)).to_pyarrow_table()
+        dataset = DeltaTable(str(path)).to_pyarrow_dataset()
+        # Files in the order of the commits that added them: rows come back in log order.
+        order = _commit_order(path)
+        fragments = sorted(dataset.get_fragments(), key=lambda f: order.get(Path(f.path).name, 1 << 62))
+        tables = [fragment.to_table(schema=dataset.schema) for fragment in fragments]
+        table = pa.concat_tables(tables) if tables else dataset.schema.empty_table()
         if limit is not None:
             table = table.slice(0, max(0, limit))
         rows: list[dict[str, Any]] = table.to_pylist(maps_as_pydicts="strict")
@@ -332,3 +340,15 @@ class LocalZerobusServer:
     def expire_tokens(self) -> None:
         """Make every token issued so far expired (to test token expiry)."""
         self.core.tokens.expire_all()
+
+
+def _commit_order(delta_path: Path) -> dict[str, int]:
+    """Data file name -> the Delta log version that added it (from the JSON commit files)."""
+    order: dict[str, int] = {}
+    for commit in sorted((delta_path / "_delta_log").glob("*.json")):
+        for line in commit.read_text().splitlines():
+            action = json.loads(line) if line.strip() else {}
+            added = action.get("add")
+            if added:
+                order.setdefault(Path(unquote(added["path"])).name, int(commit.stem))
+    return order
