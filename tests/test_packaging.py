@@ -22,7 +22,6 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
             "-q",
             "-w",
             str(out),
