@@ -227,3 +227,34 @@ def test_exceptions_and_callback_bases() -> None:
         OAuthHeadersProvider("123", "https://ws.example.com", "a.b.c", "", "secret")
     with pytest.raises(ConfigurationError, match="plaintext"):
         OAuthHeadersProvider("123", "http://ws.example.com", "a.b.c", "id", "secret")
+
+
+def test_call_headers_are_checked_and_completed() -> None:
+    from zerobus.sdk.shared.headers_provider import normalize_headers
+
+    headers = normalize_headers([("Authorization", "Bearer t"), ("X-Custom", "1")], "a.b.c", "sdk/1")
+    assert headers == [
+        ("authorization", "Bearer t"),
+        ("x-custom", "1"),
+        ("x-databricks-zerobus-table-name", "a.b.c"),
+        ("x-zerobus-sdk", "sdk/1"),
+    ]
+    with pytest.raises(ConfigurationError, match="no 'authorization'"):
+        normalize_headers([("x-databricks-zerobus-table-name", "a.b.c")], "a.b.c", "sdk/1")
+    with pytest.raises(ConfigurationError, match=r"\(str, str\) pair"):
+        normalize_headers([("authorization", 5)], "a.b.c", "sdk/1")  # type: ignore[list-item]
+
+
+def test_streams_of_one_sdk_share_its_channel(zerobus_server: Any, zerobus_table: Any) -> None:
+    table = zerobus_table("id BIGINT NOT NULL")
+    sdk = sync.ZerobusSdk(zerobus_server.grpc_endpoint, zerobus_server.workspace_url)
+    first = sdk.create_stream(zerobus_server.client_id, zerobus_server.client_secret, TableProperties(table))
+    channel = sdk._channel
+    second = sdk.create_stream(zerobus_server.client_id, zerobus_server.client_secret, TableProperties(table))
+    assert channel is not None and sdk._channel is channel
+    first.ingest_record_offset({"id": 1})
+    second.ingest_record_offset({"id": 2})
+    first.close()
+    second.close()
+    sdk.close()
+    assert sorted(row["id"] for row in zerobus_server.rows(table)) == [1, 2]

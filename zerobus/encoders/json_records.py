@@ -76,9 +76,10 @@ class JsonEncoder(RecordEncoder):
             return text
 
         def encode(record: Any) -> Payload:
-            if type(record) is str:
+            kind = type(record)
+            if kind is str:
                 return encode_text(record) if check_text is not None else record
-            if isinstance(record, Mapping):
+            if kind is dict or isinstance(record, Mapping):
                 return encode_dict(record)
             if model_class is not None and type(record) is model_class:
                 return str(record.to_json())

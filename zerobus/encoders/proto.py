@@ -16,7 +16,15 @@ from typing import Any
 from google.protobuf.message import EncodeError, Message
 
 from zerobus.codegen.ir import Primitive, PrimitiveType, StringType, TableSchema
-from zerobus.codegen.values import row_to_wire, to_wire
+from zerobus.codegen.typemap import INT_RANGES
+from zerobus.codegen.values import (
+    MAX_DATE_DAYS,
+    MAX_TIMESTAMP_MICROS,
+    MIN_DATE_DAYS,
+    MIN_TIMESTAMP_MICROS,
+    row_to_wire,
+    to_wire,
+)
 from zerobus.encoders.base import Payload, RecordEncoder, is_model_instance, is_pydantic_instance
 from zerobus.encoders.descriptors import RecordSchema
 from zerobus.errors import InvalidRecordError
@@ -25,6 +33,14 @@ from zerobus.protocol import RecordTypeValue
 __all__ = ["ProtoEncoder", "compile_dict_encoder"]
 
 # Columns whose values the protobuf runtime already checks exactly as the table would.
+# Integral wire values (and their valid ranges) that need no conversion when given as ints.
+_WIRE_INT_BOUNDS = {
+    Primitive.TIMESTAMP: (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS),
+    Primitive.TIMESTAMP_NTZ: (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS),
+    Primitive.DATE: (MIN_DATE_DAYS, MAX_DATE_DAYS),
+    Primitive.TINYINT: INT_RANGES[Primitive.TINYINT],
+    Primitive.SMALLINT: INT_RANGES[Primitive.SMALLINT],
+}
 _NATIVE_PRIMITIVES = frozenset(
     {Primitive.INT, Primitive.BIGINT, Primitive.DOUBLE, Primitive.BOOLEAN, Primitive.BINARY}
 )
@@ -37,9 +53,13 @@ def _is_native(data_type: Any) -> bool:
 
 
 def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[Mapping[str, Any]], bytes]:
-    """dict -> serialized message, converting only the columns that need it."""
+    """dict -> serialized message, converting only the columns that need it.
+
+    A column whose value is already in wire form (e.g. a TIMESTAMP given as microseconds) is
+    checked and left alone; the caller's dict is copied only when a value really changes.
+    """
     converters = tuple(
-        (column.name, to_wire(column.type, column.name))
+        (column.name, _column_converter(column.name, column.type))
         for column in schema.columns
         if not _is_native(column.type)
     )
@@ -47,12 +67,14 @@ def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[M
 
     def encode_dict(record: Mapping[str, Any]) -> bytes:
         values = record
-        if converters:
-            values = dict(record)
-            for name, convert in converters:
-                value = values.get(name)
-                if value is not None:
-                    values[name] = convert(value)
+        for name, convert in converters:
+            value = record.get(name)
+            if value is not None:
+                wire = convert(value)
+                if wire is not value:
+                    if values is record:
+                        values = dict(record)
+                    values[name] = wire  # type: ignore[index]
         try:
             return message_class(**values).SerializeToString()  # type: ignore[no-any-return]
         except InvalidRecordError:
@@ -61,6 +83,22 @@ def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[M
             raise explain(record, error) from None
 
     return encode_dict
+
+
+def _column_converter(name: str, data_type: Any) -> Callable[[Any], Any]:
+    """`to_wire` for the column, with a shortcut for integers already in wire form."""
+    convert = to_wire(data_type, name)
+    bounds = _WIRE_INT_BOUNDS.get(data_type.primitive) if isinstance(data_type, PrimitiveType) else None
+    if bounds is None:
+        return convert
+    low, high = bounds
+
+    def convert_int(value: Any) -> Any:
+        if type(value) is int and low <= value <= high:
+            return value
+        return convert(value)
+
+    return convert_int
 
 
 def _explainer(message_class: Any, schema: TableSchema) -> Callable[[Any, Exception], InvalidRecordError]:
@@ -133,11 +171,14 @@ class ProtoEncoder(RecordEncoder):
             )
 
         def encode(record: Any) -> Payload:
-            if type(record) is cls:
+            kind = type(record)
+            if kind is cls:
                 try:
                     return record.SerializeToString()  # type: ignore[no-any-return]
                 except EncodeError:
                     return _serialize(record)
+            if kind is dict:
+                return encode_dict(record)
             return encode_other(record)
 
         self.encode = encode

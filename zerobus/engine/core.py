@@ -460,14 +460,19 @@ class StreamCore:
 
     # --- timers ---------------------------------------------------------------------------------
 
-    def next_timeout(self) -> float | None:
-        """Seconds until the current call's next deadline (None: nothing is timed)."""
+    def deadline(self) -> float | None:
+        """The current call's next deadline on the injected clock (None: nothing is timed)."""
+        if self._cancel_reason is not None or self._rotating:
+            return None
         deadlines = [
             d for d in (self._attempt_deadline, self._ack_deadline, self._pause_deadline) if d is not None
         ]
-        if not deadlines or self._cancel_reason is not None or self._rotating:
-            return None
-        return max(0.0, min(deadlines) - self._clock())
+        return min(deadlines) if deadlines else None
+
+    def next_timeout(self) -> float | None:
+        """Seconds until `deadline()` (None: nothing is timed)."""
+        deadline = self.deadline()
+        return None if deadline is None else max(0.0, deadline - self._clock())
 
     def on_timer(self, call_id: int) -> Effects | None:
         """Check the current call's deadlines; the effects say whether to cancel it."""

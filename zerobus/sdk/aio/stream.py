@@ -2,8 +2,8 @@
 
 One event loop owns the stream, so no lock is needed: every engine call happens between two
 awaits. Tasks of one stream: the supervisor (opens calls, reads responses, reconnects as the
-engine decides) and, per call, a sender that writes what the engine gives it and otherwise
-sleeps until new records or the engine's next deadline. Blocking work (OAuth token requests)
+engine decides), the timer (sleeps until the engine's next deadline and hands it over) and, per
+call, a sender that writes what the engine gives it and sleeps while there is nothing. Blocking work (OAuth token requests)
 runs in worker threads. Callbacks run on the `CallbackDispatcher` thread, as in the sync SDK.
 """
 
@@ -78,13 +78,16 @@ class ZerobusStream(StreamBase):
         self._live_call_id = 0
         self._cancelled_by_us = False
         self._supervisor: asyncio.Task[None] | None = None
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_event = asyncio.Event()
+        self._timer_until = float("inf")
 
     async def _open(self) -> None:
         opened = _FutureWaiter(self._loop)
         self._core.add_open_waiter(opened)
-        self._supervisor = asyncio.create_task(
-            self._supervise(), name=f"zerobus-{self._plan.table.table_name}"
-        )
+        name = self._plan.table.table_name
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"zerobus-stream-{name}")
+        self._timer = asyncio.create_task(self._watch(), name=f"zerobus-timer-{name}")
         await opened.future
         if opened.error is not None:
             self._failure_reported = True
@@ -241,6 +244,7 @@ class ZerobusStream(StreamBase):
         except (grpc.aio.UsageError, ValueError, RuntimeError) as closed:
             return NonRetriableException(f"the SDK's gRPC channel is closed: {closed}", cause=closed)
         self._call, self._live_call_id, self._cancelled_by_us = call, call_id, False
+        self._poke_timer()
         sender = asyncio.create_task(self._send(call, call_id))
         try:
             return await self._read(call, call_id)
@@ -254,6 +258,7 @@ class ZerobusStream(StreamBase):
         try:
             while (response := await call.read()) is not grpc.aio.EOF:
                 effects = core.on_response(call_id, response)
+                self._poke_timer()
                 if effects is not None:
                     self._apply(effects)
         except grpc.RpcError as error:
@@ -271,32 +276,50 @@ class ZerobusStream(StreamBase):
             await call.write(self._create_request)
             while self._live_call_id == call_id:
                 item = core.next_request(call_id)
-                if item is not None:
-                    await call.write(records_request(item[0], item[1], json))
+                if item is None:
+                    await self._idle()
                     continue
-                timed_out = core.on_timer(call_id)
-                if timed_out is not None:
-                    self._apply(timed_out)
-                    continue
-                await self._idle(core.next_timeout())
+                self._poke_timer()
+                await call.write(records_request(item[0], item[1], json))
         except (grpc.RpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as error:
             logger.debug("sender of stream %s stopped: %s", self.stream_id, error)
 
-    async def _idle(self, timeout_s: float | None) -> None:
+    async def _idle(self) -> None:
         self._work.clear()
         self._sender_idle = True
         try:
-            await asyncio.wait_for(self._work.wait(), timeout_s)
-        except asyncio.TimeoutError:
-            pass
+            await self._work.wait()
         finally:
             self._sender_idle = False
+
+    def _poke_timer(self) -> None:
+        """Wake the timer if the engine's next deadline is earlier than it thinks."""
+        deadline = self._core.deadline()
+        if deadline is not None and deadline < self._timer_until:
+            self._timer_event.set()
+
+    async def _watch(self) -> None:
+        """The timer task: hand every deadline of the current call to the engine."""
+        core = self._core
+        while core.state not in TERMINAL_STATES:
+            deadline, timeout = core.deadline(), core.next_timeout()
+            self._timer_until = float("inf") if deadline is None else deadline
+            self._timer_event.clear()
+            if timeout is None or timeout > 0:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._timer_event.wait(), timeout)
+            self._timer_until = 0.0
+            effects = core.on_timer(self._live_call_id) if self._live_call_id else None
+            if effects is not None:
+                self._apply(effects)
 
     def _apply(self, effects: Effects) -> None:
         """Carry out the engine's effects: wake tasks, resolve waiters, cancel the call."""
         if effects.wake_all:
             self._work.set()
             self._state_changed.set()
+            if effects.stop or effects.error is not None:
+                self._timer_event.set()
             space, self._space = self._space, []
             for future in space:
                 if not future.done():

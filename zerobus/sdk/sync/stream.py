@@ -7,8 +7,10 @@ Threads of one stream:
 - the supervisor: opens each call (fresh headers), reads its responses into the engine, and
   after the call ends sleeps and reconnects as the engine decides;
 - grpc's request thread, which pulls from `_requests()`: the sender. It takes what the engine
-  says to send, and while it has nothing to send it sleeps until the engine's next deadline,
-  so it is also the timer of the current call;
+  says to send and sleeps while there is nothing;
+- the timer: sleeps until the engine's next deadline (lack of acks, creation, close-signal
+  pause) and hands it to the engine. It is its own thread so that a server that stops reading
+  (the sender blocked in grpc's flow control) is still noticed;
 - the callback thread of `CallbackDispatcher`, only when there are callbacks.
 
 All protocol decisions are the engine's; this module only moves bytes and wakes threads.
@@ -83,9 +85,13 @@ class ZerobusStream(StreamBase):
         self._call: Any = None
         self._live_call_id = 0
         self._cancel_requested = False
+        self._timer_wake = threading.Condition(self._lock)
+        self._timer_until = float("inf")
+        name = plan.table.table_name
         self._supervisor = threading.Thread(
-            target=self._supervise, name=f"zerobus-stream-{plan.table.table_name}", daemon=True
+            target=self._supervise, name=f"zerobus-stream-{name}", daemon=True
         )
+        self._timer = threading.Thread(target=self._watch, name=f"zerobus-timer-{name}", daemon=True)
 
     # --- opening ----------------------------------------------------------------------------------
 
@@ -95,6 +101,7 @@ class ZerobusStream(StreamBase):
         with self._lock:
             self._core.add_open_waiter(opened)
         self._supervisor.start()
+        self._timer.start()
         opened.event.wait()
         if opened.error is not None:
             self._failure_reported = True
@@ -232,6 +239,8 @@ class ZerobusStream(StreamBase):
 
     def _step_shutdown(self) -> None:
         self._apply_wake()
+        with self._lock:
+            self._timer_wake.notify()
         if self._supervisor.is_alive() and self._supervisor is not threading.current_thread():
             self._supervisor.join(self._core.config.recovery_timeout_s)
         self._wait_callbacks()
@@ -257,6 +266,7 @@ class ZerobusStream(StreamBase):
         with self._lock:
             self._live_call_id = call_id
             self._cancel_requested = False
+            self._poke_timer()
         try:
             call = self._open_call(self._requests(call_id), metadata=headers)
         except ValueError as closed:  # grpc refuses calls on a closed channel
@@ -270,6 +280,7 @@ class ZerobusStream(StreamBase):
             for response in call:
                 with self._lock:
                     effects = self._core.on_response(call_id, response)
+                    self._poke_timer()
                 if effects is not None:
                     self._apply(effects)
             return None
@@ -286,26 +297,37 @@ class ZerobusStream(StreamBase):
         yield self._create_request
         core, lock, json = self._core, self._lock, self._core.json
         while True:
-            timed_out: Effects | None = None
-            item: tuple[int, list[bytes | str]] | None = None
             with lock:
-                while True:
+                while (item := core.next_request(call_id)) is None:
                     if self._live_call_id != call_id:
                         return
-                    item = core.next_request(call_id)
-                    if item is not None:
-                        break
-                    timed_out = core.on_timer(call_id)
-                    if timed_out is not None:
-                        break
                     self._sender_idle = True
-                    self._sender_wake.wait(core.next_timeout())
+                    self._sender_wake.wait()
                     self._sender_idle = False
-            if item is None:
-                if timed_out is not None:
-                    self._apply(timed_out)
-                continue
+                self._poke_timer()
             yield records_request(item[0], item[1], json)
+
+    def _poke_timer(self) -> None:
+        """(Lock held.) Wake the timer if the engine's next deadline is earlier than it thinks."""
+        deadline = self._core.deadline()
+        if deadline is not None and deadline < self._timer_until:
+            self._timer_wake.notify()
+
+    def _watch(self) -> None:
+        """The timer thread: hand every deadline of the current call to the engine."""
+        core = self._core
+        while True:
+            with self._lock:
+                if core.state in TERMINAL_STATES:
+                    return
+                deadline, timeout = core.deadline(), core.next_timeout()
+                self._timer_until = float("inf") if deadline is None else deadline
+                if timeout is None or timeout > 0:
+                    self._timer_wake.wait(timeout)
+                self._timer_until = 0.0  # awake: no pokes needed
+                effects = core.on_timer(self._live_call_id) if self._live_call_id else None
+            if effects is not None:
+                self._apply(effects)
 
     def _apply(self, effects: Effects) -> None:
         """Carry out the engine's effects: wake threads, resolve waiters, cancel the call."""
@@ -313,6 +335,7 @@ class ZerobusStream(StreamBase):
             with self._lock:
                 if self._blocked or effects.stop or effects.error is not None:
                     self._state_changed.notify_all()
+                    self._timer_wake.notify()
                 if self._sender_idle:
                     self._sender_idle = False
                     self._sender_wake.notify()
