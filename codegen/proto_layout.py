@@ -181,7 +181,14 @@ class _Builder:
                     f"maps whose values are {data_type.value.type_name} are not supported by Zerobus", path
                 )
             value = self.element_type(name, data_type.value, path + ".value", taken)
-            return ProtoField(name, number, "map", value, key, data_type, struct_field.comment)
+            map_field = ProtoField(name, number, "map", value, key, data_type, struct_field.comment)
+            if map_field.map_entry_name[0].isdigit():
+                raise SchemaError(
+                    f"protobuf names this map's entry message {map_field.map_entry_name!r}, which protobuf "
+                    "runtimes reject (a name cannot start with a digit); rename the column",
+                    path,
+                )
+            return map_field
         label = "required" if top_level and not struct_field.nullable else "optional"
         value = self.element_type(name, data_type, path, taken)
         return ProtoField(name, number, label, value, None, data_type, struct_field.comment)
@@ -202,9 +209,13 @@ class _Builder:
         """PascalCase of the field; suffixed only where it would clash with a name in scope.
 
         A field named only with underscores has no PascalCase: like the official tool, the
-        message is then named `Struct<n>`, n counting structs in declaration order.
+        message is then named `Struct<n>`, n counting structs in declaration order. So is one
+        whose PascalCase starts with a digit (`_0`), which the official tool emits as an
+        invalid message name.
         """
-        base = pascal_case(field_name) or fallback
+        base = pascal_case(field_name)
+        if not base or base[0].isdigit():
+            base = fallback
         name, suffix = base, 2
         while name in taken:
             name, suffix = f"{base}{suffix}", suffix + 1

@@ -99,12 +99,13 @@ def test_nested_message_names_are_pascal_case_declared_in_the_parent() -> None:
 def test_clashing_nested_names_get_a_suffix_and_underscore_names_a_counter(tmp_path: Path) -> None:
     schema = schema_from_ddl(
         "x_y STRUCT<v: INT>, XY STRING, tags_entry STRUCT<a: INT>, tags MAP<STRING, INT>, "
-        "`_` STRUCT<b: INT>, s STRUCT<`__`: STRUCT<d: INT>>",
+        "`_` STRUCT<b: INT>, s STRUCT<`__`: STRUCT<d: INT>>, `_0` STRUCT<e: INT>",
         "main.default.t",
     )
     message = layout(schema)
-    # Like the official tool: `Struct<n>`, n counting every struct so far (x_y, tags_entry, _, s, __).
-    assert [m.name for m in message.nested] == ["XY2", "TagsEntry2", "Struct3", "S"]
+    # Like the official tool: `Struct<n>`, n counting every struct so far (x_y, tags_entry, _, s, __,
+    # _0); also for `_0`, whose PascalCase `0` is no identifier (the official tool writes `message 0`).
+    assert [m.name for m in message.nested] == ["XY2", "TagsEntry2", "Struct3", "S", "Struct6"]
     assert [m.name for m in message.nested[3].nested] == ["Struct5"]
     compiled = protoc_file(proto_text(schema), "t.proto", tmp_path)
     assert compiled.message_type[0] == descriptor_proto(schema)

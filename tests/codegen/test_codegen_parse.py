@@ -152,6 +152,7 @@ def test_errors_name_the_column_path_and_reason(text: str, column: str, reason: 
         ("a map<struct<x:int>, int>", "a", "map key type"),
         ("s struct<inner: struct<>>", "s.inner", "empty STRUCT"),
         ("`odd name` int", "odd name", "not a valid protobuf identifier"),
+        ("`_0` map<string, int>", "_0", "entry message '0Entry'"),
         ("a_b int, aB int", "aB", "both have the protobuf JSON name"),
         ("s struct<x_y: int, xY: int>", "s.xY", "both have the protobuf JSON name"),
     ],
