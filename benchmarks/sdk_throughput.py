@@ -271,7 +271,7 @@ def report(results: dict[Case, Measurement | None], pydantic_ok: bool) -> None:
     print(f"cores: {os.cpu_count()} (client, server and anything else on the machine share them)")
     print("records/s: wall clock, first ingest to all acknowledged; CPU: client CPU per record (all threads)")
     header = (
-        f"{'case':<40} {'records/s':>10} {'server CPU':>10} {'client us/rec':>13}"
+        f"{'case':<40} {'records/s':>10} {'server CPU':>10} {'server us/rec':>13} {'client us/rec':>13}"
         f" {'vs official':>11} {'vs floor':>9} {'CPU vs floor':>12}  note"
     )
     print(header)
@@ -293,9 +293,10 @@ def report(results: dict[Case, Measurement | None], pydantic_ok: bool) -> None:
                 floor_cpu = f"{floor.client_cpu_s / measured.client_cpu_s:.2f}x"
         note = "server-bound" if case.who != "floor" and measured.server_share >= SERVER_BOUND_SHARE else ""
         server = "-" if case.who == "floor" else f"{measured.server_share:.2f}"
+        server_us = "-" if case.who == "floor" else f"{measured.server_cpu_s / measured.records * 1e6:.2f}"
         cpu_us = measured.client_cpu_s / measured.records * 1e6
         print(
-            f"{case.label:<40} {measured.rate:>10,.0f} {server:>10} {cpu_us:>13.2f}"
+            f"{case.label:<40} {measured.rate:>10,.0f} {server:>10} {server_us:>13} {cpu_us:>13.2f}"
             f" {versus:>11} {floor_wall:>9} {floor_cpu:>12}  {note}"
         )
     print()
@@ -307,6 +308,14 @@ def targets(results: dict[Case, Measurement | None]) -> None:
         return results.get(Case(who, driver, shape, api))
 
     floor = get("floor", "-", "pb2")
+    served = [m for c, m in results.items() if c.who != "floor" and m is not None and m.server_cpu_s > 0]
+    if served and floor:
+        per_record = min(m.server_cpu_s / m.records for m in served)
+        print(
+            f"the server needs >= {per_record * 1e6:.2f} us of CPU per record: one core caps it near "
+            f"{1 / per_record:,.0f} records/s, {1 / per_record / floor.rate:.2f}x the pb2 floor; wall-clock "
+            "ratios to the floor are bounded by that, so the client CPU ratio is the client's own figure"
+        )
     for driver in ("sync", "aio"):
         ours, official = get("ours", driver, "pb2"), get("official", driver, "pb2")
         if ours and official:

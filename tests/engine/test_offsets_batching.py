@@ -153,9 +153,10 @@ def test_in_flight_window_accounting(clock: FakeClock) -> None:
     assert core.next_offset < core.window_end  # the hot path's check agrees
     core.submit(b"c")
     assert not core.has_space(1) and core.next_offset >= core.window_end
-    drain(core, call_id)
+    sent = drain(core, call_id)
+    assert [records for _, records in sent] == [[b"a"], [b"b"], [b"c"]]  # small window: small requests
     assert not core.has_space(1)  # sent is not acknowledged
-    core.on_response(call_id, ack(0))
+    core.on_response(call_id, ack(sent[-1][0]))
     assert core.unacked_count == 0 and core.has_space(3) and core.next_offset < core.window_end
     core.submit_many([b"d", b"e"], 2)  # batches count every record against the window
     assert core.unacked_count == 2 and core.has_space(1) and not core.has_space(2)

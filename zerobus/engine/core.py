@@ -87,7 +87,9 @@ class EngineConfig:
     flush_timeout_s: float = 300.0
     lack_of_ack_timeout_s: float = 60.0
     stream_paused_max_wait_s: float | None = None
-    max_batch_records: int = 10_000
+    # Measured against the local server: 3000-record requests keep the pipeline fuller than
+    # 10,000-record ones (the server acks sooner) at almost the same cost per record.
+    max_batch_records: int = 3_000
     # In len() units of the payloads: bytes for PROTO; characters for JSON, where the encoder
     # guarantees at most 4 bytes each, so 2 MiB of characters stays far below 10 MiB.
     max_batch_bytes: int = 2 * 1024 * 1024
@@ -140,7 +142,8 @@ class StreamCore:
         self._policy = RecoveryPolicy(
             config.recovery, config.recovery_retries, config.recovery_timeout_s, config.recovery_backoff_s
         )
-        self._max_batch_records = config.max_batch_records
+        # At least ~16 requests fit the in-flight window, so acks keep the pipeline moving.
+        self._max_batch_records = max(1, min(config.max_batch_records, config.max_inflight_records // 16))
         self._max_batch_bytes = min(config.max_batch_bytes, MAX_REQUEST_BYTES - _FRAMING_ALLOWANCE)
         self.json = config.record_type == 2
         # Submissions above this many len() units are measured exactly against the 10 MiB limit.
