@@ -366,7 +366,7 @@ def _fields_to_wire(fields: tuple[StructField, ...], path: str, json_mode: bool,
             dump = getattr(value, "model_dump", None)
             if dump is None:
                 raise _fail(path, value, f"expected a dict for {kind}, got {type(value).__name__}")
-            value = dump()
+            value = dump(by_alias=True)  # column names, also for renamed (aliased) fields
         out = {}
         for name, item in value.items():
             entry = converters.get(name)

@@ -15,7 +15,16 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
-from zerobus.codegen import TableSchema, schema_from_ddl, schema_from_file
+from zerobus.codegen import (
+    ArrayType,
+    DataType,
+    MapType,
+    StructField,
+    StructType,
+    TableSchema,
+    schema_from_ddl,
+    schema_from_file,
+)
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -141,3 +150,30 @@ def scripted_catalog_handler(catalog: ScriptedCatalog) -> type[BaseHTTPRequestHa
             self._answer(*(answers.pop(0) if len(answers) > 1 else answers[0]))
 
     return Handler
+
+
+def without_empty_containers(schema: TableSchema, row: dict[str, Any]) -> dict[str, Any]:
+    """Proto cannot tell an empty ARRAY or MAP from NULL: drop empty ones before comparing."""
+    return _normalise(schema.as_struct().fields, row)
+
+
+def _normalise(fields: tuple[StructField, ...], row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for struct_field in fields:
+        if struct_field.name not in row:
+            continue
+        value = _normalise_value(struct_field.type, row[struct_field.name])
+        if isinstance(struct_field.type, (ArrayType, MapType)) and not value:
+            continue
+        out[struct_field.name] = value
+    return out
+
+
+def _normalise_value(data_type: DataType, value: Any) -> Any:
+    if isinstance(data_type, StructType):
+        return _normalise(data_type.fields, value)
+    if isinstance(data_type, ArrayType):
+        return [_normalise_value(data_type.element, item) for item in value]
+    if isinstance(data_type, MapType):
+        return {key: _normalise_value(data_type.value, item) for key, item in value.items()}
+    return value

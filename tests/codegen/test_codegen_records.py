@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from zerobus.codegen import codec, json_encoder, message_class, proto_encoder, schema_from_ddl
+from zerobus.codegen import codec, json_encoder, message_class, model_class, proto_encoder, schema_from_ddl
 from zerobus.errors import InvalidRecordError
 
 SCHEMA = schema_from_ddl(
@@ -130,3 +130,10 @@ def test_codecs_are_cached_per_schema() -> None:
     assert codec(SCHEMA) is codec(SCHEMA)
     assert codec(SCHEMA, "Other") is not codec(SCHEMA)
     assert codec(SCHEMA, "Other").message_class.DESCRIPTOR.name == "Other"
+
+
+def test_nested_models_in_dict_rows_are_read_by_column_name() -> None:
+    schema = schema_from_ddl("s STRUCT<`class`: INT, `from`: STRING>", "main.default.aliased")
+    struct_model = type(model_class(schema)(s={"class": 1}).s)
+    value = struct_model(class_=1, from_="x")
+    assert codec(schema).row_to_wire({"s": value}) == {"s": {"class": 1, "from": "x"}}

@@ -1,0 +1,5 @@
+"""``python -m zerobus.codegen``: the ``zerobus-codegen`` command."""
+
+from zerobus.codegen.cli import main
+
+main()
