@@ -20,6 +20,7 @@ here works on column names.
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar
 
@@ -57,6 +58,9 @@ def embedded_schema(name: str, columns: Sequence[str], comment: str | None = Non
     return dataclasses.replace(schema, comment=comment) if comment is not None else schema
 
 
+_CODECS: weakref.WeakKeyDictionary[type, RecordCodec] = weakref.WeakKeyDictionary()
+
+
 class ZerobusStruct(BaseModel):
     """Base of every generated model: the value of a STRUCT (and, via `ZerobusModel`, a row).
 
@@ -86,7 +90,11 @@ class ZerobusModel(ZerobusStruct):
     @classmethod
     def zerobus_codec(cls) -> RecordCodec:
         """The compiled converters of this model's table (shared, cached per schema)."""
-        return codec(cls.zerobus_schema(), cls.__zerobus_message_name__)
+        try:
+            return _CODECS[cls]  # by class: hashing the schema on every record would cost more
+        except KeyError:
+            found = _CODECS[cls] = codec(cls.zerobus_schema(), cls.__zerobus_message_name__)
+            return found
 
     @classmethod
     def message_class(cls) -> Any:

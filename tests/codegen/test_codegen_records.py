@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from zerobus.codegen import codec, json_encoder, message_class, model_class, proto_encoder, schema_from_ddl
+from zerobus.codegen import (
+    DecimalType,
+    codec,
+    json_encoder,
+    message_class,
+    model_class,
+    proto_encoder,
+    schema_from_ddl,
+)
+from zerobus.codegen.values import decimal_text
 from zerobus.errors import InvalidRecordError
 
 SCHEMA = schema_from_ddl(
@@ -137,3 +150,26 @@ def test_nested_models_in_dict_rows_are_read_by_column_name() -> None:
     struct_model = type(model_class(schema)(s={"class": 1}).s)
     value = struct_model(class_=1, from_="x")
     assert codec(schema).row_to_wire({"s": value}) == {"s": {"class": 1, "from": "x"}}
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.integers(1, 38).flatmap(lambda p: st.tuples(st.just(p), st.integers(0, p))),
+    st.tuples(st.integers(0, 1), st.lists(st.integers(0, 9), min_size=1, max_size=40), st.integers(-45, 5)),
+)
+def test_decimal_text_is_the_quantized_value_or_an_error(
+    precision_scale: tuple[int, int], parts: Any
+) -> None:
+    precision, scale = precision_scale
+    sign, digits, exponent = parts
+    value = Decimal((sign, tuple(digits), exponent))
+    decimal_type = DecimalType(precision, scale)
+    context = decimal.Context(prec=100)
+    quantized = value.quantize(Decimal(1).scaleb(-scale), context=context)
+    exact = quantized == value
+    fits = quantized == 0 or len(quantized.as_tuple().digits) - scale <= precision - scale
+    if exact and fits:
+        assert decimal_text(value, decimal_type) == format(quantized, "f")
+    else:
+        with pytest.raises(InvalidRecordError):
+            decimal_text(value, decimal_type)
