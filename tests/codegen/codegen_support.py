@@ -30,7 +30,10 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 GOLDEN = HERE / "golden"
 REPO = HERE.parents[1]
-OFFICIAL_PYTHON = Path("/work/.venv-official/bin/python")
+# The official SDK's venv (see tests/support/official_sdk.py, which creates it); never installed here.
+OFFICIAL_PYTHON = Path(
+    os.environ.get("ZEROBUS_OFFICIAL_PYTHON") or REPO / ".venv-official" / "bin" / "python"
+)
 UPDATE_GOLDEN = os.environ.get("ZEROBUS_UPDATE_GOLDEN") == "1"
 
 

@@ -103,6 +103,7 @@ def _protoc_accepts(text: str, workdir: Path) -> bool:
     )
 
 
+@pytest.mark.official_sdk
 @pytest.mark.skipif(not OFFICIAL_PYTHON.exists(), reason="the official SDK venv is not installed")
 def test_proto_is_byte_identical_to_the_official_tool(tmp_path: Path) -> None:
     """For every column the official tool supports, our .proto is byte-for-byte its output."""
@@ -140,6 +141,7 @@ def test_proto_is_byte_identical_to_the_official_tool(tmp_path: Path) -> None:
     assert "strings_decimals.amount" in rejected
 
 
+@pytest.mark.official_sdk
 @pytest.mark.skipif(not OFFICIAL_PYTHON.exists(), reason="the official SDK venv is not installed")
 def test_nested_name_clash_that_breaks_the_official_output_compiles_here(tmp_path: Path) -> None:
     schema = TableSchema(
