@@ -7,6 +7,7 @@ layout (json_name and map entries included), `message_class()` loads it into a p
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -15,7 +16,13 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.proto_layout import ProtoField, ProtoMessage, json_name, layout
 
-__all__ = ["descriptor_proto", "file_descriptor_proto", "message_class", "message_descriptor"]
+__all__ = [
+    "descriptor_proto",
+    "file_descriptor_proto",
+    "message_builder",
+    "message_class",
+    "message_descriptor",
+]
 
 _F = descriptor_pb2.FieldDescriptorProto
 _LABELS = {
@@ -100,3 +107,90 @@ def message_descriptor(schema: TableSchema, message_name: str | None = None) -> 
 def message_class(schema: TableSchema, message_name: str | None = None) -> Any:
     """A protobuf message class for the table, built at runtime (no protoc)."""
     return message_factory.GetMessageClass(message_descriptor(schema, message_name))
+
+
+MessageBuilder = Callable[[Mapping[str, Any]], Any]
+
+
+def message_builder(message_class: Any) -> MessageBuilder:
+    """A function making a message from a row in wire form (nested dicts, lists, maps).
+
+    The keyword constructor accepts all of it on protobuf 6 and later; protobuf 5 refuses a dict
+    as the value of a map whose values are messages. For messages with such a map anywhere
+    below them, those values are built into messages first; every other message goes straight
+    to the constructor, so the common case costs nothing extra.
+    """
+    return _builder(message_class.DESCRIPTOR, {})
+
+
+def _builder(descriptor: Any, cache: dict[str, MessageBuilder | None]) -> MessageBuilder:
+    cls = message_factory.GetMessageClass(descriptor)
+    fixes = _field_fixes(descriptor, cache)
+    if not fixes:
+        return lambda row: cls(**row)
+
+    def build(row: Mapping[str, Any]) -> Any:
+        fixed = dict(row)
+        for name, fix in fixes:
+            value = fixed.get(name)
+            if value is not None:
+                fixed[name] = fix(value)
+        return cls(**fixed)
+
+    return build
+
+
+def _field_fixes(
+    descriptor: Any, cache: dict[str, MessageBuilder | None]
+) -> list[tuple[str, Callable[[Any], Any]]]:
+    """(field, conversion) for the fields whose dict values need building into messages."""
+    fixes: list[tuple[str, Callable[[Any], Any]]] = []
+    for field in descriptor.fields:
+        target = field.message_type
+        if target is None:
+            continue
+        if target.GetOptions().map_entry:
+            value_type = target.fields_by_name["value"].message_type
+            if value_type is not None:
+                build_value = _builder(value_type, cache)
+                fixes.append((field.name, _map_values(build_value)))
+            continue
+        nested = _nested_builder(target, cache)
+        if nested is None:
+            continue
+        if _is_repeated(field):
+            fixes.append((field.name, _each(nested)))
+        else:
+            fixes.append((field.name, _dicts_only(nested)))
+    return fixes
+
+
+def _is_repeated(field: Any) -> bool:
+    """`FieldDescriptor.is_repeated` on protobuf 6+, `label` (removed in 7) on protobuf 5."""
+    is_repeated = getattr(field, "is_repeated", None)
+    if is_repeated is not None:
+        return bool(is_repeated)
+    return bool(field.label == field.LABEL_REPEATED)
+
+
+def _nested_builder(descriptor: Any, cache: dict[str, MessageBuilder | None]) -> MessageBuilder | None:
+    """A builder for a nested message, or None when its dicts can go to the constructor as they are."""
+    if descriptor.full_name not in cache:
+        cache[descriptor.full_name] = None  # guards recursive message types
+        if _field_fixes(descriptor, cache):
+            cache[descriptor.full_name] = _builder(descriptor, cache)
+    return cache[descriptor.full_name]
+
+
+def _map_values(build: MessageBuilder) -> Callable[[Any], Any]:
+    return lambda mapping: {
+        key: build(value) if isinstance(value, Mapping) else value for key, value in mapping.items()
+    }
+
+
+def _each(build: MessageBuilder) -> Callable[[Any], Any]:
+    return lambda items: [build(item) if isinstance(item, Mapping) else item for item in items]
+
+
+def _dicts_only(build: MessageBuilder) -> Callable[[Any], Any]:
+    return lambda value: build(value) if isinstance(value, Mapping) else value

@@ -61,15 +61,20 @@ class RecordCodec:
         return descriptor.message_class(self.schema, self.message_name)
 
     @cached_property
+    def build_message(self) -> descriptor.MessageBuilder:
+        """Wire row -> message (`descriptor.message_builder`: safe on every protobuf version)."""
+        return descriptor.message_builder(self.message_class)
+
+    @cached_property
     def _read_message(self) -> _MessageReader:
         return _message_reader(layout(self.schema, self.message_name))
 
     # -- Python values -> records ---------------------------------------------------------------
     def wire_to_proto_bytes(self, wire_row: Mapping[str, Any]) -> bytes:
         """Serialize a row already in wire form (the output of `row_to_wire`)."""
-        message_class = self.message_class  # a SchemaError here is the schema's, not the row's
+        build = self.build_message  # a SchemaError here is the schema's, not the row's
         try:
-            data: bytes = message_class(**wire_row).SerializeToString()
+            data: bytes = build(wire_row).SerializeToString()
         except (TypeError, ValueError, EncodeError) as error:
             raise InvalidRecordError(
                 "", dict(wire_row), f"does not fit the record message: {error}"
