@@ -194,20 +194,28 @@ def run_official(python: Path, server: Emulator, case: Case, table: str, records
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(json.dumps(arguments) + "\n")
     process.stdin.flush()
-    if not process.stdout.readline().strip():
-        raise SystemExit(f"official load generator failed: {process.communicate()[1][-3000:]}")
+    _read_message(process, "ready")
     server_cpu = server.cpu_seconds()
     process.stdin.write("go\n")
     process.stdin.flush()
-    line = process.stdout.readline()
+    result = _read_message(process, "seconds")
     server_cpu = server.cpu_seconds() - server_cpu
     process.wait(120)
-    if not line.strip():
-        raise SystemExit(
-            f"official load generator failed: {process.stderr.read()[-3000:] if process.stderr else ''}"
-        )
-    result = json.loads(line)
     return Measurement(records, result["seconds"], server_cpu, result["client_cpu_s"])
+
+
+def _read_message(process: subprocess.Popen[str], key: str) -> dict[str, Any]:
+    """The loader's next JSON line holding `key` (anything else it prints is skipped)."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(message, dict) and key in message:
+            return message
+    stderr = process.stderr.read() if process.stderr else ""
+    raise SystemExit(f"official load generator failed: {stderr[-3000:]}")
 
 
 def official_has_pydantic(python: Path) -> bool:
