@@ -13,6 +13,7 @@ import pytest
 
 from sdk.conftest import fast_options, ids
 from zerobus.codegen.parse import schema_from_ddl
+from zerobus.engine import StreamTimeoutError
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.shared import StreamState, TableProperties
 
@@ -204,3 +205,41 @@ def test_non_retryable_status_mid_stream_fails_with_the_real_error(
     rows = ids(zerobus_server.rows(events_table))
     assert sorted(set(rows)) == list(range(50))
     assert Counter(rows).most_common(1)[0][1] == 1  # the rejected request was never stored
+
+
+def test_close_while_recovering_does_not_wait_for_the_reconnect(
+    driver: Any, zerobus_server: Any, events_table: str
+) -> None:
+    import threading
+
+    stream = _open(driver, zerobus_server, events_table, recovery_backoff_ms=600_000, recovery_retries=5)
+    stream.ingest_record_offset({"id": 1})
+    stream.flush()
+    before = zerobus_server.faults.creates_failed
+    zerobus_server.faults.fail_create(grpc.StatusCode.UNAVAILABLE, "injected: busy", times=1)
+    zerobus_server.faults.send_close_signal(0)  # rotate; the new call fails; a 10-minute backoff follows
+    wait_until(lambda: zerobus_server.faults.creates_failed > before)
+    wait_until(lambda: stream.get_state() is StreamState.RECOVERING)
+    closing = threading.Thread(target=stream.close)
+    closing.start()
+    closing.join(30)
+    assert not closing.is_alive()  # woke the sleeping supervisor instead of waiting out the backoff
+    assert stream.get_state() is StreamState.CLOSED
+    assert ids(zerobus_server.rows(events_table)) == [1]
+
+
+def test_close_during_a_backoff_keeps_the_backoff_and_the_records(
+    driver: Any, zerobus_server: Any, events_table: str
+) -> None:
+    stream = _open(driver, zerobus_server, events_table, recovery_backoff_ms=600_000, flush_timeout_ms=500)
+    stream.ingest_record_offset({"id": 1})
+    stream.flush()
+    before = zerobus_server.faults.creates_failed
+    zerobus_server.faults.fail_create(grpc.StatusCode.UNAVAILABLE, "injected: busy", times=1)
+    zerobus_server.faults.end_call_after(0, grpc.StatusCode.UNAVAILABLE)
+    stream.ingest_record_offset({"id": 2})  # stored, never acknowledged; the reconnect fails; backoff
+    wait_until(lambda: zerobus_server.faults.creates_failed > before)
+    with pytest.raises(StreamTimeoutError, match=r"close timed out.*injected: busy"):
+        stream.close()  # no early reconnect to sneak the record through: the backoff holds
+    assert stream.get_state() is StreamState.FAILED
+    assert len(list(stream.get_unacked_records())) == 1

@@ -213,10 +213,12 @@ class ZerobusStream(StreamBase):
             raise self._core.rejection() from waiter.error
 
     async def _step_sleep(self, seconds: float) -> None:
-        if self._core.state not in TERMINAL_STATES:
+        """Back off for `seconds`, cut short only by the stream closing or failing."""
+        deadline = self._loop.time() + seconds
+        while self._core.state not in TERMINAL_STATES and (left := deadline - self._loop.time()) > 0:
             self._state_changed.clear()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._state_changed.wait(), seconds)
+                await asyncio.wait_for(self._state_changed.wait(), left)
 
     async def _step_shutdown(self) -> None:
         self._apply_wake()
@@ -244,6 +246,9 @@ class ZerobusStream(StreamBase):
         except (grpc.aio.UsageError, ValueError, RuntimeError) as closed:
             return NonRetriableException(f"the SDK's gRPC channel is closed: {closed}", cause=closed)
         self._call, self._live_call_id, self._cancelled_by_us = call, call_id, False
+        if self._core.state in TERMINAL_STATES:  # closed or failed while the token was fetched
+            self._cancelled_by_us = True
+            call.cancel()
         self._poke_timer()
         sender = asyncio.create_task(self._send(call, call_id))
         try:

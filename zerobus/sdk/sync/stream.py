@@ -265,7 +265,6 @@ class ZerobusStream(StreamBase):
             return headers_error
         with self._lock:
             self._live_call_id = call_id
-            self._cancel_requested = False
             self._poke_timer()
         try:
             call = self._open_call(self._requests(call_id), metadata=headers)
@@ -273,7 +272,8 @@ class ZerobusStream(StreamBase):
             return NonRetriableException(f"the SDK's gRPC channel is closed: {closed}", cause=closed)
         with self._lock:
             self._call = call
-            cancel = self._cancel_requested
+            # Cancelled before it existed: doomed by the timer, or closed/failed meanwhile.
+            cancel = self._cancel_requested or self._core.state in TERMINAL_STATES
         if cancel:
             call.cancel()
         try:
@@ -290,6 +290,7 @@ class ZerobusStream(StreamBase):
             with self._lock:
                 self._call = None
                 self._live_call_id = 0
+                self._cancel_requested = False
                 self._sender_wake.notify_all()
 
     def _requests(self, call_id: int) -> Iterator[bytes]:
