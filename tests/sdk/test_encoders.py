@@ -250,3 +250,32 @@ def test_descriptors_must_be_self_contained() -> None:
         check_self_contained(pool.FindMessageTypeByName("t.Rec"))
     with pytest.raises(SchemaError, match="self-contained"):
         resolve_record_schema(message)  # a DescriptorProto pointing outside itself
+
+
+def test_maps_of_structs_from_dicts_on_every_protobuf_version() -> None:
+    # protobuf 5 refuses a dict as the value of a map whose values are messages.
+    schema = schema_from_ddl(
+        "id BIGINT, sites MAP<STRING, STRUCT<lat: DOUBLE, tags: MAP<STRING, STRUCT<n: INT>>>>", "m.s.t"
+    )
+    encoder = choose_encoder(schema, RecordTypeValue.PROTO)
+    assert isinstance(encoder, ProtoEncoder)
+    message = decode(
+        encoder, encoder.encode({"id": 1, "sites": {"ams": {"lat": 52.4, "tags": {"a": {"n": 3}}}}})
+    )
+    assert message.sites["ams"].lat == 52.4
+    assert message.sites["ams"].tags["a"].n == 3
+
+
+def test_other_pydantic_models_use_column_names_not_attribute_names() -> None:
+    schema = schema_from_ddl("id BIGINT NOT NULL, class STRING", "m.s.aliased")
+
+    class Row(pydantic.BaseModel):
+        id: int
+        class_: str = pydantic.Field(alias="class")
+
+    row = Row.model_validate({"id": 1, "class": "gold"})
+    proto_encoder = choose_encoder(schema, RecordTypeValue.PROTO)
+    assert isinstance(proto_encoder, ProtoEncoder)
+    assert getattr(decode(proto_encoder, proto_encoder.encode(row)), "class") == "gold"
+    json_encoder = choose_encoder(schema, RecordTypeValue.JSON)
+    assert json.loads(json_encoder.encode(row)) == {"id": 1, "class": "gold"}

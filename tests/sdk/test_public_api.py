@@ -139,6 +139,12 @@ def test_create_stream_accepts_both_official_argument_orders() -> None:
     assert wrapper_order == core_order == (table, options, None, ("id", "secret"))
     provider = HeadersProvider()
     assert create_stream_arguments(None, None, table, None, provider)[2] is provider
+    # create_stream_with_headers_provider in the official core's order: (table_properties, provider).
+    assert create_stream_arguments(None, None, provider, None, table)[:3] == (
+        table,
+        StreamConfigurationOptions(),
+        provider,
+    )
     with pytest.raises(ConfigurationError, match="client_id and client_secret"):
         create_stream_arguments(None, None, table, None, None)
     with pytest.raises(ConfigurationError, match="TableProperties"):

@@ -84,7 +84,7 @@ class JsonEncoder(RecordEncoder):
             if model_class is not None and type(record) is model_class:
                 return str(record.to_json())
             if is_model_instance(record) or is_pydantic_instance(record):
-                return encode_dict(record.model_dump())
+                return encode_dict(record.model_dump(by_alias=True))
             if isinstance(record, str):
                 return encode_text(str(record))
             if isinstance(record, (bytes, bytearray, memoryview)):

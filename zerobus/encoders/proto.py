@@ -15,6 +15,7 @@ from typing import Any
 
 from google.protobuf.message import EncodeError, Message
 
+from zerobus.codegen.descriptor import message_builder
 from zerobus.codegen.ir import Primitive, PrimitiveType, StringType, TableSchema
 from zerobus.codegen.typemap import INT_RANGES
 from zerobus.codegen.values import (
@@ -64,6 +65,7 @@ def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[M
         if not _is_native(column.type)
     )
     explain = _explainer(message_class, schema)
+    build = message_builder(message_class)
 
     def encode_dict(record: Mapping[str, Any]) -> bytes:
         values = record
@@ -76,7 +78,7 @@ def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[M
                         values = dict(record)
                     values[name] = wire  # type: ignore[index]
         try:
-            return message_class(**values).SerializeToString()  # type: ignore[no-any-return]
+            return build(values).SerializeToString()  # type: ignore[no-any-return]
         except InvalidRecordError:
             raise
         except Exception as error:
@@ -160,7 +162,7 @@ class ProtoEncoder(RecordEncoder):
             if own_model is not None and type(record) is own_model:
                 return bytes(record.to_proto_bytes())
             if is_model_instance(record) or is_pydantic_instance(record):
-                return encode_dict(record.model_dump())
+                return encode_dict(record.model_dump(by_alias=True))
             if isinstance(record, str):
                 return encode_dict(_json_object(record))
             raise InvalidRecordError(
@@ -193,9 +195,11 @@ def _serialize(record: Any) -> bytes:
 
 
 def _plain_dict_encoder(message_class: Any) -> Callable[[Mapping[str, Any]], bytes]:
+    build = message_builder(message_class)
+
     def encode_dict(record: Mapping[str, Any]) -> bytes:
         try:
-            return bytes(message_class(**record).SerializeToString())
+            return bytes(build(record).SerializeToString())
         except Exception as error:
             raise InvalidRecordError(
                 "", record, f"does not fit {message_class.DESCRIPTOR.full_name}: {error}"

@@ -28,9 +28,11 @@ What lives here:
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import accumulate, islice
 from typing import Any
 
 from zerobus.engine.recovery import RecoveryPolicy
@@ -322,6 +324,11 @@ class StreamCore:
 
     def _take_prefix(self, queue: list[Any]) -> tuple[list[Any], int, int]:
         """The longest prefix of the queue within the batch bounds (at least one submission)."""
+        if not self._queue_multi:
+            # One record per entry: running sizes and a bisection, in C, instead of a Python loop.
+            sizes = list(accumulate(map(len, islice(queue, self._max_batch_records))))
+            taken = bisect_right(sizes, self._max_batch_bytes) or 1
+            return queue[:taken], taken, 0
         records = nbytes = multi = taken = 0
         for entry in queue:
             if type(entry) is Submission:

@@ -25,8 +25,8 @@ def create_stream_request(table_name: str, record_type: int, descriptor_proto: b
 def records_request(offset_id: int, records: Sequence[bytes | str], json: bool) -> bytes:
     """One request carrying `records`: `ingest_record` for a lone record, else one batch.
 
-    The batch is filled in place (`extend`), not passed to constructors, which would copy
-    every record once per nesting level.
+    Built in place inside one outer message: constructing the inner messages first and passing
+    them to their parents would copy every record once per level.
     """
     request = EphemeralStreamRequest()
     if len(records) == 1:

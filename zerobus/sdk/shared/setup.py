@@ -82,6 +82,9 @@ def create_stream_arguments(
     if isinstance(client_id, TableProperties):
         # The official core's order: (table_properties, client_id, client_secret, options).
         client_id, client_secret, table_properties = client_secret, table_properties, client_id
+    if isinstance(headers_provider, TableProperties) and not isinstance(table_properties, TableProperties):
+        # create_stream_with_headers_provider in the official core's order: (table_properties, provider).
+        table_properties, headers_provider = headers_provider, table_properties
     if not isinstance(table_properties, TableProperties):
         raise ConfigurationError(
             f"table_properties must be a TableProperties, got {type(table_properties).__name__}"
