@@ -22,7 +22,9 @@ def test_runtime_descriptor_equals_protoc(tmp_path: Path) -> None:
     source.parent.mkdir(parents=True)
     source.write_text(PROTO_FILE.read_text())
     out = tmp_path / "out.pb"
-    code = protoc.main(["protoc", f"-I{tmp_path}", f"-I{include}", f"--descriptor_set_out={out}", str(source)])
+    code = protoc.main(
+        ["protoc", f"-I{tmp_path}", f"-I{include}", f"--descriptor_set_out={out}", str(source)]
+    )
     assert code == 0
     compiled = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file[0]
     assert compiled == file_descriptor_proto()
