@@ -5,6 +5,8 @@ Mapping is a table lookup, not a chain of ifs; every emitter and checker reads i
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from google.protobuf import descriptor_pb2
 
 from zerobus.codegen.ir import (
@@ -27,6 +29,7 @@ __all__ = [
 ]
 
 _T = descriptor_pb2.FieldDescriptorProto
+FieldType: TypeAlias = descriptor_pb2.FieldDescriptorProto.Type.ValueType
 
 
 class ProtoScalar:
@@ -34,7 +37,7 @@ class ProtoScalar:
 
     __slots__ = ("name", "type")
 
-    def __init__(self, name: str, field_type: int) -> None:
+    def __init__(self, name: str, field_type: FieldType) -> None:
         self.name = name
         self.type = field_type
 
