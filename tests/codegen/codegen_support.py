@@ -15,6 +15,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
+from tests.support.official_sdk import require_official_sdk_python
 from zerobus.codegen import (
     ArrayType,
     DataType,
@@ -30,10 +31,6 @@ HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 GOLDEN = HERE / "golden"
 REPO = HERE.parents[1]
-# The official SDK's venv (see tests/support/official_sdk.py, which creates it); never installed here.
-OFFICIAL_PYTHON = Path(
-    os.environ.get("ZEROBUS_OFFICIAL_PYTHON") or REPO / ".venv-official" / "bin" / "python"
-)
 UPDATE_GOLDEN = os.environ.get("ZEROBUS_UPDATE_GOLDEN") == "1"
 
 
@@ -94,7 +91,7 @@ for item in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 """
     result = subprocess.run(
-        [str(OFFICIAL_PYTHON), "-I", "-c", script],  # -I: never import this repo's zerobus
+        [str(require_official_sdk_python()), "-I", "-c", script],  # -I: never import this repo's zerobus
         input=json.dumps(requests),
         capture_output=True,
         text=True,

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from codegen_support import (
     GOLDEN,
-    OFFICIAL_PYTHON,
     check_golden,
     corpus_names,
     load_case,
@@ -104,7 +103,6 @@ def _protoc_accepts(text: str, workdir: Path) -> bool:
 
 
 @pytest.mark.official_sdk
-@pytest.mark.skipif(not OFFICIAL_PYTHON.exists(), reason="the official SDK venv is not installed")
 def test_proto_is_byte_identical_to_the_official_tool(tmp_path: Path) -> None:
     """For every column the official tool supports, our .proto is byte-for-byte its output."""
     schemas = {name: load_case(name) for name in CASES}
@@ -142,7 +140,6 @@ def test_proto_is_byte_identical_to_the_official_tool(tmp_path: Path) -> None:
 
 
 @pytest.mark.official_sdk
-@pytest.mark.skipif(not OFFICIAL_PYTHON.exists(), reason="the official SDK venv is not installed")
 def test_nested_name_clash_that_breaks_the_official_output_compiles_here(tmp_path: Path) -> None:
     schema = TableSchema(
         "main.corpus.clash", tuple(c for c in load_case("names").columns if c.name in ("x_y", "XY"))

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.official_sdk import require_official_sdk_python
+
+from tests.support.official_sdk import require_official_sdk_python
 
 TABLE_DDL = "device_name STRING, temp INT, humidity BIGINT"
 RECORD_PROTO = """syntax = "proto2";
