@@ -150,9 +150,9 @@ def _import_file(path: Path) -> ModuleType:
 
 
 def make_records(model: type[ZerobusModel], count: int, seed: int) -> Iterator[ZerobusModel]:
-    """Plausible air-quality readings from 20 sensors."""
+    """Plausible air-quality readings from 20 sensors, one a second up to now."""
     rng = random.Random(seed)
-    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=count)
     for index in range(count):
         sensor = index % 20
         measured = start + dt.timedelta(seconds=index)
