@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.server.wire_client import open_stream
@@ -174,10 +175,11 @@ def test_acknowledged_records_survive_kill_9(tmp_path: Path) -> None:
     assert len(ids) == 600 and len(set(ids)) == 600
 
 
-def test_cli_start_prints_the_banner_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_cli_start_prints_the_banner_and_stops_cleanly(tmp_path: Path, stop_signal: signal.Signals) -> None:
     process = _start_cli(tmp_path / "data", tmp_path / "ready.json")
     endpoints = _Endpoints(tmp_path / "ready.json")
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop_signal)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "local emulator" in stdout
