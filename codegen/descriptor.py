@@ -2,7 +2,9 @@
 
 `descriptor_proto()` is exactly what protoc makes of the .proto text we emit for the same
 layout (json_name and map entries included), `message_class()` loads it into a private
-`DescriptorPool` so it never clashes with the user's own `_pb2` modules.
+`DescriptorPool` so it never clashes with the user's own `_pb2` modules. `message_builder()`
+and `message_reader()` convert between wire rows (nested dicts) and messages of any runtime
+`Descriptor`: ours, a user's `_pb2` class, or the descriptor a client sent the local server.
 """
 
 from __future__ import annotations
@@ -13,15 +15,17 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-from zerobus.codegen.ir import TableSchema
+from zerobus.codegen.ir import ArrayType, DataType, MapType, StructField, StructType, TableSchema
 from zerobus.codegen.proto_layout import ProtoField, ProtoMessage, json_name, layout
 
 __all__ = [
     "descriptor_proto",
     "file_descriptor_proto",
+    "is_repeated",
     "message_builder",
     "message_class",
     "message_descriptor",
+    "message_reader",
 ]
 
 _F = descriptor_pb2.FieldDescriptorProto
@@ -158,18 +162,19 @@ def _field_fixes(
         nested = _nested_builder(target, cache)
         if nested is None:
             continue
-        if _is_repeated(field):
+        if is_repeated(field):
             fixes.append((field.name, _each(nested)))
         else:
             fixes.append((field.name, _dicts_only(nested)))
     return fixes
 
 
-def _is_repeated(field: Any) -> bool:
-    """`FieldDescriptor.is_repeated` on protobuf 6+, `label` (removed in 7) on protobuf 5."""
-    is_repeated = getattr(field, "is_repeated", None)
-    if is_repeated is not None:
-        return bool(is_repeated)
+def is_repeated(field: Any) -> bool:
+    """Whether a `FieldDescriptor` is repeated (maps too): `is_repeated` on protobuf 6+, `label`
+    (removed in 7) on protobuf 5."""
+    flag = getattr(field, "is_repeated", None)
+    if flag is not None:
+        return bool(flag)
     return bool(field.label == field.LABEL_REPEATED)
 
 
@@ -194,3 +199,126 @@ def _each(build: MessageBuilder) -> Callable[[Any], Any]:
 
 def _dicts_only(build: MessageBuilder) -> Callable[[Any], Any]:
     return lambda value: build(value) if isinstance(value, Mapping) else value
+
+
+MessageReader = Callable[[Any], dict[str, Any]]
+
+# How a field is read (see `_read_fields`).
+_SCALAR, _MESSAGE, _SCALARS, _MESSAGES, _SCALAR_MAP, _MESSAGE_MAP = range(6)
+_ReadStep = tuple[int, str, str, MessageReader | None]
+
+
+def message_reader(descriptor: Any, struct: StructType | None = None) -> MessageReader:
+    """A function making a wire row (nested dicts, lists, maps) from a decoded message.
+
+    The inverse of `message_builder`, compiled from any runtime `Descriptor`. Singular fields
+    appear only when set; repeated fields always, as lists, and maps always, as dicts (proto
+    cannot tell an empty ARRAY or MAP from a NULL one); keys follow the fields' declaration
+    order. Keys are field names, or, given `struct` (a table's `as_struct()` or a STRUCT type),
+    the struct's spelling of each member, matched case-insensitively at every level, the way
+    the local server matches a client's descriptor to a table.
+    """
+    return _reader(descriptor, struct, {})
+
+
+def _reader(
+    descriptor: Any, struct: StructType | None, cache: dict[str, MessageReader | None]
+) -> MessageReader:
+    steps: list[_ReadStep] = []
+    for field in descriptor.fields:
+        member = _member(struct, field.name)
+        key = field.name if member is None else member.name
+        member_type = None if member is None else member.type
+        target = field.message_type
+        if target is not None and target.GetOptions().map_entry:
+            value_type = target.fields_by_name["value"].message_type
+            if value_type is None:
+                steps.append((_SCALAR_MAP, field.name, key, None))
+            else:
+                value_struct = member_type.value if isinstance(member_type, MapType) else None
+                steps.append((_MESSAGE_MAP, field.name, key, _nested_reader(value_type, value_struct, cache)))
+        elif is_repeated(field):
+            if target is None:
+                steps.append((_SCALARS, field.name, key, None))
+            else:
+                element = member_type.element if isinstance(member_type, ArrayType) else None
+                steps.append((_MESSAGES, field.name, key, _nested_reader(target, element, cache)))
+        elif target is None:
+            steps.append((_SCALAR, field.name, key, None))
+        else:
+            steps.append((_MESSAGE, field.name, key, _nested_reader(target, member_type, cache)))
+    return _read_fields(tuple(steps))
+
+
+def _member(struct: StructType | None, name: str) -> StructField | None:
+    if struct is None:
+        return None
+    lowered = name.lower()
+    found = None
+    for member in struct.fields:
+        if member.name == name:
+            return member
+        if found is None and member.name.lower() == lowered:
+            found = member
+    return found
+
+
+def _nested_reader(
+    descriptor: Any, data_type: DataType | None, cache: dict[str, MessageReader | None]
+) -> MessageReader:
+    if isinstance(data_type, StructType):
+        return _reader(descriptor, data_type, cache)  # a schema is finite: no recursion
+    name = descriptor.full_name
+    if name in cache:
+        compiled = cache[name]
+        if compiled is not None:
+            return compiled
+        return _deferred(cache, name)  # a recursive message type, still being compiled
+    cache[name] = None
+    compiled = cache[name] = _reader(descriptor, None, cache)
+    return compiled
+
+
+def _deferred(cache: dict[str, MessageReader | None], name: str) -> MessageReader:
+    def read(message: Any) -> dict[str, Any]:
+        compiled = cache[name]
+        assert compiled is not None  # compiled by the time a message is read
+        return compiled(message)
+
+    return read
+
+
+def _read_fields(steps: tuple[_ReadStep, ...]) -> MessageReader:
+    if all(how == _SCALAR for how, _, _, _ in steps):
+        return _read_scalars(tuple((name, key) for _, name, key, _ in steps))
+
+    def read(message: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for how, name, key, nested in steps:
+            if how == _SCALAR:
+                if message.HasField(name):
+                    out[key] = getattr(message, name)
+            elif how == _SCALARS:
+                out[key] = list(getattr(message, name))
+            elif how == _MESSAGE:
+                if message.HasField(name):
+                    out[key] = nested(getattr(message, name))  # type: ignore[misc]
+            elif how == _MESSAGES:
+                out[key] = [nested(item) for item in getattr(message, name)]  # type: ignore[misc]
+            elif how == _SCALAR_MAP:
+                out[key] = dict(getattr(message, name))
+            else:
+                out[key] = {k: nested(v) for k, v in getattr(message, name).items()}  # type: ignore[misc]
+        return out
+
+    return read
+
+
+def _read_scalars(fields: tuple[tuple[str, str], ...]) -> MessageReader:
+    """The common flat record: only singular scalars (about 20% cheaper than the general loop)."""
+
+    def read(message: Any) -> dict[str, Any]:
+        has = message.HasField
+        return {key: getattr(message, name) for name, key in fields if has(name)}
+
+    return read

@@ -15,7 +15,7 @@ protobuf identifiers still works with JSON records.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -23,12 +23,10 @@ from google.protobuf.message import DecodeError, EncodeError
 
 from zerobus.codegen import descriptor, values
 from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.proto_layout import ProtoMessage, layout
+from zerobus.codegen.proto_layout import ProtoMessage
 from zerobus.errors import InvalidRecordError
 
 __all__ = ["RecordCodec", "codec", "message_to_wire"]
-
-_MessageReader = Callable[[Any], dict[str, Any]]
 
 
 class RecordCodec:
@@ -66,8 +64,9 @@ class RecordCodec:
         return descriptor.message_builder(self.message_class)
 
     @cached_property
-    def _read_message(self) -> _MessageReader:
-        return _message_reader(layout(self.schema, self.message_name))
+    def _read_message(self) -> descriptor.MessageReader:
+        """Message -> wire row (`descriptor.message_reader`, shared with the local server)."""
+        return descriptor.message_reader(self.message_class.DESCRIPTOR)
 
     # -- Python values -> records ---------------------------------------------------------------
     def wire_to_proto_bytes(self, wire_row: Mapping[str, Any]) -> bytes:
@@ -128,40 +127,10 @@ def codec(schema: TableSchema, message_name: str | None = None) -> RecordCodec:
     return RecordCodec(schema, message_name)
 
 
-def message_to_wire(message: Any, proto_message: ProtoMessage) -> dict[str, Any]:
-    """A decoded protobuf message -> wire row, walking the layout it was built from."""
-    return _message_reader(proto_message)(message)
+def message_to_wire(message: Any, proto_message: ProtoMessage | None = None) -> dict[str, Any]:
+    """A decoded protobuf message -> wire row (`descriptor.message_reader` of its own descriptor).
 
-
-def _message_reader(proto_message: ProtoMessage) -> _MessageReader:
-    """Compile a reader: set fields only for singular ones, lists and dicts for repeated and maps."""
-    singular: list[tuple[str, _MessageReader | None]] = []
-    repeated: list[tuple[str, _MessageReader | None]] = []
-    maps: list[tuple[str, _MessageReader | None]] = []
-    for field in proto_message.fields:
-        nested = _message_reader(field.value.message) if field.value.message is not None else None
-        if field.label == "map":
-            maps.append((field.name, nested))
-        elif field.label == "repeated":
-            repeated.append((field.name, nested))
-        else:
-            singular.append((field.name, nested))
-
-    def read(message: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, nested in singular:
-            if message.HasField(name):
-                value = getattr(message, name)
-                out[name] = value if nested is None else nested(value)
-        for name, nested in repeated:
-            items = getattr(message, name)
-            out[name] = list(items) if nested is None else [nested(item) for item in items]
-        for name, nested in maps:
-            entries = getattr(message, name)
-            if nested is None:
-                out[name] = dict(entries)
-            else:
-                out[name] = {key: nested(value) for key, value in entries.items()}
-        return out
-
-    return read
+    `proto_message`, the layout the message was built from, is no longer needed; it is accepted
+    so existing callers keep working.
+    """
+    return descriptor.message_reader(message.DESCRIPTOR)(message)
