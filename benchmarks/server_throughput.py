@@ -76,6 +76,7 @@ def run_case(
         "records_per_s": measured["records_per_s"],
         "seconds": measured["seconds"],
         "cpu_share": cpu / wall,
+        "cpu_us_per_record": cpu / records * 1e6,
     }
 
 
@@ -102,17 +103,27 @@ def main() -> None:
         single = run_case(python, server, "bench.server.single", options.single, 1)
         batched = run_case(python, server, "bench.server.batched", options.batched, 1000)
         stored = server.stats.records_stored
+        rows_before, cpu_before = server.stats.rows_materialized, _cpu_seconds()
         server.flush_materialization(timeout_s=600)
+        flush_cpu = _cpu_seconds() - cpu_before
         materialized = server.stats.rows_materialized
+        flushed = materialized - rows_before
     print(f"cores: {os.cpu_count()}  (server and load generator share them)")
-    print(f"{'case':<34} {'records/s':>12} {'vs limit':>9} {'server CPU share':>17}")
+    print(f"{'case':<34} {'records/s':>12} {'vs limit':>9} {'server CPU share':>17} {'server us/rec':>14}")
     for name, case in (
         ("1 record per request, 1 stream", single),
         ("1000-record batches, 1 stream", batched),
     ):
         ratio = case["records_per_s"] / SERVICE_LIMIT_PER_STREAM
-        print(f"{name:<34} {case['records_per_s']:>12,.0f} {ratio:>8.1f}x {case['cpu_share']:>16.2f}")
+        print(
+            f"{name:<34} {case['records_per_s']:>12,.0f} {ratio:>8.1f}x {case['cpu_share']:>16.2f}"
+            f" {case['cpu_us_per_record']:>14.2f}"
+        )
     print(f"records stored durably: {stored:,}; rows materialised into Delta: {materialized:,}")
+    if flushed:
+        print(
+            f"materialising the last {flushed:,} rows after the runs: {flush_cpu / flushed * 1e6:.2f} us CPU/row"
+        )
 
 
 if __name__ == "__main__":

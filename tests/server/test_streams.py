@@ -475,3 +475,109 @@ def test_dropped_table_ends_the_stream(zerobus_server: LocalZerobusServer, make_
         stream.record(1, kit.encode(id=2))
         error = stream.wait_done()
         assert error is not None and error.code() == grpc.StatusCode.NOT_FOUND
+
+
+# --- batches: decoded whole, checked column by column, errors still name the record ------------
+
+NESTED = (
+    "id BIGINT NOT NULL, day DATE, loc STRUCT<lat: DOUBLE NOT NULL, lon: DOUBLE>, "
+    "pts ARRAY<STRUCT<x: SMALLINT>>, m MAP<TINYINT, STRUCT<amount: DECIMAL(5,2)>>"
+)
+
+
+def _nested_record(kit, i: int, **changes: object) -> bytes:  # type: ignore[no-untyped-def]
+    from zerobus.codegen.descriptor import message_builder
+
+    row = {
+        "id": i,
+        "day": 19000 + i,
+        "loc": {"lat": 1.0 + i},
+        "pts": [{"x": i}, {"x": -i}],
+        "m": {i % 100: {"amount": f"{i}.25"}},
+        **changes,
+    }
+    return bytes(message_builder(kit.cls)(row).SerializePartialToString())
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragments"),
+    [
+        ({"loc": {"lon": 2.0}}, ["field 'loc.lat'", "NOT NULL field is missing"]),
+        ({"pts": [{"x": 1}, {"x": 40000}]}, ["field 'pts[1].x'", "out of range for SMALLINT"]),
+        ({"m": {1: {"amount": "1.234"}}}, ["field 'm[1].amount'", "fractional digits"]),
+        ({"m": {300: {}}}, ["field 'm{300}'", "TINYINT"]),
+        ({"day": 10**9}, ["field 'day'", "DATE"]),
+    ],
+    ids=["struct-not-null", "array-of-structs", "map-value-decimal", "map-key", "date-range"],
+)
+def test_bad_nested_value_in_a_batch_names_the_record(
+    zerobus_server: LocalZerobusServer, make_table, changes: dict, fragments: list[str]
+) -> None:
+    kit = make_table(NESTED)
+    batch = [_nested_record(kit, i) for i in range(10, 15)]
+    batch[2] = _nested_record(kit, 12, **changes)
+    _bad_request_is_rejected(
+        zerobus_server, kit, batch, False, "Error code 4044", "record 2 of the batch", *fragments
+    )
+
+
+def test_malformed_record_in_a_batch_names_the_record(zerobus_server: LocalZerobusServer, make_table) -> None:
+    kit = make_table("id BIGINT, at TIMESTAMP")
+    batch = [kit.encode(id=10), b"\x08\x96", kit.encode(id=12)]
+    _bad_request_is_rejected(
+        zerobus_server, kit, batch, False, "record 1 of the batch", "not a valid proto message"
+    )
+
+
+def test_missing_required_column_in_a_batch_names_the_record(
+    zerobus_server: LocalZerobusServer, make_table
+) -> None:
+    kit = make_table("id BIGINT, name STRING NOT NULL")
+    batch = [
+        kit.encode(id=10, name="a"),
+        kit.encode(id=11, name="b"),
+        kit.cls(id=12).SerializePartialToString(),
+    ]
+    _bad_request_is_rejected(
+        zerobus_server,
+        kit,
+        batch,
+        False,
+        "record 2 of the batch",
+        "'name'",
+        "missing",
+        good=kit.encode(id=1, name="n"),
+    )
+
+
+def test_json_batch_bad_record_is_named(zerobus_server: LocalZerobusServer, make_table) -> None:
+    kit = make_table("id BIGINT, at TIMESTAMP, f FLOAT")
+    batch = [json.dumps({"id": i, "at": i, "f": 0.5}) for i in range(10, 14)]
+    batch[3] = json.dumps({"id": 13, "f": 1e39})
+    _bad_request_is_rejected(zerobus_server, kit, batch, True, "record 3 of the batch", "'f'", "FLOAT")
+
+
+def test_nested_batches_land_in_delta_with_the_table_spelling(
+    zerobus_server: LocalZerobusServer, make_table
+) -> None:
+    kit = make_table(NESTED)
+
+    def shout(message: descriptor_pb2.DescriptorProto) -> None:
+        # Field names match columns case-insensitively, nested ones too.
+        message.field[0].name = "ID"
+        loc = next(n for n in message.nested_type if n.name == "Loc")
+        loc.field[0].name = "LAT"
+
+    with open_stream(zerobus_server, kit.name, _descriptor(kit, shout)) as stream:
+        stream.wait_created()
+        stream.batch(0, [_nested_record(kit, i) for i in range(200)])
+        stream.batch(1, [_nested_record(kit, i) for i in range(200, 300)])
+        stream.record(2, _nested_record(kit, 300))
+        assert stream.wait_acked(2), stream.error_text()
+    rows = zerobus_server.rows(kit.name)
+    assert [row["id"] for row in rows] == list(range(301))
+    row = rows[7]
+    assert row["day"] == dt.date(2022, 1, 15)
+    assert row["loc"] == {"lat": 8.0, "lon": None}
+    assert row["pts"] == [{"x": 7}, {"x": -7}]
+    assert row["m"] == {7: {"amount": decimal.Decimal("7.25")}}

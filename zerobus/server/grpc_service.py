@@ -46,7 +46,7 @@ from zerobus.server.core import ServerCore
 from zerobus.server.faults import CallEnding
 from zerobus.server.frames import JSON_KEY, KIND_JSON, KIND_PROTO, descriptor_key, frame_prefix
 from zerobus.server.log import LogClosed
-from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec
+from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec, RecordRejected
 from zerobus.server.schema_check import DescriptorError, compile_descriptor
 from zerobus.server.tables import TableRuntime
 
@@ -350,25 +350,28 @@ class StreamCall:
                 "(10 MiB); send smaller batches",
             )
         try:
-            request = EphemeralStreamRequest.FromString(raw)
+            request = codec.parse_request(raw)
         except DecodeError as error:
             self._fail(grpc.StatusCode.INVALID_ARGUMENT, f"malformed request: {error}")
         which = request.WhichOneof("payload")
         json_stream = codec.json_mode
+        batch: Any = None  # the batch message, or None for a single record
         if which == "ingest_record":
             single = request.ingest_record
             offset = single.offset_id
             kind = single.WhichOneof("record")
             if kind != ("json_record" if json_stream else "proto_encoded_record"):
                 self._wrong_kind(offset, kind, json_stream)
-            records: list[Any] = [single.json_record if json_stream else single.proto_encoded_record]
+            payload = single.json_record if json_stream else single.proto_encoded_record
+            count = 1
         elif which == "ingest_record_batch":
-            batch = request.ingest_record_batch
-            offset = batch.offset_id
-            kind = batch.WhichOneof("batch")
+            batch_request = request.ingest_record_batch
+            offset = batch_request.offset_id
+            kind = batch_request.WhichOneof("batch")
             if kind is not None and kind != ("json_batch" if json_stream else "proto_encoded_batch"):
                 self._wrong_kind(offset, kind, json_stream)
-            records = list(batch.json_batch.records if json_stream else batch.proto_encoded_batch.records)
+            batch = batch_request.json_batch if json_stream else batch_request.proto_encoded_batch
+            count = len(batch.records)
         else:
             self._fail(grpc.StatusCode.INVALID_ARGUMENT, f"unexpected {which} after create_stream")
         if offset != self._expected_offset:
@@ -379,7 +382,6 @@ class StreamCall:
                 "call and grow by 1 per request)",
             )
         self._expected_offset = offset + 1
-        count = len(records)
         stats = core.stats
         stats.requests_received += 1
         stats.records_received += count
@@ -389,13 +391,16 @@ class StreamCall:
         self._received += count
         if ending is not None and not ending.store:
             self._stop_after(self._last_seq, ending)
-        check = codec.check
-        for index, record in enumerate(records):
+        if batch is None:
             try:
-                check(record)
+                codec.check(payload)
             except InvalidRecordError as error:
-                where = f"offset {offset}" if count == 1 else f"offset {offset} (record {index} of the batch)"
-                self._fail(grpc.StatusCode.INVALID_ARGUMENT, f"Error code 4044: {where}: {error}")
+                self._invalid_record(offset, count, 0, error)
+        else:
+            try:
+                codec.check_batch(batch)
+            except RecordRejected as rejected:
+                self._invalid_record(offset, count, rejected.index, rejected.error)
         assert self.table is not None
         try:
             seq = self.table.log.append(prefix + raw)
@@ -406,6 +411,10 @@ class StreamCall:
         if ending is not None:
             self._stop_after(seq, ending)
         self._pending.append((seq, offset))
+
+    def _invalid_record(self, offset: int, count: int, index: int, error: InvalidRecordError) -> NoReturn:
+        where = f"offset {offset}" if count == 1 else f"offset {offset} (record {index} of the batch)"
+        self._fail(grpc.StatusCode.INVALID_ARGUMENT, f"Error code 4044: {where}: {error}")
 
     def _wrong_kind(self, offset: int, kind: str | None, json_stream: bool) -> NoReturn:
         expected = "JSON" if json_stream else "PROTO"

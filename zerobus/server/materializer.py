@@ -16,10 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.codegen.values import row_from_wire
 from zerobus.errors import InvalidRecordError
-from zerobus.server.delta_types import arrow_schema
-from zerobus.server.frames import KIND_JSON, decode_frame
+from zerobus.server.delta_types import arrow_row_converter, arrow_schema
+from zerobus.server.frames import KIND_JSON, split_frame
 from zerobus.server.stats import ServerStats
 from zerobus.server.tables import TableRuntime
 
@@ -127,18 +126,19 @@ class Materializer:
 
     def _collect(self, table: TableRuntime) -> tuple[list[dict[str, Any]], int | None]:
         converters = {
-            False: row_from_wire(table.entry.schema, json_mode=False),
-            True: row_from_wire(table.entry.schema, json_mode=True),
+            False: arrow_row_converter(table.entry.schema, json_mode=False),
+            True: arrow_row_converter(table.entry.schema, json_mode=True),
         }
         rows: list[dict[str, Any]] = []
         last_seq: int | None = None
         for seq, payload in table.log.read_durable(table.materialized_seq):
-            kind, key, records = decode_frame(payload)
+            kind, key, request = split_frame(payload)
             codec = table.codec(kind, key)
             convert = converters[kind == KIND_JSON]
-            for record in records:
+            for record in codec.stored_records(request):
                 try:
-                    rows.append(convert(codec.to_row(record)))
+                    row = codec.to_row(record)
+                    rows.append(row if convert is None else convert(row))
                 except (InvalidRecordError, ValueError, TypeError) as error:
                     # Cannot happen for records the handler accepted; never block the log on one.
                     logger.error(

@@ -1,46 +1,98 @@
 """Decode and check records: proto bytes or JSON text -> a row of wire values (a dict).
 
 A `RecordCodec` is compiled once per stream (PROTO: from the checked descriptor; JSON: from the
-table alone). `check(payload)` is the hot path: it decodes with upb and runs only the Python
-checks the wire type does not already guarantee (`wire_row_check` returns None when there are
-none). `to_row(payload)` is used by the materializer. Errors are `InvalidRecordError`s naming the
-column path, the value and the reason.
+table alone). The stream handler decodes each request with `parse_request` and checks its
+records with `check` (one record) or `check_batch` (a batch message); the materializer turns
+stored records into rows with `stored_records` and `to_row`. Errors are `InvalidRecordError`s
+naming the column path, the value and the reason; `RecordRejected` adds the record's index in
+its batch.
+
+PROTO batches take a fast path (see `typed_requests` and `message_checks`): the typed request
+decodes every record in one call, one `IsInitialized` covers the `required` fields, and the
+batch check runs only the checks the column types need. Whenever that path cannot say yes (a
+malformed record, a missing field, a bad value), the reference path decodes and checks record
+by record, which finds the first bad record and words the error; if it finds none, the batch is
+accepted. So the fast path can only ever be faster, never stricter or looser.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import descriptor_pb2
 from google.protobuf.message import DecodeError
 
+from zerobus.codegen.descriptor import message_reader
 from zerobus.codegen.ir import Column, TableSchema
 from zerobus.codegen.values import wire_row_check
 from zerobus.errors import InvalidRecordError
+from zerobus.protocol import EphemeralStreamRequest
+from zerobus.server.json_checks import json_batch_check, loads
+from zerobus.server.message_checks import batch_check
 from zerobus.server.schema_check import CompiledDescriptor
+from zerobus.server.typed_requests import typed_requests
 
-__all__ = ["JsonRecordCodec", "ProtoRecordCodec", "RecordCodec"]
+__all__ = ["JsonRecordCodec", "ProtoRecordCodec", "RecordCodec", "RecordRejected"]
 
 _F = descriptor_pb2.FieldDescriptorProto
-_ToDict = Callable[[Any], dict[str, Any]]
+
+
+class RecordRejected(Exception):
+    """Record `index` of a batch is invalid: `error` says where and why."""
+
+    def __init__(self, index: int, error: InvalidRecordError) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
 
 
 class RecordCodec:
-    """Interface: `check` validates a record payload, `to_row` returns its wire row."""
+    """Interface: decode requests, check records, turn stored records into wire rows."""
 
     json_mode: bool = False
 
+    def parse_request(self, raw: bytes) -> Any:
+        """The `EphemeralStreamRequest` in `raw`; raises `DecodeError` if it is malformed."""
+        return EphemeralStreamRequest.FromString(raw)
+
     def check(self, payload: Any) -> None:
+        """Check one record (bytes or text); raises `InvalidRecordError`."""
         raise NotImplementedError
 
-    def to_row(self, payload: Any) -> dict[str, Any]:
+    def reference_check(self, payload: Any) -> None:
+        """The record-by-record check every faster path must agree with (errors are worded here)."""
+        raise NotImplementedError
+
+    def check_batch(self, batch: Any) -> None:
+        """Check every record of a batch message (from `parse_request`); raises `RecordRejected`."""
+        check = self.check
+        for index, payload in enumerate(batch.records):
+            try:
+                check(payload)
+            except InvalidRecordError as error:
+                raise RecordRejected(index, error) from None
+
+    def stored_records(self, request: bytes) -> list[Any]:
+        """The records of a stored (already accepted) request, in order, for `to_row`."""
+        parsed = EphemeralStreamRequest.FromString(request)
+        if parsed.WhichOneof("payload") == "ingest_record":
+            single = parsed.ingest_record
+            return [single.json_record if self.json_mode else single.proto_encoded_record]
+        batch = parsed.ingest_record_batch
+        return list(batch.json_batch.records if self.json_mode else batch.proto_encoded_batch.records)
+
+    def to_row(self, record: Any) -> dict[str, Any]:
+        """A record from `stored_records` as a wire row."""
         raise NotImplementedError
 
 
 class JsonRecordCodec(RecordCodec):
-    """JSON records: an object whose keys are column names and values per PROTOCOL.md section 7."""
+    """JSON records: an object whose keys are column names and values per PROTOCOL.md section 7.
+
+    Batches are parsed with `json_checks.loads` and checked column by column
+    (`json_batch_check`); the reference check runs record by record only when that says no.
+    """
 
     json_mode = True
 
@@ -48,27 +100,39 @@ class JsonRecordCodec(RecordCodec):
         check = wire_row_check(schema, json_mode=True)
         assert check is not None  # JSON rows are always checked: JSON text carries no types
         self._check = check
+        self._batch_check = json_batch_check(schema)
 
-    def to_row(self, payload: Any) -> dict[str, Any]:
+    def to_row(self, record: Any) -> dict[str, Any]:
         try:
-            row = json.loads(payload)
+            row = loads(record)
         except ValueError as error:
-            raise InvalidRecordError("", _short(payload), f"not valid JSON: {error}") from None
+            raise InvalidRecordError("", _short(record), f"not valid JSON: {error}") from None
         if not isinstance(row, dict):
             raise InvalidRecordError(
-                "", _short(payload), f"a JSON record must be an object, got {type(row).__name__}"
+                "", _short(record), f"a JSON record must be an object, got {type(row).__name__}"
             )
         return row
 
     def check(self, payload: Any) -> None:
-        self._check(self.to_row(payload))
+        # One row: the reference check is cheaper than the column passes' set-up.
+        self.reference_check(payload)
+
+    def reference_check(self, payload: Any) -> None:
+        _checked(self._check, self.to_row(payload))
+
+    def check_batch(self, batch: Any) -> None:
+        try:
+            rows = list(map(loads, batch.records))
+        except ValueError:
+            rows = None  # a record that is not JSON: the reference path names it
+        if rows is None or not self._batch_check(rows):
+            super().check_batch(batch)
 
 
 class ProtoRecordCodec(RecordCodec):
     """Proto records decoded with the stream's own descriptor (field numbers are the client's)."""
 
     def __init__(self, schema: TableSchema, compiled: CompiledDescriptor) -> None:
-        self._class = compiled.message_class
         self._from_string = compiled.message_class.FromString
         self._has_required = bool(compiled.required_fields) or _has_nested_required(compiled.message_proto)
         # NOT NULL columns declared `required` are enforced by the decoder itself.
@@ -82,28 +146,103 @@ class ProtoRecordCodec(RecordCodec):
             ),
         )
         self._row_check = wire_row_check(relaxed, json_mode=False)
-        descriptor = compiled.message_proto
-        nested = _nested(descriptor, "." + descriptor.name)
-        self._to_dict = _message_to_dict(descriptor, nested, schema)
+        self._to_dict = message_reader(compiled.descriptor, schema.as_struct())
+        self._batch_check = batch_check(compiled.descriptor, schema.as_struct(), compiled.required_fields)
+        typed = typed_requests(compiled.descriptor)
+        self._typed_request: Any = typed.request_class if typed is not None else None
+        self._typed_batch: Any = typed.batch_class if typed is not None else None
 
+    @property
+    def decodes_batches_at_once(self) -> bool:
+        """Whether `parse_request` decodes batch records (False if the typed variant could not be built)."""
+        return self._typed_request is not None
+
+    def parse_request(self, raw: bytes) -> Any:
+        """The request, batch records decoded (typed) when every one of them decodes.
+
+        A record that does not decode fails the typed parse; the untyped request then carries
+        the records as bytes and `check_batch` finds the bad one by its index.
+        """
+        if self._typed_request is not None:
+            try:
+                return self._typed_request.FromString(raw)
+            except DecodeError:
+                pass
+        return EphemeralStreamRequest.FromString(raw)
+
+    def check(self, payload: Any) -> None:
+        message = self._decode(payload)
+        if self._passes_fast((message,), message):
+            return
+        self._check_message(message)
+
+    def reference_check(self, payload: Any) -> None:
+        self._check_message(self._decode(payload))
+
+    def check_batch(self, batch: Any) -> None:
+        if type(batch) is not self._typed_batch:
+            super().check_batch(batch)  # records as bytes: decode each
+            return
+        records = batch.records
+        if self._passes_fast(records, batch):
+            return
+        for index, message in enumerate(records):
+            try:
+                self._check_message(message)
+            except InvalidRecordError as error:
+                raise RecordRejected(index, error) from None
+
+    def stored_records(self, request: bytes) -> list[Any]:
+        """Decoded messages when the request decodes typed (it does for accepted requests)."""
+        if self._typed_request is not None:
+            try:
+                parsed = self._typed_request.FromString(request)
+            except DecodeError:
+                pass
+            else:
+                if parsed.WhichOneof("payload") == "ingest_record":
+                    return [parsed.ingest_record.proto_encoded_record]  # bytes in the typed variant too
+                return list(parsed.ingest_record_batch.proto_encoded_batch.records)
+        return super().stored_records(request)
+
+    def to_row(self, record: Any) -> dict[str, Any]:
+        message = self._decode(record) if isinstance(record, bytes) else record
+        self._check_required(message)
+        return self._to_dict(message)
+
+    # -- the reference path, record by record -----------------------------------------------------
     def _decode(self, payload: bytes) -> Any:
         try:
-            message = self._from_string(payload)
+            return self._from_string(payload)
         except DecodeError as error:
             raise InvalidRecordError("", _short(payload), f"not a valid proto message: {error}") from None
+
+    def _check_required(self, message: Any) -> None:
         # upb does not enforce proto2 `required` while parsing.
         if self._has_required and not message.IsInitialized():
             missing = message.FindInitializationErrors()
             raise InvalidRecordError(missing[0] if missing else "", None, "NOT NULL field is missing")
-        return message
 
-    def check(self, payload: Any) -> None:
-        message = self._decode(payload)
+    def _check_message(self, message: Any) -> None:
+        self._check_required(message)
         if self._row_check is not None:
-            self._row_check(self._to_dict(message))
+            _checked(self._row_check, self._to_dict(message))
 
-    def to_row(self, payload: Any) -> dict[str, Any]:
-        return self._to_dict(self._decode(payload))
+    # -- the fast path ------------------------------------------------------------------------------
+    def _passes_fast(self, records: Any, holder: Any) -> bool:
+        """True if every record surely passes; `holder` holds them all (one `IsInitialized`)."""
+        if self._has_required and not holder.IsInitialized():
+            return False
+        return self._batch_check is None or self._batch_check(records)
+
+
+def _checked(check: Callable[[Any], None], row: dict[str, Any]) -> None:
+    try:
+        check(row)
+    except ArithmeticError as error:
+        # A value the check cannot even compute with (a 400-digit integer for a DOUBLE, decimal
+        # text like "1E100"): the record's fault, so a 4044, not an internal error.
+        raise InvalidRecordError("", row, f"a value cannot be checked: {error!r}") from None
 
 
 def _has_nested_required(message: descriptor_pb2.DescriptorProto) -> bool:
@@ -118,80 +257,3 @@ def _declared(column: Column, required: frozenset[str]) -> bool:
 
 def _short(payload: Any) -> Any:
     return payload[:200] if isinstance(payload, (str, bytes)) else payload
-
-
-def _nested(message: descriptor_pb2.DescriptorProto, path: str) -> dict[str, descriptor_pb2.DescriptorProto]:
-    found = {path: message}
-    for inner in message.nested_type:
-        found.update(_nested(inner, f"{path}.{inner.name}"))
-    return found
-
-
-def _message_to_dict(
-    message: descriptor_pb2.DescriptorProto,
-    nested: dict[str, descriptor_pb2.DescriptorProto],
-    schema: TableSchema | None,
-) -> _ToDict:
-    """Compile message -> dict of wire values, keyed by the table's spelling of each column."""
-    column_names = {c.name.lower(): c.name for c in schema.columns} if schema is not None else {}
-    steps: list[Callable[[Any, dict[str, Any]], None]] = []
-    for field in message.field:
-        key = column_names.get(field.name.lower(), field.name)
-        steps.append(_field_step(field, key, nested))
-
-    def convert(value: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for step in steps:
-            step(value, out)
-        return out
-
-    return convert
-
-
-def _field_step(
-    field: descriptor_pb2.FieldDescriptorProto, key: str, nested: dict[str, descriptor_pb2.DescriptorProto]
-) -> Callable[[Any, dict[str, Any]], None]:
-    name = field.name
-    target = nested.get(field.type_name) if field.type == _F.TYPE_MESSAGE else None
-    if target is not None and target.options.map_entry:
-        value_field = next(f for f in target.field if f.name == "value")
-        value_message = nested.get(value_field.type_name) if value_field.type == _F.TYPE_MESSAGE else None
-        if value_message is not None:
-            inner = _message_to_dict(value_message, nested, None)
-
-            def map_of_messages(message: Any, out: dict[str, Any]) -> None:
-                out[key] = {k: inner(v) for k, v in getattr(message, name).items()}
-
-            return map_of_messages
-
-        def map_of_scalars(message: Any, out: dict[str, Any]) -> None:
-            out[key] = dict(getattr(message, name))
-
-        return map_of_scalars
-    if field.label == _F.LABEL_REPEATED:
-        if target is not None:
-            element = _message_to_dict(target, nested, None)
-
-            def repeated_messages(message: Any, out: dict[str, Any]) -> None:
-                out[key] = [element(item) for item in getattr(message, name)]
-
-            return repeated_messages
-
-        def repeated_scalars(message: Any, out: dict[str, Any]) -> None:
-            out[key] = list(getattr(message, name))
-
-        return repeated_scalars
-    if target is not None:
-        inner_message = _message_to_dict(target, nested, None)
-
-        def message_field(message: Any, out: dict[str, Any]) -> None:
-            if message.HasField(name):
-                out[key] = inner_message(getattr(message, name))
-
-        return message_field
-
-    def scalar(message: Any, out: dict[str, Any]) -> None:
-        if message.HasField(name):
-            out[key] = getattr(message, name)
-
-    return scalar
