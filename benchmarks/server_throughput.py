@@ -88,7 +88,8 @@ def main() -> None:
         "--materialize-delay",
         type=float,
         default=2.0,
-        help="the server's materialisation delay (its Delta writes share the CPU with ingestion)",
+        help="the server's materialisation delay (its Delta writes share the CPU with ingestion); "
+        "with a long one (3600) ingestion is measured alone and materialisation after the runs",
     )
     options = parser.parse_args()
     python, reason = official_sdk_python()
@@ -120,9 +121,9 @@ def main() -> None:
             f" {case['cpu_us_per_record']:>14.2f}"
         )
     print(f"records stored durably: {stored:,}; rows materialised into Delta: {materialized:,}")
-    if flushed:
+    if flushed and flushed == materialized:  # with a long --materialize-delay: all of it after the runs
         print(
-            f"materialising the last {flushed:,} rows after the runs: {flush_cpu / flushed * 1e6:.2f} us CPU/row"
+            f"materialising all {flushed:,} rows after the runs: {flush_cpu / flushed * 1e6:.2f} us CPU/row"
         )
 
 
