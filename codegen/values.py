@@ -106,7 +106,10 @@ def _float_to_wire(primitive: Primitive, path: str) -> Converter:
                 raise _fail(
                     path, value, f"expected a number for {primitive.name}, got {type(value).__name__}"
                 )
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:
+                raise _fail(path, value, f"out of range for {primitive.name}") from None
         if is_float32 and math.isfinite(value) and abs(value) > _FLOAT32_MAX:
             raise _fail(path, value, "out of range for FLOAT (32-bit)")
         return float(value)
@@ -152,32 +155,28 @@ def decimal_text(value: decimal.Decimal, decimal_type: DecimalType, path: str = 
     """Canonical decimal text with exactly `scale` fractional digits (``Decimal('12.3')`` -> ``'12.30'``)."""
     if not value.is_finite():
         raise _fail(path, value, f"{decimal_type.type_text} cannot hold {value}")
+    precision, scale = decimal_type.precision, decimal_type.scale
     _sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
-    if exponent == -decimal_type.scale and len(digits) <= decimal_type.precision:
+    if exponent == -scale and len(digits) <= precision:
         return format(value, "f")  # already canonical: the common case, 4x cheaper than quantizing
-    fractional = max(0, -exponent)
-    if fractional > decimal_type.scale:
+    if -exponent > scale:
         # Trailing zeros beyond the scale lose nothing; anything else would be silently rounded.
-        normalized = value.normalize()
-        _, _, normalized_exponent = normalized.as_tuple()
+        normalized_exponent = value.normalize(_DECIMAL_CONTEXT).as_tuple().exponent
         assert isinstance(normalized_exponent, int)
-        if max(0, -normalized_exponent) > decimal_type.scale:
+        if -normalized_exponent > scale:
             raise _fail(
-                path,
-                value,
-                f"has {fractional} fractional digits; {decimal_type.type_text} allows {decimal_type.scale}",
+                path, value, f"has {-exponent} fractional digits; {decimal_type.type_text} allows {scale}"
             )
-    quantized = value.quantize(decimal.Decimal(1).scaleb(-decimal_type.scale), context=_DECIMAL_CONTEXT)
-    integer_digits = len(quantized.as_tuple().digits) - decimal_type.scale
-    if quantized != 0 and integer_digits > decimal_type.precision - decimal_type.scale:
+    integer_digits = value.adjusted() + 1 if value else 0
+    if integer_digits > precision - scale:
         raise _fail(
             path,
             value,
-            f"needs {integer_digits} integer digits; {decimal_type.type_text} allows "
-            f"{decimal_type.precision - decimal_type.scale}",
+            f"needs {integer_digits} integer digits; {decimal_type.type_text} allows {precision - scale}",
         )
-    return format(quantized, "f")
+    # At most `precision` digits now, so quantizing neither rounds nor overflows the context.
+    return format(value.quantize(decimal.Decimal(1).scaleb(-scale), context=_DECIMAL_CONTEXT), "f")
 
 
 _DECIMAL_CONTEXT = decimal.Context(prec=80)
