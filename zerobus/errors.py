@@ -93,5 +93,22 @@ def from_grpc_error(error: BaseException, context: str = "stream") -> ZerobusExc
         text = f"{context} failed: {error}"
     else:
         text = f"{context} failed with {code.name}: {details or 'no details'}"
+        if _lost_status(error):
+            text += (
+                " (grpc.aio replaced the server's status after a write raced the end of the call, "
+                "grpc/grpc#36066; the stream recovers and a persistent server error shows on the next call)"
+            )
     kind = ZerobusException if is_retryable_grpc_code(code) else NonRetriableException
     return kind(text, cause=error)
+
+
+def _lost_status(error: BaseException) -> bool:
+    """grpc.aio's INTERNAL for a write that failed because the server had already ended the call."""
+    debug = getattr(error, "debug_error_string", None)
+    details = getattr(error, "details", None)
+    return bool(
+        callable(debug)
+        and callable(details)
+        and details() == "Internal error from Core"
+        and "SendMessageOperation" in str(debug())
+    )

@@ -285,6 +285,10 @@ class ZerobusStream(StreamBase):
                     await self._idle()
                     continue
                 self._poke_timer()
+                if call.done():
+                    # The server already ended the call. Writing now would make grpc.aio replace
+                    # the server's status with "Internal error from Core" (grpc/grpc#36066).
+                    return
                 await call.write(records_request(item[0], item[1], json))
         except (grpc.RpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as error:
             logger.debug("sender of stream %s stopped: %s", self.stream_id, error)
