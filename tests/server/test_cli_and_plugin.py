@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from tests.server.wire_client import open_stream
@@ -75,3 +78,25 @@ def test_plugin_import_is_cheap() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_client_closing_its_stream_is_not_logged_as_news(
+    zerobus_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Clients close streams by cancelling the call; grpclib's INFO line for that is dropped."""
+    from zerobus.sdk.sync import TableProperties, ZerobusSdk
+
+    caplog.set_level(logging.INFO)
+    table = "main.tests.quiet_close"
+    zerobus_server.create_table(table, "id BIGINT")
+    try:
+        sdk = ZerobusSdk(zerobus_server.grpc_endpoint, zerobus_server.workspace_url)
+        with sdk.create_stream(
+            zerobus_server.client_id, zerobus_server.client_secret, TableProperties(table)
+        ) as s:
+            s.ingest_record_offset({"id": 1})
+        sdk.close()
+        assert zerobus_server.rows(table) == [{"id": 1}]
+    finally:
+        zerobus_server.drop_table(table)
+    assert not [r for r in caplog.records if r.name == "grpclib.server" and r.levelno <= logging.INFO]

@@ -54,6 +54,25 @@ __all__ = ["LIFETIME_ERROR", "RawCodec", "StreamRegistry", "TrackingServer", "Ze
 
 logger = logging.getLogger(__name__)
 
+
+class _ExpectedCancellations(logging.Filter):
+    """Zerobus clients close a stream by cancelling the call (PROTOCOL.md section 4), so grpclib's
+    INFO line for each cancelled request is the normal end of a stream, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno <= logging.INFO and record.getMessage().startswith("Request was cancelled")
+        )
+
+
+_EXPECTED_CANCELLATIONS = _ExpectedCancellations()
+
+
+def quiet_expected_cancellations() -> None:
+    """Drop grpclib's INFO line for every stream a client closed (idempotent)."""
+    logging.getLogger("grpclib.server").addFilter(_EXPECTED_CANCELLATIONS)
+
+
 SHUTDOWN_ERROR = "the local Zerobus server is shutting down"
 LIFETIME_ERROR = (
     "Error code 6002: stream lifetime reached; the server closed the stream, recover on a new one"

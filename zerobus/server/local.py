@@ -134,8 +134,15 @@ class LocalZerobusServer:
         self._http.start()
 
     def _start_grpc(self) -> None:
-        from zerobus.server.grpc_service import RawCodec, StreamRegistry, TrackingServer, ZerobusService
+        from zerobus.server.grpc_service import (
+            RawCodec,
+            StreamRegistry,
+            TrackingServer,
+            ZerobusService,
+            quiet_expected_cancellations,
+        )
 
+        quiet_expected_cancellations()
         core = self._core
         assert core is not None
         family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
