@@ -26,6 +26,7 @@ __all__ = [
     "message_class",
     "message_descriptor",
     "message_reader",
+    "nested_messages",
 ]
 
 _F = descriptor_pb2.FieldDescriptorProto
@@ -76,6 +77,16 @@ def _add_map_entry(target: descriptor_pb2.DescriptorProto, field: ProtoField, sc
     else:
         assert field.value.scalar is not None
         value.type = field.value.scalar.type
+
+
+def nested_messages(
+    message: descriptor_pb2.DescriptorProto, path: str
+) -> dict[str, descriptor_pb2.DescriptorProto]:
+    """`message` and every message declared inside it, by dotted path from `path` (``Root.Inner``)."""
+    found = {path: message}
+    for nested in message.nested_type:
+        found.update(nested_messages(nested, f"{path}.{nested.name}"))
+    return found
 
 
 def descriptor_proto(

@@ -20,6 +20,7 @@ from google.protobuf.message import DecodeError, Message
 
 from zerobus.codegen.descriptor import descriptor_proto as schema_descriptor_proto
 from zerobus.codegen.descriptor import message_class as schema_message_class
+from zerobus.codegen.descriptor import nested_messages
 from zerobus.codegen.ir import (
     ArrayType,
     Column,
@@ -221,7 +222,7 @@ def schema_from_descriptor(descriptor: Any) -> TableSchema:
     """
     proto = descriptor_pb2.DescriptorProto()
     descriptor.CopyToProto(proto)
-    nested = _nested_index(proto, "." + descriptor.full_name)
+    nested = nested_messages(proto, "." + descriptor.full_name)
     columns = []
     for position, field in enumerate(proto.field):
         columns.append(
@@ -233,15 +234,6 @@ def schema_from_descriptor(descriptor: Any) -> TableSchema:
             )
         )
     return TableSchema(descriptor.full_name, tuple(columns))
-
-
-def _nested_index(
-    proto: descriptor_pb2.DescriptorProto, scope: str
-) -> dict[str, descriptor_pb2.DescriptorProto]:
-    index = {scope: proto}
-    for nested in proto.nested_type:
-        index.update(_nested_index(nested, f"{scope}.{nested.name}"))
-    return index
 
 
 def _field_type(field: Any, nested: dict[str, descriptor_pb2.DescriptorProto]) -> DataType:

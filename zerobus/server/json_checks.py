@@ -31,6 +31,7 @@ from zerobus.codegen.values import (
     MIN_TIMESTAMP_MICROS,
     wire_check,
 )
+from zerobus.server.message_checks import passes_check
 
 __all__ = ["JsonBatchCheck", "json_batch_check", "loads"]
 
@@ -123,12 +124,5 @@ def _each(data_type: DataType) -> Callable[[list[Any]], bool]:
     """The reference check of `data_type`, value by value."""
     check = wire_check(data_type, "", json_mode=True)
     assert check is not None  # JSON values are always checked: JSON text carries no types
-
-    def passes(value: Any) -> bool:
-        try:
-            check(value)
-        except Exception:  # InvalidRecordError, or whatever the reference path will raise itself
-            return False
-        return True
-
+    passes = passes_check(check)
     return lambda values: all(map(passes, values))

@@ -44,7 +44,7 @@ from zerobus.codegen.values import (
     wire_check,
 )
 
-__all__ = ["BatchCheck", "batch_check"]
+__all__ = ["BatchCheck", "batch_check", "passes_check"]
 
 BatchCheck = Callable[[Iterable[Any]], bool]
 # Messages (or values) in, the values one level down out; all lazy C-level iterators.
@@ -158,12 +158,12 @@ def _leaf(
         return
     # An unset field reads as its default; if the check accepts that, no presence test is needed
     # anywhere on the way (an unset struct reads as a message of defaults).
-    values = all_values if _passes(check)(field.default_value) else set_values
+    values = all_values if passes_check(check)(field.default_value) else set_values
     probes.append(_leaf_probe(data_type, check, values))
 
 
 def _leaf_probe(data_type: DataType, check: Callable[[Any], None], values: _Source) -> _Probe:
-    passes = _passes(check)
+    passes = passes_check(check)
     if isinstance(data_type, PrimitiveType) and data_type.primitive in _RANGES:
         low, high = _RANGES[data_type.primitive]
 
@@ -202,7 +202,7 @@ def _canonical_decimal(data_type: DecimalType) -> re.Pattern[str]:
     return re.compile(f"-?{integer}{fraction}")
 
 
-def _passes(check: Callable[[Any], None]) -> Callable[[Any], bool]:
+def passes_check(check: Callable[[Any], None]) -> Callable[[Any], bool]:
     def passes(value: Any) -> bool:
         try:
             check(value)

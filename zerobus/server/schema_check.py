@@ -16,6 +16,7 @@ from typing import Any
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
+from zerobus.codegen.descriptor import nested_messages
 from zerobus.codegen.ir import ArrayType, DataType, MapType, StructField, StructType, TableSchema
 from zerobus.codegen.typemap import proto_scalar
 
@@ -54,7 +55,7 @@ def compile_descriptor(descriptor_bytes: bytes, schema: TableSchema) -> Compiled
         raise DescriptorError(f"descriptor_proto is not a serialized DescriptorProto: {error}") from None
     if not message.name:
         raise DescriptorError("descriptor_proto has no message name")
-    nested_paths = _nested_paths(message, message.name)
+    nested_paths = nested_messages(message, message.name)
     _make_self_contained(message, message.name, nested_paths)
     _check_fields(message, schema.as_struct(), "", nested_paths, top_level=True)
     file_proto = descriptor_pb2.FileDescriptorProto(
@@ -69,16 +70,6 @@ def compile_descriptor(descriptor_bytes: bytes, schema: TableSchema) -> Compiled
         raise DescriptorError(f"descriptor_proto cannot be loaded: {error}") from None
     required = frozenset(f.name for f in message.field if f.label == _F.LABEL_REQUIRED)
     return CompiledDescriptor(message_factory.GetMessageClass(descriptor), descriptor, message, required)
-
-
-def _nested_paths(
-    message: descriptor_pb2.DescriptorProto, path: str
-) -> dict[str, descriptor_pb2.DescriptorProto]:
-    """Every message declared inside `message`, by dotted path from the root (``Root.Inner``)."""
-    found = {path: message}
-    for nested in message.nested_type:
-        found.update(_nested_paths(nested, f"{path}.{nested.name}"))
-    return found
 
 
 def _resolve(type_name: str, nested_paths: dict[str, descriptor_pb2.DescriptorProto]) -> str | None:
