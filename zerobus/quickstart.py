@@ -217,11 +217,11 @@ def read_back(target: Target, table: dict[str, Any], expected_at_least: int, tim
         target.flush_materialization()
     location = str(table["storage_location"])
     deadline = time.monotonic() + timeout_s
-    while True:
-        rows = DeltaTable(location).to_pyarrow_table()
-        if rows.num_rows >= expected_at_least or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.5)  # a server in another process materialises within its delay
+    # A server in another process materialises within its delay; until its first commit there is
+    # no Delta table at all.
+    while _count_rows(location) < expected_at_least and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return DeltaTable(location).to_pyarrow_table()
 
 
 def _count_rows(location: str) -> int:
