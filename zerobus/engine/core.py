@@ -672,23 +672,22 @@ class StreamCore:
 
     def unacked_records(self) -> list[Payload]:
         """Every record not yet acknowledged, in ingest order (what to resend on a new stream)."""
-        records: list[Payload] = []
-        for request in self._inflight:
-            records.extend(request.records)
-        for request in self._resend:
-            records.extend(request.records)
-        records.extend(_flatten(self._queue))
-        return records
+        return _flatten(self._unacked_entries())
 
     def unacked_batches(self) -> list[list[Payload]]:
         """The same records grouped by submission (one list per ingest call)."""
+        return [list(e) if type(e) is Submission else [e] for e in self._unacked_entries()]
+
+    def _unacked_entries(self) -> list[Any]:
+        """Unacknowledged submissions in ingest order: in flight (resent first on a new call, so
+        older than any still waiting for resend), waiting for resend, then never sent."""
         entries: list[Any] = []
         for request in self._inflight:
             entries.extend(request.entries)
         for request in self._resend:
             entries.extend(request.entries)
         entries.extend(self._queue)
-        return [list(e) if type(e) is Submission else [e] for e in entries]
+        return entries
 
 
 def _flatten(entries: list[Any]) -> list[Payload]:
