@@ -22,7 +22,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from bench_common import (
     record_dict,
 )
 
-from tests.support.official_sdk import official_sdk_python
+from tests.support.official_sdk import OFFICIAL_CWD, official_command, official_env, official_sdk_python
 from zerobus.codegen.descriptor import descriptor_proto, message_class
 from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.runtime_model import model_class
@@ -183,13 +182,13 @@ def run_official(python: Path, server: Emulator, case: Case, table: str, records
         "driver": case.driver,
     }
     process = subprocess.Popen(
-        [str(python), "-I", str(LOADER)],
+        official_command(python, str(LOADER)),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ, RUST_LOG="error"),
-        cwd=tempfile.gettempdir(),
+        env=official_env("error"),
+        cwd=OFFICIAL_CWD,
     )
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(json.dumps(arguments) + "\n")

@@ -19,7 +19,6 @@ import base64
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.support.official_sdk import official_sdk_python  # noqa: E402
+from tests.support.official_sdk import official_sdk_python, run_official  # noqa: E402
 from zerobus.codegen.descriptor import descriptor_proto  # noqa: E402
 from zerobus.server import LocalZerobusServer  # noqa: E402
 
@@ -56,18 +55,8 @@ def run_case(
         "records": records,
         "batch": batch,
     }
-    env = dict(os.environ, RUST_LOG="error")
     cpu_before, wall_before = _cpu_seconds(), time.perf_counter()
-    result = subprocess.run(
-        [str(python), "-I", str(LOADER)],
-        input=json.dumps(args),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env=env,
-        cwd=tempfile.gettempdir(),
-    )
+    result = run_official(python, str(LOADER), stdin=json.dumps(args), timeout=600, rust_log="error")
     cpu, wall = _cpu_seconds() - cpu_before, time.perf_counter() - wall_before
     if result.returncode != 0:
         raise SystemExit(f"load generator failed:\n{result.stderr[-3000:]}")

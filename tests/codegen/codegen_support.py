@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -15,7 +14,7 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
-from tests.support.official_sdk import require_official_sdk_python
+from tests.support.official_sdk import require_official_sdk_python, run_official
 from zerobus.codegen import (
     ArrayType,
     DataType,
@@ -90,14 +89,8 @@ for item in json.load(sys.stdin):
             out.append({"error": f"{type(error).__name__}: {error}"})
 json.dump(out, sys.stdout)
 """
-    result = subprocess.run(
-        [str(require_official_sdk_python()), "-I", "-c", script],  # -I: never import this repo's zerobus
-        input=json.dumps(requests),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    result = run_official(require_official_sdk_python(), "-c", script, stdin=json.dumps(requests), timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
     answers: list[dict[str, str]] = json.loads(result.stdout)
     return answers
 

@@ -10,16 +10,13 @@ import base64
 import datetime as dt
 import decimal
 import json
-import os
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
-from tests.support.official_sdk import require_official_sdk_python
+from tests.support.official_sdk import require_official_sdk_python, run_official
 from zerobus.codegen.descriptor import descriptor_proto
 from zerobus.server import LocalZerobusServer
 
@@ -30,16 +27,7 @@ COLUMNS = "id BIGINT NOT NULL, name STRING, day DATE, amount DECIMAL(8,2), tags 
 
 
 def _run_official(python: Path, args: dict[str, Any]) -> dict[str, Any]:
-    result = subprocess.run(
-        [str(python), "-I", str(SCRIPT)],
-        input=json.dumps(args),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tempfile.gettempdir(),
-        env=dict(os.environ, RUST_LOG="warn"),
-    )
+    result = run_official(python, str(SCRIPT), stdin=json.dumps(args))
     assert result.returncode == 0, result.stderr[-4000:]
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
@@ -116,15 +104,7 @@ def test_official_sdk_rejected_record_is_reported(zerobus_server: LocalZerobusSe
         "json_records": [{"id": 1, "small": 99999}],
         "json_batch": [{"id": 2}],
     }
-    result = subprocess.run(
-        [str(python), "-I", str(SCRIPT)],
-        input=json.dumps(args),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=tempfile.gettempdir(),
-    )
+    result = run_official(python, str(SCRIPT), stdin=json.dumps(args))
     assert result.returncode != 0
     # The official client sometimes replaces the server's error with a generic "Stream closed"
     # (a known bug of that SDK, PROTOCOL.md section 5), so the server's side is checked here.

@@ -18,10 +18,19 @@ import functools
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
-__all__ = ["OFFICIAL_SDK_REQUIREMENT", "VENV_DIR", "official_sdk_python", "require_official_sdk_python"]
+__all__ = [
+    "OFFICIAL_SDK_REQUIREMENT",
+    "VENV_DIR",
+    "official_command",
+    "official_env",
+    "official_sdk_python",
+    "require_official_sdk_python",
+    "run_official",
+]
 
 OFFICIAL_SDK_REQUIREMENT = "databricks-zerobus-ingest-sdk>=1.10,<1.11"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +46,7 @@ def _has_sdk(python: Path) -> bool:
     probe = "import zerobus._zerobus_core, zerobus.sdk.sync"
     try:
         result = subprocess.run(
-            [str(python), "-I", "-c", probe], capture_output=True, timeout=60, check=False
+            official_command(python, "-c", probe), capture_output=True, timeout=60, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -98,3 +107,34 @@ def require_official_sdk_python() -> Path:
     if python is None:
         pytest.skip(f"official Zerobus SDK unavailable: {reason}")
     return python
+
+
+def official_command(python: Path, *args: str) -> list[str]:
+    """The argv running `args` with the official venv's interpreter, isolated (``-I``) so this
+    repo's own `zerobus` package can never shadow the official one."""
+    return [str(python), "-I", *args]
+
+
+def official_env(rust_log: str = "warn") -> dict[str, str]:
+    """The environment for the official SDK's processes (its Rust core logs through RUST_LOG)."""
+    return dict(os.environ, RUST_LOG=rust_log)
+
+
+# Run from outside the repo too: the current directory must not hold a `zerobus` package.
+OFFICIAL_CWD = tempfile.gettempdir()
+
+
+def run_official(
+    python: Path, *args: str, stdin: str = "", timeout: float = 120, rust_log: str = "warn"
+) -> subprocess.CompletedProcess[str]:
+    """Run `args` (a script path, or ``-c`` and code) in the official venv; never raises on failure."""
+    return subprocess.run(
+        official_command(python, *args),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=OFFICIAL_CWD,
+        env=official_env(rust_log),
+    )
