@@ -48,6 +48,8 @@ __all__ = [
     "MIN_DATE_DAYS",
     "MIN_TIMESTAMP_MICROS",
     "Converter",
+    "date_to_days",
+    "datetime_to_micros",
     "days_to_date",
     "decimal_text",
     "from_wire",
@@ -218,10 +220,10 @@ def _date_to_wire(path: str) -> Converter:
         if isinstance(value, dt.datetime):
             raise _fail(path, value, "expected a date for DATE, got a datetime (use .date())")
         if isinstance(value, dt.date):
-            return (value - EPOCH_DATE).days
+            return date_to_days(value)
         if isinstance(value, str):
             try:
-                return (dt.date.fromisoformat(value) - EPOCH_DATE).days
+                return date_to_days(dt.date.fromisoformat(value))
             except ValueError:
                 raise _fail(path, value, "not an ISO date (YYYY-MM-DD)") from None
         if isinstance(value, int) and not isinstance(value, bool):
@@ -244,14 +246,14 @@ def _timestamp_to_wire(primitive: Primitive, path: str) -> Converter:
                 raise _fail(
                     path, original, "TIMESTAMP_NTZ takes a naive (wall-clock) datetime, got an aware one"
                 )
-            return (value - EPOCH_NAIVE) // _ONE_MICRO
+            return datetime_to_micros(value)
         if value.tzinfo is None or value.utcoffset() is None:
             raise _fail(
                 path,
                 original,
                 "TIMESTAMP needs a timezone-aware datetime (e.g. tzinfo=datetime.timezone.utc)",
             )
-        return (value - EPOCH) // _ONE_MICRO
+        return datetime_to_micros(value)
 
     def convert(value: Any) -> int:
         if isinstance(value, dt.datetime):
@@ -630,6 +632,17 @@ def wire_row_check(schema: TableSchema, json_mode: bool = False) -> Check | None
 
 
 # --- wire -> Python -----------------------------------------------------------------------------
+
+
+def date_to_days(value: dt.date) -> int:
+    """DATE on the wire: days since 1970-01-01."""
+    return (value - EPOCH_DATE).days
+
+
+def datetime_to_micros(value: dt.datetime) -> int:
+    """TIMESTAMP (aware: UTC instant) or TIMESTAMP_NTZ (naive: wall clock) on the wire: microseconds."""
+    epoch = EPOCH_NAIVE if value.tzinfo is None or value.utcoffset() is None else EPOCH
+    return (value - epoch) // _ONE_MICRO
 
 
 def days_to_date(days: int) -> dt.date:

@@ -17,24 +17,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.values import EPOCH, EPOCH_DATE, EPOCH_NAIVE, row_to_wire, wire_row_check
+from zerobus.codegen.values import date_to_days, datetime_to_micros, row_to_wire, wire_row_check
 from zerobus.encoders.base import Payload, RecordEncoder, is_model_instance, is_pydantic_instance
 from zerobus.errors import InvalidRecordError
 from zerobus.protocol import RecordTypeValue
 
 __all__ = ["JsonEncoder", "json_default"]
 
-_ONE_MICRO = dt.timedelta(microseconds=1)
-
 
 def json_default(value: Any) -> Any:
     """Wire values (PROTOCOL.md section 7) for Python types `json` does not know."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            return (value - EPOCH_NAIVE) // _ONE_MICRO
-        return (value - EPOCH) // _ONE_MICRO
+        return datetime_to_micros(value)
     if isinstance(value, dt.date):
-        return (value - EPOCH_DATE).days
+        return date_to_days(value)
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
     if isinstance(value, (bytes, bytearray, memoryview)):
