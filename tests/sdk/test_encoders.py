@@ -279,3 +279,27 @@ def test_other_pydantic_models_use_column_names_not_attribute_names() -> None:
     assert getattr(decode(proto_encoder, proto_encoder.encode(row)), "class") == "gold"
     json_encoder = choose_encoder(schema, RecordTypeValue.JSON)
     assert json.loads(json_encoder.encode(row)) == {"id": 1, "class": "gold"}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("a", True, "expected an integer for INT, got bool"),
+        ("b", False, "expected an integer for BIGINT, got bool"),
+        ("d", True, "expected a number for DOUBLE, got bool"),
+        ("ok", 1, "expected a boolean, got int"),
+        ("s", b"x", "expected a string, got bytes"),
+        ("raw", "x", "expected bytes for BINARY, got str"),
+    ],
+)
+def test_dicts_get_no_silent_coercion_from_the_protobuf_runtime(column: str, value: Any, reason: str) -> None:
+    # The message constructor would store True as 1.0, 1 as True, bytes as a string (and on
+    # protobuf 5, True as 1): the table contract refuses them, naming the field.
+    schema = schema_from_ddl("a INT, b BIGINT, d DOUBLE, s STRING, ok BOOLEAN, raw BINARY", "m.s.exact")
+    encoder = choose_encoder(schema, RecordTypeValue.PROTO)
+    assert isinstance(encoder, ProtoEncoder)
+    with pytest.raises(InvalidRecordError, match=reason) as caught:
+        encoder.encode({column: value})
+    assert caught.value.field == column
+    message = decode(encoder, encoder.encode({"d": 3, "raw": bytearray(b"q"), "a": 7}))
+    assert (message.d, message.raw, message.a) == (3.0, b"q", 7)

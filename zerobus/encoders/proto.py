@@ -33,7 +33,6 @@ from zerobus.protocol import RecordTypeValue
 
 __all__ = ["ProtoEncoder", "compile_dict_encoder"]
 
-# Columns whose values the protobuf runtime already checks exactly as the table would.
 # Integral wire values (and their valid ranges) that need no conversion when given as ints.
 _WIRE_INT_BOUNDS = {
     Primitive.TIMESTAMP: (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS),
@@ -42,27 +41,27 @@ _WIRE_INT_BOUNDS = {
     Primitive.TINYINT: INT_RANGES[Primitive.TINYINT],
     Primitive.SMALLINT: INT_RANGES[Primitive.SMALLINT],
 }
-_NATIVE_PRIMITIVES = frozenset(
-    {Primitive.INT, Primitive.BIGINT, Primitive.DOUBLE, Primitive.BOOLEAN, Primitive.BINARY}
-)
-
-
-def _is_native(data_type: Any) -> bool:
-    if isinstance(data_type, PrimitiveType):
-        return data_type.primitive in _NATIVE_PRIMITIVES
-    return isinstance(data_type, StringType) and data_type.length is None
+# Columns the message constructor can take as they are when the value has exactly this type (it
+# range-checks INT/BIGINT itself). Any other type goes through `to_wire`: the protobuf runtime
+# would coerce True to 1.0 for a DOUBLE, 1 to True for a BOOLEAN, bytes into a STRING, and (on
+# protobuf 5) True to 1 for an INT, where the table contract refuses them.
+_EXACT_TYPES: dict[Primitive, type] = {
+    Primitive.INT: int,
+    Primitive.BIGINT: int,
+    Primitive.DOUBLE: float,
+    Primitive.BOOLEAN: bool,
+    Primitive.BINARY: bytes,
+}
 
 
 def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[Mapping[str, Any]], bytes]:
-    """dict -> serialized message, converting only the columns that need it.
+    """dict -> serialized message, converting only the values that need it.
 
-    A column whose value is already in wire form (e.g. a TIMESTAMP given as microseconds) is
-    checked and left alone; the caller's dict is copied only when a value really changes.
+    A value already in wire form (a float for a DOUBLE, a TIMESTAMP given as microseconds) is
+    left alone; the caller's dict is copied only when a value really changes.
     """
     converters = tuple(
-        (column.name, _column_converter(column.name, column.type))
-        for column in schema.columns
-        if not _is_native(column.type)
+        (column.name, _column_converter(column.name, column.type)) for column in schema.columns
     )
     explain = _explainer(message_class, schema)
     build = message_builder(message_class)
@@ -88,8 +87,20 @@ def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[M
 
 
 def _column_converter(name: str, data_type: Any) -> Callable[[Any], Any]:
-    """`to_wire` for the column, with a shortcut for integers already in wire form."""
+    """`to_wire` for the column, with a shortcut for values already in wire form."""
     convert = to_wire(data_type, name)
+    if isinstance(data_type, StringType) and data_type.length is None:
+        expected: type | None = str
+    elif isinstance(data_type, PrimitiveType):
+        expected = _EXACT_TYPES.get(data_type.primitive)
+    else:
+        expected = None
+    if expected is not None:
+
+        def convert_exact(value: Any) -> Any:
+            return value if type(value) is expected else convert(value)
+
+        return convert_exact
     bounds = _WIRE_INT_BOUNDS.get(data_type.primitive) if isinstance(data_type, PrimitiveType) else None
     if bounds is None:
         return convert
