@@ -148,6 +148,8 @@ class ProtoEncoder(RecordEncoder):
         self.descriptor_proto = schema.descriptor_proto
         self.schema = schema.table_schema
         self.message_class = cls = schema.message_class
+        self.direct_class = cls
+        self.direct_encode = cls.SerializeToString
         full_name = schema.full_name
         table_schema = schema.table_schema
         encode_dict = (

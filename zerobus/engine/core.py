@@ -16,7 +16,10 @@ What lives here:
   mapped back to logical offsets, waiters and callbacks.
 - The in-flight window: records submitted and not yet acknowledged (`unacked_count`), bounded
   by `max_inflight_records` at the ingest call. The hot path compares two integers:
-  `next_offset >= window_end` means a one-record submission must wait.
+  `next_offset >= window_end` means a one-record submission must wait (or, once the stream
+  stops accepting records, be refused: `window_end` is then -1).
+- The per-record ingest path (`compile_ingest_one`): the encode-queue-offset steps of one
+  record compiled into a closure, the only code every record runs.
 - Recovery: every unacknowledged request is resent, in order, before new data, renumbered
   from 0 on the new call; `RecoveryPolicy` says whether and when to try again.
 - Timeouts as deadlines: creating a call (`recovery_timeout_ms`), no acknowledgment while
@@ -33,7 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, islice
-from typing import Any
+from typing import Any, Protocol
 
 from zerobus.engine.recovery import RecoveryPolicy
 from zerobus.engine.state import StreamState, check_transition
@@ -58,6 +61,34 @@ Clock = Callable[[], float]
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 # Room left under the limit for the request's own framing (tags and lengths of each record).
 _FRAMING_ALLOWANCE = 64 * 1024
+
+
+class DirectEncoder(Protocol):
+    """What `compile_ingest_one` needs of a record encoder (`zerobus.encoders.RecordEncoder`).
+
+    `direct_class` instances are encoded by `direct_encode` (for a PROTO stream: the record
+    message class and its unbound `SerializeToString`); everything else by `encode`.
+    """
+
+    encode: Callable[[Any], Payload]
+    direct_class: type | None
+    direct_encode: Callable[[Any], Payload] | None
+
+
+class Mutex(Protocol):
+    """The sync driver's lock (a `threading.Lock`), as the ingest path uses it."""
+
+    def acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class _NoDirectClass:
+    """Stands in for `direct_class` when the encoder has none: no record is of this type."""
+
+
+def _not_queued(payload: Payload) -> int:
+    return -1
 
 
 class StreamTimeoutError(ZerobusException, TimeoutError):
@@ -89,9 +120,12 @@ class EngineConfig:
     flush_timeout_s: float = 300.0
     lack_of_ack_timeout_s: float = 60.0
     stream_paused_max_wait_s: float | None = None
-    # Measured against the local server: 3000-record requests keep the pipeline fuller than
-    # 10,000-record ones (the server acks sooner) at almost the same cost per record.
-    max_batch_records: int = 3_000
+    # A batch only gets this big when the caller out-runs the sender. Measured on 2 cores
+    # against the local server (200,000 small records, per-record API): 12,500-record requests
+    # gave 0.64x the build+serialize floor where 3,000-record ones gave 0.59x, because each
+    # request costs grpc's Python threads a few GIL hand-offs of up to 5 ms each while the
+    # caller's thread holds the GIL; 25,000 was no better.
+    max_batch_records: int = 12_500
     # In len() units of the payloads: bytes for PROTO; characters for JSON, where the encoder
     # guarantees at most 4 bytes each, so 2 MiB of characters stays far below 10 MiB.
     max_batch_bytes: int = 2 * 1024 * 1024
@@ -144,8 +178,8 @@ class StreamCore:
         self._policy = RecoveryPolicy(
             config.recovery, config.recovery_retries, config.recovery_timeout_s, config.recovery_backoff_s
         )
-        # At least ~16 requests fit the in-flight window, so acks keep the pipeline moving.
-        self._max_batch_records = max(1, min(config.max_batch_records, config.max_inflight_records // 16))
+        # At least 4 requests fit the in-flight window, so acks keep the pipeline moving.
+        self._max_batch_records = max(1, min(config.max_batch_records, config.max_inflight_records // 4))
         self._max_batch_bytes = min(config.max_batch_bytes, MAX_REQUEST_BYTES - _FRAMING_ALLOWANCE)
         self.json = config.record_type == 2
         # Submissions above this many len() units are measured exactly against the 10 MiB limit.
@@ -160,6 +194,9 @@ class StreamCore:
         self._acked_records = 0
         # A one-record submission fits the window while next_offset < window_end.
         self.window_end = self.max_inflight
+        # Set by the driver while its sender sleeps for lack of work: whoever queues work
+        # clears it and wakes the sender.
+        self.sender_idle = False
 
         # Not yet sent: entries are payloads (one-record submissions) or Submissions.
         self._queue: list[Any] = []
@@ -215,7 +252,12 @@ class StreamCore:
         return self.next_offset + self._extra_records - self._acked_records
 
     def _move_window(self) -> None:
-        self.window_end = self.max_inflight + self._acked_records - self._extra_records
+        if self._accepting:
+            self.window_end = self.max_inflight + self._acked_records - self._extra_records
+
+    def _stop_accepting(self) -> None:
+        self._accepting = False
+        self.window_end = -1  # every one-record submission leaves the direct path
 
     def _set_phase(self, phase: StreamState) -> None:
         check_transition(self._phase, phase)
@@ -227,6 +269,82 @@ class StreamCore:
         """Whether `records` more fit in the in-flight window (an empty window takes anything)."""
         unacked = self.unacked_count
         return unacked == 0 or unacked + records <= self.max_inflight
+
+    def compile_ingest_one(
+        self,
+        encoder: DirectEncoder,
+        wake_sender: Callable[[], object],
+        fallback: Callable[[Payload], int] | None = None,
+        lock: Mutex | None = None,
+    ) -> Callable[[Any], int]:
+        """The per-record ingest path of one stream: encode, queue, hand out the offset.
+
+        Every per-record ingest call runs exactly this, so it is compiled once per stream into
+        a closure: no attribute lookups on the driver and no calls beyond the encoder when the
+        record can go straight into the queue. Measured on 2 cores against the local server:
+        0.08-0.1 us less per record than a driver method calling `submit`, 8-10% more records/s
+        end to end. A record that cannot go straight in (window full, stream no longer
+        accepting, a payload large enough to need the 10 MiB check) is encoded already and goes
+        to `fallback(payload)`, the driver's general path, outside the lock; without a fallback
+        the closure returns -1 and queues nothing.
+
+        `lock`, the sync driver's, is held around the queue update. The asyncio driver has one
+        thread and passes None; the two closures below differ only in those two lines.
+        """
+        encode = encoder.encode
+        direct_class: type = encoder.direct_class or _NoDirectClass
+        direct_encode = encoder.direct_encode or encode
+        largest = self._large
+        give_up = fallback or _not_queued
+        core = self
+
+        if lock is None:
+
+            def ingest_one(record: Any) -> int:
+                if type(record) is direct_class:
+                    try:
+                        payload = direct_encode(record)
+                    except Exception:
+                        payload = encode(record)  # raises the precise error
+                else:
+                    payload = encode(record)
+                offset = core.next_offset
+                if offset < core.window_end and len(payload) <= largest:
+                    core._queue.append(payload)
+                    core.next_offset = offset + 1
+                    if core.sender_idle:
+                        core.sender_idle = False
+                        wake_sender()
+                    return offset
+                return give_up(payload)
+
+            return ingest_one
+
+        acquire, release = lock.acquire, lock.release
+
+        def ingest_one_locked(record: Any) -> int:
+            if type(record) is direct_class:
+                try:
+                    payload = direct_encode(record)
+                except Exception:
+                    payload = encode(record)  # raises the precise error
+            else:
+                payload = encode(record)
+            acquire()
+            try:
+                offset = core.next_offset
+                if offset < core.window_end and len(payload) <= largest:
+                    core._queue.append(payload)
+                    core.next_offset = offset + 1
+                    if core.sender_idle:
+                        core.sender_idle = False
+                        wake_sender()
+                    return offset
+            finally:
+                release()
+            return give_up(payload)
+
+        return ingest_one_locked
 
     def submit(self, payload: Payload) -> int:
         """Queue one encoded record; returns its logical offset."""
@@ -582,7 +700,7 @@ class StreamCore:
     def _fail(self, error: ZerobusException, effects: Effects) -> None:
         self._set_phase(StreamState.FAILED)
         self.failure = error
-        self._accepting = False
+        self._stop_accepting()
         self._sending = False
         effects.error = error
         effects.released = self._open_waiters + self._waiters.drain()
@@ -646,7 +764,7 @@ class StreamCore:
         """Stop accepting records; True if the close must still wait for acknowledgments."""
         if self._phase in (StreamState.CLOSED, StreamState.FAILED):
             return False
-        self._accepting = False
+        self._stop_accepting()
         self._closing = True
         return self.durable_offset < self.last_offset
 

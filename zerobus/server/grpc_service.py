@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import socket
 import uuid
 import weakref
 from collections import deque
@@ -92,6 +93,12 @@ class RawCodec(CodecBase):
         return data
 
 
+def _disable_nagle(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 def _status(code: grpc.StatusCode) -> Status:
     return Status(code.value[0])
 
@@ -101,6 +108,11 @@ class TrackingServer(Server):
 
     grpclib's `close()` cancels request handlers but leaves accepted connections open, so a
     client would wait for a server that is gone; clients must see the connection drop instead.
+
+    It also turns Nagle's algorithm off on every accepted connection. grpclib (and asyncio) only
+    do so for sockets whose `proto` is IPPROTO_TCP, and accepted sockets report 0, so an ack
+    written while an earlier one was still unacknowledged waited for the client's delayed TCP
+    ACK: about 40 ms (measured with strace: 42 ms from the server's send to the client's read).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -113,6 +125,7 @@ class TrackingServer(Server):
 
         def track(transport: asyncio.BaseTransport) -> None:
             self.transports.add(transport)
+            _disable_nagle(transport)
             connection_made(transport)
 
         protocol.connection_made = track  # type: ignore[method-assign]

@@ -77,10 +77,12 @@ class ZerobusStream(StreamBase):
         )
         self._lock = threading.Lock()
         self._guard = self._lock
-        self._submit = self._core.submit
         self._sender_wake = threading.Condition(self._lock)
         self._state_changed = threading.Condition(self._lock)
-        self._sender_idle = False
+        # Each stream runs its own compiled copy of the per-record path (see the method below).
+        self.ingest_record_offset = self._core.compile_ingest_one(  # type: ignore[method-assign,assignment]
+            self._encoder, self._sender_wake.notify, self._queue_payload, self._lock
+        )
         self._blocked = 0
         self._call: Any = None
         self._live_call_id = 0
@@ -110,20 +112,22 @@ class ZerobusStream(StreamBase):
     # --- ingest -------------------------------------------------------------------------------------
 
     def ingest_record_offset(self, record: Any) -> int:
-        """Queue one record; returns its logical offset at once (no waiting for the server)."""
-        payload = self._encode(record)
-        lock = self._lock
-        lock.acquire()  # cheaper than `with` on this hot path
-        try:
+        """Queue one record; returns its logical offset at once (no waiting for the server).
+
+        Blocks only while the in-flight window is full. Each stream replaces this method with
+        `StreamCore.compile_ingest_one`: the same steps compiled into one closure, which hands
+        anything unusual to `_queue_payload`.
+        """
+        return self._queue_payload(self._encode(record))
+
+    def _queue_payload(self, payload: bytes | str) -> int:
+        """The general path of one encoded record: wait for the window, then queue it."""
+        with self._lock:
             core = self._core
             if core.next_offset >= core.window_end:
                 self._wait_for_space(1)
-            offset = self._submit(payload)
-            if self._sender_idle:
-                self._sender_idle = False
-                self._sender_wake.notify()
-        finally:
-            lock.release()
+            offset = core.submit(payload)
+            self._wake_sender()
         return offset
 
     def ingest_record_nowait(self, record: Any) -> None:
@@ -146,9 +150,7 @@ class ZerobusStream(StreamBase):
             if not self._core.has_space(len(payloads)):
                 self._wait_for_space(len(payloads))
             offset = self._core.submit_many(payloads, nbytes)
-            if self._sender_idle:
-                self._sender_idle = False
-                self._sender_wake.notify()
+            self._wake_sender()
         return offset
 
     def ingest_records_nowait(self, records: Iterable[Any]) -> None:
@@ -302,11 +304,17 @@ class ZerobusStream(StreamBase):
                 while (item := core.next_request(call_id)) is None:
                     if self._live_call_id != call_id:
                         return
-                    self._sender_idle = True
+                    core.sender_idle = True
                     self._sender_wake.wait()
-                    self._sender_idle = False
+                    core.sender_idle = False
                 self._poke_timer()
             yield records_request(item[0], item[1], json)
+
+    def _wake_sender(self) -> None:
+        """(Lock held.) Wake the sender if it sleeps for lack of work."""
+        if self._core.sender_idle:
+            self._core.sender_idle = False
+            self._sender_wake.notify()
 
     def _poke_timer(self) -> None:
         """(Lock held.) Wake the timer if the engine's next deadline is earlier than it thinks."""
@@ -337,9 +345,7 @@ class ZerobusStream(StreamBase):
                 if self._blocked or effects.stop or effects.error is not None:
                     self._state_changed.notify_all()
                     self._timer_wake.notify()
-                if self._sender_idle:
-                    self._sender_idle = False
-                    self._sender_wake.notify()
+                self._wake_sender()
         if effects.cancel_call:
             with self._lock:
                 call = self._call
