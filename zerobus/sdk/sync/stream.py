@@ -80,9 +80,12 @@ class ZerobusStream(StreamBase):
         self._sender_wake = threading.Condition(self._lock)
         self._state_changed = threading.Condition(self._lock)
         # Each stream runs its own compiled copy of the per-record path (see the method below).
-        self.ingest_record_offset = self._core.compile_ingest_one(  # type: ignore[method-assign,assignment]
+        compiled = self._core.compile_ingest_one(
             self._encoder, self._sender_wake.notify, self._queue_payload, self._lock
         )
+        compiled.__name__ = compiled.__qualname__ = "ingest_record_offset"
+        compiled.__doc__ = ZerobusStream.ingest_record_offset.__doc__
+        self.ingest_record_offset = compiled  # type: ignore[method-assign,assignment]
         self._blocked = 0
         self._call: Any = None
         self._live_call_id = 0
