@@ -143,6 +143,14 @@ def test_messages_bytes_models_and_json_text(proto: ProtoEncoder) -> None:
 def test_batches_encode_every_record_and_count_bytes(proto: ProtoEncoder) -> None:
     payloads, size = proto.encode_many([{"id": 1}, {"id": 2}])
     assert len(payloads) == 2 and size == sum(map(len, payloads))
+    cls = proto.message_class
+    messages = [cls(id=i, name=f"n{i}") for i in range(3)]
+    direct, _ = proto.encode_many(iter(messages))  # the stream's own messages: the direct path
+    assert direct == [message.SerializeToString() for message in messages]
+    mixed, _ = proto.encode_many(m for m in [messages[0], {"id": 7}, messages[1].SerializeToString()])
+    assert [decode(proto, payload).id for payload in mixed] == [0, 7, 1]
+    with pytest.raises(InvalidRecordError, match="required"):  # still named, from inside a batch
+        proto.encode_many([messages[0], cls(name="no id")])
     with pytest.raises(InvalidRecordError, match="list of records"):
         proto.encode_many("not a list")  # type: ignore[arg-type]
 
@@ -223,6 +231,7 @@ def test_compiled_descriptor_is_checked_and_read_back(events_pb2: ModuleType) ->
     assert schema_from_descriptor(events_pb2.Event.DESCRIPTOR).ddl() == "id bigint not null, name string"
     encoder = ProtoEncoder(resolved)
     assert events_pb2.Event.FromString(encoder.encode({"id": 3})).id == 3
+    assert encoder.direct_class is events_pb2.Event  # the user's own class takes the direct path
     with pytest.raises(InvalidRecordError, match="'id'"):
         encoder.encode({"id": "three"})
 

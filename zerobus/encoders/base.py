@@ -45,7 +45,17 @@ class RecordEncoder:
             raise InvalidRecordError(
                 "", records, f"the batch API takes a list of records, got {type(records).__name__}"
             )
-        payloads = [encode(record) for record in records]
+        direct = self.direct_encode
+        if direct is not None:
+            if not isinstance(records, (list, tuple)):
+                records = list(records)
+            try:
+                # All of the stream's own messages (the usual batch): one C-level pass.
+                payloads = list(map(direct, records))
+            except Exception:  # another shape in the batch, or a refused message: explain each
+                payloads = [encode(record) for record in records]
+        else:
+            payloads = [encode(record) for record in records]
         return payloads, sum(map(len, payloads))
 
 
