@@ -66,12 +66,10 @@ def _fallback_log() -> tuple[list[Any], Callable[[Any], int]]:
     return seen, fallback
 
 
-@pytest.mark.parametrize("locked", [True, False], ids=["sync", "asyncio"])
-def test_records_go_straight_into_the_queue_with_offsets_in_order(clock: FakeClock, locked: bool) -> None:
+def test_records_go_straight_into_the_queue_with_offsets_in_order(clock: FakeClock) -> None:
     core = make_core(clock)
-    lock = threading.Lock() if locked else None
     encoder = Encoder()
-    ingest = core.compile_ingest_one(encoder, Wakes(), None, lock)
+    ingest = core.compile_ingest_one(encoder, threading.Lock(), Wakes())
     assert [ingest(Point(1)), ingest({"v": "a"}), ingest(Point(2))] == [0, 1, 2]
     assert encoder.general_calls == 1  # only the dict needed the general encoder
     call_id = open_call(core)
@@ -83,7 +81,7 @@ def test_the_sender_is_woken_once_under_the_lock_when_it_sleeps(clock: FakeClock
     core = make_core(clock)
     lock = threading.Lock()
     wakes = Wakes(lock)
-    ingest = core.compile_ingest_one(Encoder(), wakes, None, lock)
+    ingest = core.compile_ingest_one(Encoder(), lock, wakes)
     ingest(Point(1))
     assert wakes.count == 0  # the sender was not asleep
     core.sender_idle = True
@@ -96,7 +94,7 @@ def test_the_sender_is_woken_once_under_the_lock_when_it_sleeps(clock: FakeClock
 def test_a_full_window_hands_the_encoded_record_to_the_fallback(clock: FakeClock) -> None:
     core = make_core(clock, max_inflight_records=2)
     seen, fallback = _fallback_log()
-    ingest = core.compile_ingest_one(Encoder(), Wakes(), fallback, threading.Lock())
+    ingest = core.compile_ingest_one(Encoder(), threading.Lock(), Wakes(), fallback)
     assert ingest(Point(1)) == 0
     assert ingest(Point(2)) == 1
     assert ingest(Point(3)) == 1001  # what the fallback (the driver's waiting path) returned
@@ -109,7 +107,7 @@ def test_a_full_window_hands_the_encoded_record_to_the_fallback(clock: FakeClock
 
 def test_without_a_fallback_nothing_is_queued_and_the_answer_is_minus_one(clock: FakeClock) -> None:
     core = make_core(clock, max_inflight_records=1)
-    ingest = core.compile_ingest_one(Encoder(), Wakes())
+    ingest = core.compile_ingest_one(Encoder(), threading.Lock(), Wakes())
     assert ingest(Point(1)) == 0
     assert ingest(Point(2)) == -1
     assert core.next_offset == 1 and core.unacked_count == 1
@@ -118,7 +116,7 @@ def test_without_a_fallback_nothing_is_queued_and_the_answer_is_minus_one(clock:
 def test_a_closing_or_failed_stream_sends_every_record_to_the_general_path(clock: FakeClock) -> None:
     core = make_core(clock)
     seen, fallback = _fallback_log()
-    ingest = core.compile_ingest_one(Encoder(), Wakes(), fallback, threading.Lock())
+    ingest = core.compile_ingest_one(Encoder(), threading.Lock(), Wakes(), fallback)
     call_id = open_call(core)
     ingest(Point(1))
     drain(core, call_id)
@@ -143,7 +141,7 @@ def test_records_near_the_request_limit_take_the_checked_path(clock: FakeClock) 
         def encode(self, record: Any) -> bytes:
             return b"x" * record
 
-    ingest = core.compile_ingest_one(Big(), Wakes(), fallback, threading.Lock())
+    ingest = core.compile_ingest_one(Big(), threading.Lock(), Wakes(), fallback)
     assert ingest(100) == 0
     ingest(MAX_REQUEST_BYTES)
     assert [len(payload) for payload in seen] == [MAX_REQUEST_BYTES]
@@ -156,7 +154,7 @@ def test_a_refused_direct_record_gets_the_encoders_precise_error_and_nothing_cha
 ) -> None:
     core = make_core(clock)
     lock = threading.Lock()
-    ingest = core.compile_ingest_one(Encoder(), Wakes(), None, lock)
+    ingest = core.compile_ingest_one(Encoder(), lock, Wakes())
     with pytest.raises(InvalidRecordError) as refused:
         ingest(Point(-1))
     assert refused.value.field == "x" and "must not be negative" in str(refused.value)
@@ -169,7 +167,7 @@ def test_a_refused_direct_record_gets_the_encoders_precise_error_and_nothing_cha
 def test_many_threads_get_distinct_offsets_and_every_record_is_queued_once(clock: FakeClock) -> None:
     core: StreamCore = make_core(clock, max_inflight_records=100_000)
     lock = threading.Lock()
-    ingest = core.compile_ingest_one(Encoder(), Wakes(), None, lock)
+    ingest = core.compile_ingest_one(Encoder(), lock, Wakes())
     offsets: list[list[int]] = [[] for _ in range(8)]
 
     def worker(n: int) -> None:

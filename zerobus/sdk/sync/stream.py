@@ -81,7 +81,7 @@ class ZerobusStream(StreamBase):
         self._state_changed = threading.Condition(self._lock)
         # Each stream runs its own compiled copy of the per-record path (see the method below).
         compiled = self._core.compile_ingest_one(
-            self._encoder, self._sender_wake.notify, self._queue_payload, self._lock
+            self._encoder, self._lock, self._sender_wake.notify, self._queue_payload
         )
         compiled.__name__ = compiled.__qualname__ = "ingest_record_offset"
         compiled.__doc__ = ZerobusStream.ingest_record_offset.__doc__
