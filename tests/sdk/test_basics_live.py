@@ -72,3 +72,38 @@ def test_ingest_after_close_is_refused(driver: Any, zerobus_server: Any, events_
     stream.close()
     with pytest.raises(NonRetriableException, match="closed"):
         stream.ingest_record_offset({"id": 1})
+
+
+def test_sync_per_record_path_keeps_the_methods_face_and_yields_to_overrides(
+    zerobus_server: Any, events_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sync streams run a compiled copy of ingest_record_offset; a subclass's override still wins."""
+    from zerobus.sdk import sync
+    from zerobus.sdk.sync import stream as stream_module
+    from zerobus.sdk.sync import zerobus_sdk
+
+    seen: list[Any] = []
+
+    class Logged(stream_module.ZerobusStream):
+        def ingest_record_offset(self, record: Any) -> int:
+            seen.append(record)
+            return super().ingest_record_offset(record)
+
+    sdk = sync.ZerobusSdk(zerobus_server.grpc_endpoint, zerobus_server.workspace_url)
+    credentials = (zerobus_server.client_id, zerobus_server.client_secret)
+    try:
+        plain = sdk.create_stream(*credentials, TableProperties(events_table), fast_options())
+        compiled = plain.ingest_record_offset
+        assert compiled.__name__ == "ingest_record_offset"
+        assert compiled.__doc__ == stream_module.ZerobusStream.ingest_record_offset.__doc__
+        assert compiled({"id": 0}) == 0
+        plain.close()
+        monkeypatch.setattr(zerobus_sdk, "ZerobusStream", Logged)
+        logged = sdk.create_stream(*credentials, TableProperties(events_table), fast_options())
+        assert logged.ingest_record_offset({"id": 1}) == 0
+        assert logged.ingest_record({"id": 2}).wait_for_ack(10) == 1  # goes through the override too
+        logged.close()
+    finally:
+        sdk.close()
+    assert seen == [{"id": 1}, {"id": 2}]
+    assert ids(zerobus_server.rows(events_table)) == [0, 1, 2]

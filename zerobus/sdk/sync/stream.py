@@ -79,13 +79,15 @@ class ZerobusStream(StreamBase):
         self._guard = self._lock
         self._sender_wake = threading.Condition(self._lock)
         self._state_changed = threading.Condition(self._lock)
-        # Each stream runs its own compiled copy of the per-record path (see the method below).
-        compiled = self._core.compile_ingest_one(
-            self._encoder, self._lock, self._sender_wake.notify, self._queue_payload
-        )
-        compiled.__name__ = compiled.__qualname__ = "ingest_record_offset"
-        compiled.__doc__ = ZerobusStream.ingest_record_offset.__doc__
-        self.ingest_record_offset = compiled  # type: ignore[method-assign,assignment]
+        # Each stream runs its own compiled copy of the per-record path (see the method below),
+        # unless a subclass overrides the method: then the override is what runs.
+        if type(self).ingest_record_offset is ZerobusStream.ingest_record_offset:
+            compiled = self._core.compile_ingest_one(
+                self._encoder, self._lock, self._sender_wake.notify, self._queue_payload
+            )
+            compiled.__name__ = compiled.__qualname__ = "ingest_record_offset"
+            compiled.__doc__ = ZerobusStream.ingest_record_offset.__doc__
+            self.ingest_record_offset = compiled  # type: ignore[method-assign,assignment]
         self._blocked = 0
         self._call: Any = None
         self._live_call_id = 0
