@@ -66,10 +66,13 @@ def _fallback_log() -> tuple[list[Any], Callable[[Any], int]]:
     return seen, fallback
 
 
-def test_records_go_straight_into_the_queue_with_offsets_in_order(clock: FakeClock) -> None:
+@pytest.mark.parametrize("lock", [threading.Lock(), None], ids=["sync", "asyncio"])
+def test_records_go_straight_into_the_queue_with_offsets_in_order(
+    clock: FakeClock, lock: threading.Lock | None
+) -> None:
     core = make_core(clock)
     encoder = Encoder()
-    ingest = core.compile_ingest_one(encoder, threading.Lock(), Wakes())
+    ingest = core.compile_ingest_one(encoder, lock, Wakes())
     assert [ingest(Point(1)), ingest({"v": "a"}), ingest(Point(2))] == [0, 1, 2]
     assert encoder.general_calls == 1  # only the dict needed the general encoder
     call_id = open_call(core)

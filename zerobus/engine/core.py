@@ -91,6 +91,10 @@ def _not_queued(payload: Payload) -> int:
     return -1
 
 
+def _not_locked() -> None:
+    """Stands in for acquire/release when there is no lock (never called)."""
+
+
 class StreamTimeoutError(ZerobusException, TimeoutError):
     """A flush, close or wait for an offset did not finish in time (the records are kept)."""
 
@@ -273,7 +277,7 @@ class StreamCore:
     def compile_ingest_one(
         self,
         encoder: DirectEncoder,
-        lock: Mutex,
+        lock: Mutex | None,
         wake_sender: Callable[[], object],
         fallback: Callable[[Payload], int] | None = None,
     ) -> Callable[[Any], int]:
@@ -288,16 +292,17 @@ class StreamCore:
         to `fallback(payload)`, the driver's general path, outside the lock; without a fallback
         the closure returns -1 and queues nothing.
 
-        `lock` is held around the queue update: the sync driver's lock. The asyncio driver has
-        one thread and gives it a lock of its own that nothing else takes (an uncontended
-        acquire costs about what a call doing nothing does), so both drivers share this code.
+        `lock`, the sync driver's, is held around the queue update. The asyncio driver has one
+        thread and passes None: skipping the two calls saves ~50 ns a record, a test of a
+        closure variable costs ~5.
         """
         encode = encoder.encode
         direct_class: type = encoder.direct_class or _NoDirectClass
         direct_encode = encoder.direct_encode or encode
         largest = self._large
         give_up = fallback or _not_queued
-        acquire, release = lock.acquire, lock.release
+        locked = lock is not None
+        acquire, release = (lock.acquire, lock.release) if lock is not None else (_not_locked, _not_locked)
         core = self
 
         def ingest_one(record: Any) -> int:
@@ -308,7 +313,8 @@ class StreamCore:
                     payload = encode(record)  # raises the precise error
             else:
                 payload = encode(record)
-            acquire()
+            if locked:
+                acquire()
             try:
                 offset = core.next_offset
                 if offset < core.window_end and len(payload) <= largest:
@@ -319,7 +325,8 @@ class StreamCore:
                         wake_sender()
                     return offset
             finally:
-                release()
+                if locked:
+                    release()
             return give_up(payload)
 
         return ingest_one

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
 from typing import Any, cast
 
@@ -77,9 +76,8 @@ class ZerobusStream(StreamBase):
         self._space: list[asyncio.Future[None]] = []
         self._since_yield = 0
         # The per-record path, compiled once (`StreamCore.compile_ingest_one`): -1 = not queued.
-        # Its lock is taken by nothing else (one event loop thread); it only lets both drivers
-        # share the same compiled code.
-        self._ingest_one = self._core.compile_ingest_one(self._encoder, threading.Lock(), self._work.set)
+        # No lock: everything runs in the event loop's thread.
+        self._ingest_one = self._core.compile_ingest_one(self._encoder, None, self._work.set)
         self._call: Any = None
         self._live_call_id = 0
         self._cancelled_by_us = False
