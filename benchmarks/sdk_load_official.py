@@ -44,7 +44,10 @@ def message_class(descriptor_b64):
 def builder(shape, record_class):
     """The per-record work a user of the official SDK does for this shape."""
     if shape == "pb2":
-        return lambda i: record_class(**record_dict(i))
+        # Exactly as sdk_throughput.build_pb2 builds ours: keywords, no intermediate dict.
+        return lambda i: record_class(
+            id=i, device=DEVICES[i % 100], value=i * 0.5, ts=BASE_TS_MICROS + i, ok=i % 2 == 0
+        )
     if shape == "dict":
         return record_dict
     if shape == "json":
