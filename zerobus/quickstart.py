@@ -211,7 +211,7 @@ def _progress_bar(total: int, enabled: bool) -> Callable[[int], None]:
 
 def read_back(target: Target, table: dict[str, Any], expected_at_least: int, timeout_s: float = 60.0) -> Any:
     """The Delta table as a pyarrow Table, once it holds at least `expected_at_least` rows."""
-    from deltalake import DeltaTable
+    from zerobus.server.delta_read import open_dataset
 
     if target.flush_materialization is not None:
         target.flush_materialization()
@@ -221,14 +221,14 @@ def read_back(target: Target, table: dict[str, Any], expected_at_least: int, tim
     # no Delta table at all.
     while _count_rows(location) < expected_at_least and time.monotonic() < deadline:
         time.sleep(0.2)
-    return DeltaTable(location).to_pyarrow_table()
+    return open_dataset(location).to_table()
 
 
 def _count_rows(location: str) -> int:
-    from deltalake import DeltaTable
+    from zerobus.server.delta_read import open_dataset
 
     try:
-        return int(DeltaTable(location).to_pyarrow_dataset().count_rows())
+        return int(open_dataset(location).count_rows())
     except Exception:  # no Delta table yet: nothing was materialised so far
         return 0
 

@@ -311,11 +311,12 @@ class LocalZerobusServer:
 
     def _read_rows(self, full_name: str, limit: int | None) -> list[dict[str, Any]]:
         import pyarrow as pa
-        from deltalake import DeltaTable
+
+        from zerobus.server.delta_read import open_dataset
 
         path = self.table_path(full_name)
         self.flush_materialization()
-        dataset = DeltaTable(str(path)).to_pyarrow_dataset()
+        dataset = open_dataset(path)
         # Files in the order of the commits that added them: rows come back in log order.
         order = _commit_order(path)
         fragments = sorted(dataset.get_fragments(), key=lambda f: order.get(Path(f.path).name, 1 << 62))
