@@ -175,11 +175,13 @@ def ingest(target: Target, model: type[ZerobusModel], count: int, progress: bool
     """Ingest `count` records, wait for all acknowledgements; returns the seconds it took."""
     from zerobus.sdk.sync import TableProperties, ZerobusSdk
 
-    sdk = ZerobusSdk(target.server_endpoint, target.workspace_url)
     properties = TableProperties(TABLE, model)
     bar = _progress_bar(count, progress)
     started = time.perf_counter()
-    with sdk.create_stream(target.client_id, target.client_secret, properties) as stream:
+    with (
+        ZerobusSdk(target.server_endpoint, target.workspace_url) as sdk,
+        sdk.create_stream(target.client_id, target.client_secret, properties) as stream,
+    ):
         for index, record in enumerate(make_records(model, count, seed), start=1):
             stream.ingest_record_offset(record)
             if index % 1000 == 0 or index == count:

@@ -107,3 +107,33 @@ def test_sync_per_record_path_keeps_the_methods_face_and_yields_to_overrides(
         sdk.close()
     assert seen == [{"id": 1}, {"id": 2}]
     assert ids(zerobus_server.rows(events_table)) == [0, 1, 2]
+
+
+def test_a_channel_left_open_is_closed_at_exit(zerobus_server: Any, events_table: str, tmp_path: Any) -> None:
+    """A program that never closes its sync SDK (like the README's examples) exits cleanly, its
+    channel closed by the SDK's exit hook while grpc's threads can still run."""
+    import subprocess
+    import sys
+
+    script = f"""
+import logging
+from zerobus.sdk.sync import TableProperties, ZerobusSdk
+logging.basicConfig(level=logging.WARNING)
+logging.getLogger("zerobus.sdk.sync.zerobus_sdk").setLevel(logging.DEBUG)
+sdk = ZerobusSdk({zerobus_server.grpc_endpoint!r}, {zerobus_server.workspace_url!r})
+stream = sdk.create_stream({zerobus_server.client_id!r}, {zerobus_server.client_secret!r},
+                           TableProperties({events_table!r}))
+for i in range(100):
+    stream.ingest_record_offset({{"id": i}})
+stream.close()
+closed = ZerobusSdk({zerobus_server.grpc_endpoint!r}, {zerobus_server.workspace_url!r})
+closed.create_stream({zerobus_server.client_id!r}, {zerobus_server.client_secret!r},
+                     TableProperties({events_table!r})).close()
+closed.close()  # closed by the program: not the hook's business
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "closing 1 gRPC channel(s) left open at exit" in result.stderr
+    assert ids(zerobus_server.rows(events_table)) == list(range(100))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
+import weakref
 from typing import Any
 
 import grpc
@@ -14,6 +17,23 @@ from zerobus.sdk.shared.table_properties import TableProperties
 from zerobus.sdk.sync.stream import ZerobusStream
 
 __all__ = ["ZerobusSdk"]
+
+logger = logging.getLogger(__name__)
+
+# SDKs whose channel is open. A program that never calls close() gets its channels closed at
+# exit, while every thread can still run: left to interpreter finalization, grpc tears down with
+# its daemon threads already frozen, which grpc's own tracker reports hanging or crashing
+# (grpc/grpc#6666, #11804). The README's examples, like the official SDK's, do not close the SDK.
+_open_channels: weakref.WeakSet[ZerobusSdk] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_channels_left_open() -> None:
+    forgotten = list(_open_channels)
+    if forgotten:
+        logger.debug("closing %d gRPC channel(s) left open at exit", len(forgotten))
+    for sdk in forgotten:
+        sdk.close()
 
 
 class ZerobusSdk(SdkBase):
@@ -34,6 +54,7 @@ class ZerobusSdk(SdkBase):
                     self._channel = grpc.insecure_channel(target, options=options)
                 else:
                     self._channel = grpc.secure_channel(target, credentials, options=options)
+                _open_channels.add(self)
             return self._channel
 
     def create_stream(
@@ -82,6 +103,7 @@ class ZerobusSdk(SdkBase):
             if self._channel is not None:
                 self._channel.close()
                 self._channel = None
+            _open_channels.discard(self)
 
     def __enter__(self) -> ZerobusSdk:
         return self
