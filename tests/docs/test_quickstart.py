@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from deltalake import DeltaTable
 
 from zerobus.server import LocalZerobusServer
+from zerobus.server.delta_read import open_dataset
 
 QUICKSTART = [sys.executable, "-c", "from zerobus.quickstart import main; main()"]
 
@@ -59,7 +59,7 @@ def test_quickstart_starts_a_local_server_and_reruns(tmp_path: Path) -> None:
     second = _run(["--records", "2000", "--no-progress", "--data-dir", "data"], tmp_path, env)
     assert "Created table" not in second
     assert _row_count(second) == 5000
-    table = DeltaTable(_location(second)).to_pyarrow_table()
+    table = open_dataset(_location(second)).to_table()
     assert table.num_rows == 5000
     assert set(table.column("device_name").to_pylist()) == {f"sensor-{i:02d}" for i in range(20)}
 
