@@ -92,6 +92,9 @@ def test_the_sender_is_woken_once_under_the_lock_when_it_sleeps(clock: FakeClock
     ingest(Point(3))
     assert wakes.count == 1 and wakes.lock_held == [True]
     assert core.sender_idle is False
+    assert core.claim_idle_sender() is False  # the drivers' other paths claim the same flag
+    core.sender_idle = True
+    assert core.claim_idle_sender() is True and core.sender_idle is False
 
 
 def test_a_full_window_hands_the_encoded_record_to_the_fallback(clock: FakeClock) -> None:

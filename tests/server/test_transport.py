@@ -21,10 +21,9 @@ async def _accepted_socket_options() -> list[int]:
     listener.bind(("127.0.0.1", 0))
     await server.start(sock=listener)
     try:
-        _reader, writer = await asyncio.open_connection(*listener.getsockname())
-        deadline = asyncio.get_running_loop().time() + 5
-        while not server.transports and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.01)
+        reader, writer = await asyncio.open_connection(*listener.getsockname())
+        # The server speaks first (its HTTP/2 SETTINGS frame) once it has set the connection up.
+        assert await asyncio.wait_for(reader.read(9), 5)
         options = [
             transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
             for transport in server.transports

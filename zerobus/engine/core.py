@@ -274,6 +274,13 @@ class StreamCore:
         unacked = self.unacked_count
         return unacked == 0 or unacked + records <= self.max_inflight
 
+    def claim_idle_sender(self) -> bool:
+        """True, and the flag cleared, if the sender sleeps for lack of work: the caller wakes it."""
+        if self.sender_idle:
+            self.sender_idle = False
+            return True
+        return False
+
     def compile_ingest_one(
         self,
         encoder: DirectEncoder,
@@ -320,7 +327,7 @@ class StreamCore:
                 if offset < core.window_end and len(payload) <= largest:
                     core._queue.append(payload)
                     core.next_offset = offset + 1
-                    if core.sender_idle:
+                    if core.sender_idle:  # claim_idle_sender(), inline: no call per record
                         core.sender_idle = False
                         wake_sender()
                     return offset

@@ -309,8 +309,7 @@ class ZerobusStream(StreamBase):
             self._core.sender_idle = False
 
     def _wake_sender(self) -> None:
-        if self._core.sender_idle:
-            self._core.sender_idle = False
+        if self._core.claim_idle_sender():
             self._work.set()
 
     def _poke_timer(self) -> None:

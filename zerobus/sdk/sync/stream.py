@@ -317,8 +317,7 @@ class ZerobusStream(StreamBase):
 
     def _wake_sender(self) -> None:
         """(Lock held.) Wake the sender if it sleeps for lack of work."""
-        if self._core.sender_idle:
-            self._core.sender_idle = False
+        if self._core.claim_idle_sender():
             self._sender_wake.notify()
 
     def _poke_timer(self) -> None:
