@@ -7,7 +7,8 @@ classified once, here:
     NonRetriableException
     ├── CatalogAuthError        401/403, or the token request refused (bad credentials, grants)
     ├── TableNotFoundError      404: no such table (or no right to see it)
-    └── CatalogRequestError     any other 4xx, or a response that is not a table
+    ├── CatalogRequestError     any other 4xx, or a response that is not a table
+    └── (itself)                TLS failed for good: an untrusted certificate, or no TLS at all
     ZerobusException
     └── CatalogUnavailableError 5xx, 429, network failure: retrying may succeed
 
@@ -24,7 +25,12 @@ import requests
 
 from zerobus import oauth
 from zerobus.endpoints import parse_endpoint, parse_table_name
-from zerobus.errors import ConfigurationError, NonRetriableException, ZerobusException
+from zerobus.errors import (
+    ConfigurationError,
+    NonRetriableException,
+    ZerobusException,
+    tls_failure,
+)
 
 __all__ = [
     "TABLES_PATH",
@@ -77,6 +83,8 @@ def _metadata_token(
     except ConfigurationError:
         raise
     except NonRetriableException as error:
+        if isinstance(error.cause, requests.RequestException):
+            raise  # a TLS failure of the token request itself, not a refusal
         raise CatalogAuthError(error.message, cause=error) from error
     except ZerobusException as error:
         raise CatalogUnavailableError(error.message, cause=error) from error
@@ -115,6 +123,9 @@ def fetch_table_json(
             url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, timeout=timeout_s
         )
     except requests.RequestException as error:
+        failure = tls_failure(f"Unity Catalog request to {url}", str(error), error)
+        if failure is not None:
+            raise failure from error
         raise CatalogUnavailableError(
             f"Unity Catalog request to {url} failed: {error}", cause=error
         ) from error

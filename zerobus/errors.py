@@ -12,6 +12,7 @@ raised with `raise ... from`). gRPC statuses are classified here and nowhere els
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import grpc
@@ -23,8 +24,11 @@ __all__ = [
     "NonRetriableException",
     "SchemaError",
     "ZerobusException",
+    "certificate_error",
     "from_grpc_error",
+    "is_certificate_failure",
     "is_retryable_grpc_code",
+    "tls_failure",
 ]
 
 
@@ -85,10 +89,67 @@ def is_retryable_grpc_code(code: grpc.StatusCode | None) -> bool:
     return code not in NON_RETRYABLE_GRPC_CODES
 
 
-def from_grpc_error(error: BaseException, context: str = "stream") -> ZerobusException:
-    """Translate a gRPC failure into our tree, keeping the server's own words and the original."""
+# How OpenSSL/BoringSSL (grpc core, Python's ssl under requests) report a server certificate the
+# client does not accept: unknown CA, expired, wrong name. Other handshake failures (a reset, a
+# plaintext server) may be transient and stay retryable.
+_CERTIFICATE_FAILURE_MARKERS = (
+    "certificate_verify_failed",
+    "certificate verify failed",
+    "hostname verification check failed",
+    "is not in peer certificate",
+)
+
+TRUST_ADVICE = (
+    "the client does not trust the server's certificate; for a server with a private CA (such as "
+    "`zerobus-emulator start --tls`), pass root_certificates=<CA PEM file> to ZerobusSdk, or set "
+    "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH (gRPC) and REQUESTS_CA_BUNDLE (OAuth, Unity Catalog) to that file"
+)
+
+
+def is_certificate_failure(text: str) -> bool:
+    """Whether an error text says the server's TLS certificate failed verification."""
+    lowered = text.lower()
+    return any(marker in lowered for marker in _CERTIFICATE_FAILURE_MARKERS)
+
+
+def certificate_error(what: str, detail: str, cause: BaseException | None = None) -> NonRetriableException:
+    """A certificate the client does not trust: retrying cannot help, only trusting the CA can."""
+    return NonRetriableException(
+        f"{what}: TLS certificate verification failed ({detail}); {TRUST_ADVICE}", cause
+    )
+
+
+def tls_failure(what: str, detail: str, cause: BaseException | None = None) -> NonRetriableException | None:
+    """The non-retriable TLS failure `detail` describes, or None if it describes none.
+
+    Besides an untrusted certificate: an `https://` client talking to a plaintext server (the
+    answer is not TLS at all, OpenSSL's WRONG_VERSION_NUMBER), which no retry can change.
+    """
+    if is_certificate_failure(detail):
+        return certificate_error(what, detail, cause)
+    if "wrong_version_number" in detail.lower():
+        return NonRetriableException(
+            f"{what}: the server did not answer with TLS ({detail}); an https:// endpoint needs a TLS "
+            "server: for a plaintext local server use http://",
+            cause,
+        )
+    return None
+
+
+def from_grpc_error(
+    error: BaseException, context: str = "stream", host: str | None = None
+) -> ZerobusException:
+    """Translate a gRPC failure into our tree, keeping the server's own words and the original.
+
+    `host`, the endpoint's host, lets a connection failure say which addresses were tried.
+    """
     code = error.code() if isinstance(error, grpc.RpcError) and hasattr(error, "code") else None
     details = error.details() if isinstance(error, grpc.RpcError) and hasattr(error, "details") else None
+    if code == grpc.StatusCode.UNAVAILABLE and details:
+        details += _addresses_tried(host)
+        failure = tls_failure(f"{context} failed", details, error)
+        if failure is not None:
+            return failure
     if code is None:
         text = f"{context} failed: {error}"
     else:
@@ -100,6 +161,24 @@ def from_grpc_error(error: BaseException, context: str = "stream") -> ZerobusExc
             )
     kind = ZerobusException if is_retryable_grpc_code(code) else NonRetriableException
     return kind(text, cause=error)
+
+
+def _addresses_tried(host: str | None) -> str:
+    """For `localhost`: grpc tries each address it resolves to but reports only the last error,
+    so "connection refused" on ::1 can hide what happened on 127.0.0.1 (or the reverse)."""
+    if host is None or host.lower() != "localhost":
+        return ""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return ""
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if len(addresses) == 1:
+        return f" (localhost resolves to {addresses[0]} only)"
+    return (
+        f" (localhost resolves to {', '.join(addresses)}; gRPC tried each and reports the last "
+        "error only; a server listening on one of them refuses the others)"
+    )
 
 
 def _lost_status(error: BaseException) -> bool:

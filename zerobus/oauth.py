@@ -2,7 +2,8 @@
 
 Written once, blocking (the asyncio driver runs it in a worker thread). Failures are classified
 here: HTTP 5xx, 429 and network errors are retryable `ZerobusException`s, other 4xx are
-`NonRetriableException`s carrying the server's own message.
+`NonRetriableException`s carrying the server's own message, and so is a server certificate the
+client does not trust (retrying cannot change which CAs it trusts).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import requests
 
 from zerobus.endpoints import Endpoint, TableName, parse_endpoint
-from zerobus.errors import NonRetriableException, ZerobusException
+from zerobus.errors import NonRetriableException, ZerobusException, tls_failure
 
 __all__ = [
     "TOKEN_PATH",
@@ -81,6 +82,9 @@ def request_token(
     try:
         response = poster.post(url, data=form, auth=(client_id, client_secret), timeout=timeout_s)
     except requests.RequestException as error:
+        failure = tls_failure(f"OAuth token request to {url}", str(error), error)
+        if failure is not None:
+            raise failure from error
         raise ZerobusException(f"OAuth token request to {url} failed: {error}", cause=error) from error
     if response.status_code != 200:
         message = _error_text(response)

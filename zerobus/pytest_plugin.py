@@ -7,6 +7,10 @@ Fixtures:
 - `zerobus_table`: a factory, ``zerobus_table("id BIGINT, name STRING", name=None) -> full name``,
   creating a uniquely named table on `zerobus_server` (dropped again after the test).
 - `zerobus_credentials`: ``(client_id, client_secret)`` of the development principal.
+- `zerobus_tls_server`: like `zerobus_server`, but serving gRPC and HTTP over TLS (``https://``)
+  with a CA generated for the session; trust ``zerobus_tls_server.ca_file``, e.g.
+  ``ZerobusSdk(server.grpc_endpoint, server.workspace_url, root_certificates=server.ca_file)``.
+  Started only by the tests that ask for it.
 
 Read rows back with ``zerobus_server.rows(full_name)``. Importing this module is cheap: the
 server (and deltalake, pyarrow) is imported only when a fixture is first used.
@@ -25,7 +29,7 @@ import pytest
 if TYPE_CHECKING:
     from zerobus.server import LocalZerobusServer
 
-__all__ = ["zerobus_credentials", "zerobus_server", "zerobus_table"]
+__all__ = ["zerobus_credentials", "zerobus_server", "zerobus_table", "zerobus_tls_server"]
 
 # Materialisation delay of the session server: short, so rows show up quickly even without
 # an explicit `flush_materialization()`.
@@ -49,6 +53,23 @@ def zerobus_server(_zerobus_session_server: LocalZerobusServer) -> Iterator[Loca
     """The session's running local server; its faults are reset after the test."""
     yield _zerobus_session_server
     _zerobus_session_server.faults.reset()
+
+
+@pytest.fixture(scope="session")
+def _zerobus_session_tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalZerobusServer]:
+    from zerobus.server import LocalZerobusServer
+
+    data_dir = tmp_path_factory.mktemp("zerobus-tls-server")
+    server = LocalZerobusServer(data_dir=data_dir, materialize_delay_s=SESSION_MATERIALIZE_DELAY_S, tls=True)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def zerobus_tls_server(_zerobus_session_tls_server: LocalZerobusServer) -> Iterator[LocalZerobusServer]:
+    """The session's local server over TLS (``https://``; trust its `ca_file`); faults reset after."""
+    yield _zerobus_session_tls_server
+    _zerobus_session_tls_server.faults.reset()
 
 
 @pytest.fixture

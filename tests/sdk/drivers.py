@@ -22,8 +22,8 @@ TIMEOUT_S = 60.0
 class SyncDriver:
     name = "sync"
 
-    def __init__(self, server_endpoint: str, workspace_url: str) -> None:
-        self.sdk = sync.ZerobusSdk(server_endpoint, workspace_url)
+    def __init__(self, server_endpoint: str, workspace_url: str, **sdk_options: Any) -> None:
+        self.sdk = sync.ZerobusSdk(server_endpoint, workspace_url, **sdk_options)
 
     def create_stream(self, *args: Any, **kwargs: Any) -> Any:
         return self.sdk.create_stream(*args, **kwargs)
@@ -45,11 +45,11 @@ class SyncDriver:
 class AioDriver:
     name = "aio"
 
-    def __init__(self, server_endpoint: str, workspace_url: str) -> None:
+    def __init__(self, server_endpoint: str, workspace_url: str, **sdk_options: Any) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="test-aio-loop", daemon=True)
         self.thread.start()
-        self.sdk = aio.ZerobusSdk(server_endpoint, workspace_url)
+        self.sdk = aio.ZerobusSdk(server_endpoint, workspace_url, **sdk_options)
 
     def run(self, function: Callable[..., Any], *args: Any, timeout: float = TIMEOUT_S) -> Any:
         """Call `function(*args)` in the loop, awaiting the result if it is awaitable."""

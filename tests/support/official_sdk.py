@@ -1,8 +1,9 @@
 """The official Databricks Zerobus SDK, installed from PyPI into its own venv.
 
 The official `databricks-zerobus-ingest-sdk` installs a package named `zerobus`, like ours, so it
-can never share a venv with this project. `official_sdk_python()` creates (once, lazily) the venv
-`<repo>/.venv-official` (gitignored), pip-installs the SDK there, and returns its interpreter;
+can never share a venv with this project. `official_sdk_python()` creates (once, lazily) a venv in
+the user's cache directory (`$XDG_CACHE_HOME` or `~/.cache`, under `zerobus-toolkit/`; never inside
+the checkout), pip-installs the SDK there, and returns its interpreter;
 tests and benchmarks run scripts with it through `subprocess`. Where the package cannot be
 installed (no network, no wheel for this platform), it returns None and the reason, so tests can
 skip saying why. Set `ZEROBUS_OFFICIAL_PYTHON` to use an interpreter you prepared yourself.
@@ -33,8 +34,8 @@ __all__ = [
 ]
 
 OFFICIAL_SDK_REQUIREMENT = "databricks-zerobus-ingest-sdk>=1.10,<1.11"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VENV_DIR = REPO_ROOT / ".venv-official"
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zerobus-toolkit"
+VENV_DIR = CACHE_DIR / "official-sdk-1.10"
 _INSTALL_TIMEOUT_S = 600
 
 
@@ -64,9 +65,7 @@ def official_sdk_python() -> tuple[Path | None, str]:
         return None, f"ZEROBUS_OFFICIAL_PYTHON={override} cannot import the official zerobus SDK"
     python = _interpreter(VENV_DIR)
     VENV_DIR.parent.mkdir(parents=True, exist_ok=True)
-    lock_dir = REPO_ROOT / ".venv-official-lock"  # a directory, so `.venv-*/` in .gitignore covers it
-    lock_dir.mkdir(exist_ok=True)
-    with open(lock_dir / "lock", "w") as lock:
+    with open(CACHE_DIR / "official-sdk-1.10.lock", "w") as lock:
         # Several test processes may ask at once: one creates the venv, the others wait.
         fcntl.flock(lock, fcntl.LOCK_EX)
         if python.exists() and _has_sdk(python):

@@ -2,6 +2,7 @@
 
     zerobus-emulator start [--host H] [--grpc-port N] [--http-port N] [--data-dir DIR | --in-memory]
                            [--table "cat.sch.tbl: col TYPE, ..."]... [--ready-file PATH]
+                           [--tls [--tls-dir DIR]]
     zerobus-emulator create-table NAME "col TYPE, col TYPE NOT NULL"
     zerobus-emulator tables
     zerobus-emulator describe NAME
@@ -28,8 +29,10 @@ import click
 import requests
 
 from zerobus.codegen.parse import schema_from_ddl
-from zerobus.errors import ZerobusException
+from zerobus.errors import ConfigurationError, SchemaError, ZerobusException
+from zerobus.names import TableName, parse_table_name
 from zerobus.oauth import fetch_metadata_token
+from zerobus.server.atomic_files import atomic_write
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
 __all__ = ["banner", "main"]
@@ -37,8 +40,19 @@ __all__ = ["banner", "main"]
 DEFAULT_DATA_DIR = "zerobus-data"
 
 
-def banner(grpc_endpoint: str, workspace_url: str, data_dir: str) -> str:
-    """The text `start` prints: what this is, where it listens, and how to point a client at it."""
+def banner(grpc_endpoint: str, workspace_url: str, data_dir: str, ca_file: Path | None = None) -> str:
+    """The text `start` prints: what this is, where it listens, and how to point a client at it
+    (with TLS, also which CA to trust and how)."""
+    trust: list[str] = []
+    if ca_file is not None:
+        from zerobus.server.tls import trust_instructions
+
+        trust = [
+            "",
+            f"TLS: the server's certificate is signed by a local CA: {ca_file}",
+            "Trust it:",
+            *trust_instructions(ca_file),
+        ]
     return "\n".join(
         [
             "Zerobus local emulator (NOT the Databricks service: for development and tests only)",
@@ -53,17 +67,36 @@ def banner(grpc_endpoint: str, workspace_url: str, data_dir: str) -> str:
             f"  export DATABRICKS_HOST={workspace_url}",
             f"  export DATABRICKS_CLIENT_ID={DEV_CLIENT_ID}",
             f"  export DATABRICKS_CLIENT_SECRET={DEV_CLIENT_SECRET}",
+            *trust,
             "",
             "Press Ctrl-C to stop.",
         ]
     )
 
 
+class BadInputError(click.ClickException):
+    """A bad table name or table definition: one line on stderr and exit code 2, before any I/O."""
+
+    exit_code = 2
+
+
+def _table_name(name: str) -> TableName:
+    try:
+        return parse_table_name(name)
+    except ConfigurationError as error:
+        raise BadInputError(str(error)) from None
+
+
 def _parse_table_option(text: str) -> tuple[str, str]:
     name, sep, columns = text.partition(":")
     if not sep or not name.strip() or not columns.strip():
-        raise click.BadParameter(f"expected 'catalog.schema.table: col TYPE, ...', got {text!r}")
-    return name.strip(), columns.strip()
+        raise BadInputError(f"--table: expected 'catalog.schema.table: col TYPE, ...', got {text!r}")
+    full_name = _table_name(name.strip()).full_name
+    try:
+        schema_from_ddl(columns, full_name)
+    except SchemaError as error:
+        raise BadInputError(f"--table {full_name}: {error}") from None
+    return full_name, columns.strip()
 
 
 @click.group(help="A local Zerobus-compatible server that writes real Delta tables.")
@@ -99,6 +132,17 @@ def main() -> None:
     default=None,
     help="Write the endpoints as JSON here once listening.",
 )
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="Serve gRPC and HTTP over TLS with a locally generated CA (its file is printed at start).",
+)
+@click.option(
+    "--tls-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the CA and server certificate are kept (reused when present) [default: DATA_DIR/tls].",
+)
 def start(
     host: str,
     grpc_port: int,
@@ -109,11 +153,15 @@ def start(
     materialize_delay: float,
     max_stream_duration: float | None,
     ready_file: Path | None,
+    tls: bool,
+    tls_dir: Path | None,
 ) -> None:
     from zerobus.server.local import LocalZerobusServer
 
     if in_memory and data_dir is not None:
         raise click.UsageError("--data-dir and --in-memory exclude each other")
+    if tls_dir is not None and not tls:
+        raise click.UsageError("--tls-dir needs --tls")
     if not in_memory and data_dir is None:
         data_dir = Path(DEFAULT_DATA_DIR)
     server = LocalZerobusServer(
@@ -124,6 +172,8 @@ def start(
         materialize_delay_s=materialize_delay,
         max_stream_duration_s=max_stream_duration,
         tables=dict(_parse_table_option(t) for t in tables),
+        tls=tls,
+        tls_dir=tls_dir,
     )
     stop = threading.Event()
 
@@ -135,7 +185,8 @@ def start(
     server.start()
     try:
         shown_dir = "(in memory)" if in_memory else str(server.data_dir.resolve())
-        click.echo(banner(server.grpc_endpoint, server.workspace_url, shown_dir), nl=True)
+        ca_file = server.ca_file.resolve() if tls else None
+        click.echo(banner(server.grpc_endpoint, server.workspace_url, shown_dir, ca_file), nl=True)
         sys.stdout.flush()
         if ready_file is not None:
             ready = {
@@ -144,10 +195,9 @@ def start(
                 "client_id": server.client_id,
                 "client_secret": server.client_secret,
                 "data_dir": str(server.data_dir),
+                "ca_file": str(server.ca_file.resolve()) if tls else None,
             }
-            temp = ready_file.with_suffix(".tmp")
-            temp.write_text(json.dumps(ready))
-            temp.replace(ready_file)
+            atomic_write(ready_file, json.dumps(ready).encode("utf-8"))
         while not stop.wait(0.5):
             pass
     finally:
@@ -203,17 +253,15 @@ def _call(
 def create_table(
     name: str, columns: str, comment: str | None, workspace_url: str, client_id: str, client_secret: str
 ) -> None:
-    parts = name.split(".")
-    if len(parts) != 3:
-        raise click.BadParameter(f"expected catalog.schema.table, got {name!r}", param_hint="NAME")
+    table_name = _table_name(name)
     try:
-        schema = schema_from_ddl(columns, name)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="COLUMNS") from error
+        schema = schema_from_ddl(columns, table_name.full_name)
+    except SchemaError as error:
+        raise BadInputError(f"COLUMNS: {error}") from None
     body = {
-        "catalog_name": parts[0],
-        "schema_name": parts[1],
-        "name": parts[2],
+        "catalog_name": table_name.catalog,
+        "schema_name": table_name.schema,
+        "name": table_name.table,
         "columns": [column.to_uc_json() for column in schema.columns],
         "comment": comment,
     }
@@ -234,6 +282,7 @@ def tables(workspace_url: str, client_id: str, client_secret: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole UC JSON.")
 @_with_client_options
 def describe(name: str, as_json: bool, workspace_url: str, client_id: str, client_secret: str) -> None:
+    _table_name(name)
     table = _call(
         "GET", workspace_url, client_id, client_secret, f"/api/2.1/unity-catalog/tables/{quote(name)}"
     )
@@ -249,9 +298,10 @@ def describe(name: str, as_json: bool, workspace_url: str, client_id: str, clien
 
 @main.command(help="Print a table's rows (materialising acknowledged records first), one JSON per line.")
 @click.argument("name")
-@click.option("--limit", type=int, default=None)
+@click.option("--limit", type=click.IntRange(min=0), default=None)
 @_with_client_options
 def rows(name: str, limit: int | None, workspace_url: str, client_id: str, client_secret: str) -> None:
+    _table_name(name)
     params = {"limit": limit} if limit is not None else None
     body = _call(
         "GET",

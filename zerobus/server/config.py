@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import ConfigurationError
+from zerobus.names import parse_table_name
+from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
 
 __all__ = [
     "DEV_CLIENT_ID",
@@ -44,7 +47,14 @@ class ServerConfig:
     close_signal_lead_s: float = 5.0
     token_lifetime_s: float = 3600.0
     max_request_bytes: int = MAX_REQUEST_BYTES
+    # An HTTP connection idle this long, or a request body not complete this long after it
+    # started, is dropped (so a client that never sends its body cannot hold a thread).
+    http_read_timeout_s: float = DEFAULT_HTTP_READ_TIMEOUT_S
     tables: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Serve gRPC and HTTP over TLS with a CA and certificate from `tls_dir` (generated when absent;
+    # None: `<data dir>/tls`).
+    tls: bool = False
+    tls_dir: Path | None = None
 
     def __post_init__(self) -> None:
         for name in ("grpc_port", "http_port"):
@@ -59,6 +69,15 @@ class ServerConfig:
             )
         if self.token_lifetime_s <= 0:
             raise ConfigurationError(f"token_lifetime_s must be > 0, got {self.token_lifetime_s}")
+        if not self.http_read_timeout_s > 0:  # also refuses NaN
+            raise ConfigurationError(f"http_read_timeout_s must be > 0, got {self.http_read_timeout_s}")
         if self.data_dir is not None:
             object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.tls_dir is not None:
+            if not self.tls:
+                raise ConfigurationError(f"tls_dir={str(self.tls_dir)!r} is given but tls is False")
+            object.__setattr__(self, "tls_dir", Path(self.tls_dir))
+        for full_name, columns in self.tables.items():
+            # Refused here, before the server opens its data directory or a port.
+            schema_from_ddl(columns, parse_table_name(full_name).full_name)
         object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))

@@ -26,6 +26,8 @@ import datetime as dt
 import decimal
 import json
 import logging
+import re
+import ssl
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
@@ -34,11 +36,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from zerobus.codegen.parse import schema_from_uc_json
-from zerobus.endpoints import parse_table_name
 from zerobus.errors import ConfigurationError, SchemaError
-from zerobus.server.auth import AuthError, Principal
+from zerobus.names import check_name_part, parse_table_name
+from zerobus.server.auth import KNOWN_PRIVILEGES, AuthError, Caller, Principal
 from zerobus.server.catalog import TableAlreadyExists, TableEntry, TableNotFound
 from zerobus.server.core import ServerCore
+from zerobus.server.http_timeouts import IncompleteBody, read_body_within
+from zerobus.server.tls import TlsHttpServer
 
 __all__ = ["ROWS_PREFIX", "TABLES_PATH", "TOKEN_PATH", "WorkspaceHttpServer", "json_safe"]
 
@@ -48,6 +52,7 @@ TOKEN_PATH = "/oidc/v1/token"
 TABLES_PATH = "/api/2.1/unity-catalog/tables"
 ROWS_PREFIX = "/api/2.0/zerobus-emulator/tables/"
 _MAX_BODY = 16 * 1024 * 1024
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
 
 
 class _ApiError(Exception):
@@ -87,17 +92,26 @@ class WorkspaceHttpServer:
         host: str,
         port: int,
         read_rows: Callable[[str, int | None], list[dict[str, Any]]],
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.core = core
         self.read_rows = read_rows
-        handler = type("BoundHandler", (_Handler,), {"api": self})
-        self._server = ThreadingHTTPServer((host, port), handler)
+        # `timeout` is applied to every accepted socket by the stdlib handler's setup().
+        handler = type("BoundHandler", (_Handler,), {"api": self, "timeout": core.config.http_read_timeout_s})
+        self._server: ThreadingHTTPServer = (
+            ThreadingHTTPServer((host, port), handler)
+            if ssl_context is None
+            else TlsHttpServer((host, port), handler, ssl_context, self._count_handshake_failure)
+        )
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="zerobus-http", daemon=True)
 
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
+
+    def _count_handshake_failure(self) -> None:
+        self.core.stats.https_handshakes_failed += 1
 
     def start(self) -> None:
         self._thread.start()
@@ -142,7 +156,7 @@ class WorkspaceHttpServer:
             "scope": scope,
         }
 
-    def principal(self, headers: Any) -> Principal:
+    def caller(self, headers: Any) -> Caller:
         auth = headers.get("Authorization", "")
         if not auth.lower().startswith("bearer "):
             raise _uc_error(
@@ -157,14 +171,14 @@ class WorkspaceHttpServer:
             raise _uc_error(
                 HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", f"principal '{token.client_id}' does not exist"
             )
-        return principal
+        return Caller(principal, token)
 
-    def get_table(self, principal: Principal, full_name: str) -> dict[str, Any]:
+    def get_table(self, caller: Caller, full_name: str) -> dict[str, Any]:
         entry = self._entry(full_name)
-        _require_any(principal, ("SELECT", "MODIFY"), entry.full_name)
+        _require_any(caller, ("SELECT", "MODIFY"), entry.full_name)
         return entry.to_uc_json()
 
-    def list_tables(self, principal: Principal, query: dict[str, str]) -> dict[str, Any]:
+    def list_tables(self, caller: Caller, query: dict[str, str]) -> dict[str, Any]:
         catalog, schema = query.get("catalog_name"), query.get("schema_name")
         tables = []
         for entry in self.core.catalog.entries():
@@ -173,23 +187,21 @@ class WorkspaceHttpServer:
                 continue
             if schema and name.schema.lower() != schema.lower():
                 continue
-            if principal.has_privilege("SELECT", entry.full_name) or principal.has_privilege(
-                "MODIFY", entry.full_name
-            ):
+            if caller.may("SELECT", entry.full_name) or caller.may("MODIFY", entry.full_name):
                 tables.append(entry.to_uc_json())
         return {"tables": tables}
 
-    def create_table(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    def create_table(self, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            full_name = ".".join(str(body[k]) for k in ("catalog_name", "schema_name", "name"))
-            name = parse_table_name(full_name)
+            parts = [check_name_part(body[k], k) for k in ("catalog_name", "schema_name", "name")]
+            name = parse_table_name(".".join(parts))
         except KeyError as error:
             raise _uc_error(
                 HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"missing field {error}"
             ) from None
         except ConfigurationError as error:
             raise _uc_error(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", str(error)) from None
-        if not principal.has_privilege("CREATE TABLE", f"{name.catalog}.{name.schema}"):
+        if not caller.may("CREATE TABLE", f"{name.catalog}.{name.schema}"):
             raise _uc_error(
                 HTTPStatus.FORBIDDEN,
                 "PERMISSION_DENIED",
@@ -204,27 +216,20 @@ class WorkspaceHttpServer:
             raise _uc_error(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", str(error)) from None
         return entry.to_uc_json()
 
-    def delete_table(self, principal: Principal, full_name: str) -> dict[str, Any]:
+    def delete_table(self, caller: Caller, full_name: str) -> dict[str, Any]:
         entry = self._entry(full_name)
-        _require_any(principal, ("MANAGE",), entry.full_name)
+        _require_any(caller, ("MANAGE",), entry.full_name)
         try:
             self.core.drop_table(entry.full_name)
         except TableNotFound as error:
             raise _uc_error(HTTPStatus.NOT_FOUND, "TABLE_DOES_NOT_EXIST", str(error)) from None
         return {}
 
-    def rows(self, principal: Principal, full_name: str, query: dict[str, str]) -> dict[str, Any]:
+    def rows(self, caller: Caller, full_name: str, query: dict[str, str]) -> dict[str, Any]:
         entry = self._entry(full_name)
-        _require_any(principal, ("SELECT",), entry.full_name)
+        _require_any(caller, ("SELECT",), entry.full_name)
         limit_text = query.get("limit")
-        try:
-            limit = int(limit_text) if limit_text is not None else None
-        except ValueError:
-            raise _uc_error(
-                HTTPStatus.BAD_REQUEST,
-                "INVALID_PARAMETER_VALUE",
-                f"limit must be an integer, got {limit_text!r}",
-            ) from None
+        limit = None if limit_text is None else _row_limit(limit_text)
         return {"rows": json_safe(self.read_rows(entry.full_name, limit))}
 
     def _entry(self, full_name: str) -> TableEntry:
@@ -241,8 +246,8 @@ def _oauth_error(status: int, error: str, description: str) -> _ApiError:
     return _ApiError(status, {"error": error, "error_description": description})
 
 
-def _require_any(principal: Principal, privileges: tuple[str, ...], full_name: str) -> None:
-    if not any(principal.has_privilege(p, full_name) for p in privileges):
+def _require_any(caller: Caller, privileges: tuple[str, ...], full_name: str) -> None:
+    if not any(caller.may(p, full_name) for p in privileges):
         wanted = " or ".join(privileges)
         raise _uc_error(
             HTTPStatus.FORBIDDEN, "PERMISSION_DENIED", f"User does not have {wanted} on Table '{full_name}'."
@@ -250,6 +255,18 @@ def _require_any(principal: Principal, privileges: tuple[str, ...], full_name: s
 
 
 _OBJECT_TYPES = {"CATALOG": 1, "SCHEMA": 2, "TABLE": 3}
+# Up to a billion rows: an ASCII decimal, no sign, spaces, underscores or Unicode digits.
+_LIMIT_TEXT = re.compile(r"[0-9]{1,9}")
+
+
+def _row_limit(text: str) -> int:
+    if _LIMIT_TEXT.fullmatch(text) is None:
+        raise _uc_error(
+            HTTPStatus.BAD_REQUEST,
+            "INVALID_PARAMETER_VALUE",
+            f"limit must be a whole number of rows from 0 to 999999999, got {text!r}",
+        )
+    return int(text)
 
 
 def _check_authorization_details(principal: Principal, text: str | None) -> list[tuple[str, str]]:
@@ -258,29 +275,59 @@ def _check_authorization_details(principal: Principal, text: str | None) -> list
         return []
     try:
         details = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _oauth_error(400, "invalid_request", "authorization_details is not valid JSON") from None
     if not isinstance(details, list):
         raise _oauth_error(400, "invalid_request", "authorization_details must be a JSON array")
     authorized: list[tuple[str, str]] = []
     for detail in details:
-        if not isinstance(detail, dict) or detail.get("type") != "unity_catalog_privileges":
-            raise _oauth_error(400, "invalid_request", f"unsupported authorization detail {detail!r}")
-        path = str(detail.get("object_full_path", ""))
-        object_type = str(detail.get("object_type", "")).upper()
-        parts = _OBJECT_TYPES.get(object_type)
-        if parts is None or len(path.split(".")) != parts or not all(path.split(".")):
-            raise _oauth_error(400, "invalid_request", f"bad object_type/object_full_path in {detail!r}")
-        for privilege in detail.get("privileges") or []:
-            if not principal.has_privilege(str(privilege), path):
+        path, object_type, privileges = _authorization_detail(detail)
+        for privilege in privileges:
+            if not principal.has_privilege(privilege, path):
                 raise _oauth_error(
                     400,
                     "invalid_request",
                     f"User is not authorized to the requested authorizations: '{principal.client_id}' lacks "
                     f"{privilege} on {object_type} {path}",
                 )
-            authorized.append((path, str(privilege).upper()))
+            authorized.append((path, privilege))
     return authorized
+
+
+def _authorization_detail(detail: Any) -> tuple[str, str, list[str]]:
+    """One entry of `authorization_details` checked: (object_full_path, object_type, privileges)."""
+    if not isinstance(detail, dict) or detail.get("type") != "unity_catalog_privileges":
+        raise _oauth_error(400, "invalid_request", f"unsupported authorization detail {detail!r}")
+    path, object_type = detail.get("object_full_path"), detail.get("object_type")
+    parts = _OBJECT_TYPES.get(object_type.upper()) if isinstance(object_type, str) else None
+    if (
+        parts is None
+        or not isinstance(object_type, str)
+        or not isinstance(path, str)
+        or len(path.split(".")) != parts
+    ):
+        raise _oauth_error(400, "invalid_request", f"bad object_type/object_full_path in {detail!r}")
+    try:
+        for part in path.split("."):
+            check_name_part(part, "object_full_path part")
+    except ConfigurationError as error:
+        raise _oauth_error(400, "invalid_request", f"{error} in {detail!r}") from None
+    privileges = detail.get("privileges")
+    if not isinstance(privileges, list) or not all(isinstance(p, str) for p in privileges):
+        raise _oauth_error(
+            400,
+            "invalid_request",
+            f"privileges must be a JSON array of strings, got {privileges!r} in {detail!r}",
+        )
+    normalized = [p.strip().upper() for p in privileges]
+    unknown = [p for p, n in zip(privileges, normalized, strict=True) if n not in KNOWN_PRIVILEGES]
+    if unknown:
+        raise _oauth_error(
+            400,
+            "invalid_request",
+            f"unknown privileges {unknown} in {detail!r}; known: {sorted(KNOWN_PRIVILEGES)}",
+        )
+    return path, object_type.upper(), normalized
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -296,12 +343,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > _MAX_BODY:
-                raise _uc_error(
-                    HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "INVALID_PARAMETER_VALUE", "request body too large"
-                )
-            body = self.rfile.read(length) if length else b""
+            length = self._content_length()
+            body = self._read_body(length) if length else b""
             status, payload = HTTPStatus.OK, self._route(method, path, query, body)
         except _ApiError as error:
             status, payload = HTTPStatus(error.status), error.body
@@ -318,6 +361,39 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _content_length(self) -> int:
+        """The body's length; a bad or too large one also ends the connection (its end is unknown)."""
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            return 0
+        text = values[0].strip()
+        if len(set(values)) > 1 or _CONTENT_LENGTH.fullmatch(text) is None:
+            self.close_connection = True
+            raise _uc_error(
+                HTTPStatus.BAD_REQUEST,
+                "MALFORMED_REQUEST",
+                f"Content-Length must be one non-negative decimal number, got {', '.join(map(repr, values))}",
+            )
+        length = int(text)
+        if length > _MAX_BODY:
+            self.close_connection = True
+            raise _uc_error(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                "INVALID_PARAMETER_VALUE",
+                f"request body too large: Content-Length {length} exceeds {_MAX_BODY} bytes",
+            )
+        return length
+
+    def _read_body(self, length: int) -> bytes:
+        """The whole body within the read timeout; else 408, and the connection ends."""
+        try:
+            return read_body_within(
+                self.rfile, self.connection, length, self.api.core.config.http_read_timeout_s
+            )
+        except IncompleteBody as error:
+            self.close_connection = True
+            raise _uc_error(HTTPStatus.REQUEST_TIMEOUT, "REQUEST_TIMEOUT", str(error)) from None
+
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
         api = self.api
         if path == TOKEN_PATH:
@@ -325,9 +401,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _oauth_error(405, "invalid_request", "use POST")
             return api.token(self.headers, body)
         if path == TABLES_PATH:
-            principal = api.principal(self.headers)
+            caller = api.caller(self.headers)
             if method == "GET":
-                return api.list_tables(principal, query)
+                return api.list_tables(caller, query)
             if method == "POST":
                 try:
                     document = json.loads(body or b"{}")
@@ -335,17 +411,17 @@ class _Handler(BaseHTTPRequestHandler):
                     raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body is not JSON") from None
                 if not isinstance(document, dict):
                     raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body must be a JSON object")
-                return api.create_table(principal, document)
+                return api.create_table(caller, document)
         elif path.startswith(TABLES_PATH + "/"):
-            principal = api.principal(self.headers)
+            caller = api.caller(self.headers)
             full_name = unquote(path[len(TABLES_PATH) + 1 :])
             if method == "GET":
-                return api.get_table(principal, full_name)
+                return api.get_table(caller, full_name)
             if method == "DELETE":
-                return api.delete_table(principal, full_name)
+                return api.delete_table(caller, full_name)
         elif path.startswith(ROWS_PREFIX) and path.endswith("/rows") and method == "GET":
-            principal = api.principal(self.headers)
-            return api.rows(principal, unquote(path[len(ROWS_PREFIX) : -len("/rows")]), query)
+            caller = api.caller(self.headers)
+            return api.rows(caller, unquote(path[len(ROWS_PREFIX) : -len("/rows")]), query)
         else:
             raise _uc_error(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"no endpoint {path}")
         raise _uc_error(

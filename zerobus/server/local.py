@@ -23,12 +23,14 @@ from zerobus.codegen.ir import TableSchema
 from zerobus.server.auth import FULL_ACCESS, Grant, Principal
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
 from zerobus.server.faults import FaultInjector
+from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
 from zerobus.server.stats import ServerStats
 
 if TYPE_CHECKING:
     from zerobus.server.core import ServerCore
     from zerobus.server.grpc_service import StreamRegistry
     from zerobus.server.http_api import WorkspaceHttpServer
+    from zerobus.server.tls import TlsFiles
 
 __all__ = ["LocalZerobusServer"]
 
@@ -56,6 +58,12 @@ class LocalZerobusServer:
             then the call ends with the retryable "Error code 6002" status. None: unlimited.
         tables: tables to create at start, ``{"cat.sch.tbl": "col TYPE, col TYPE NOT NULL"}``
             (existing tables of the same name are kept as they are).
+        http_read_timeout_s: an HTTP connection idle this long, or whose request body is not
+            complete this long after it started, is dropped (a body cut off gets a 408 first).
+        tls: serve gRPC and HTTP over TLS; the endpoints are then ``https://127.0.0.1:<port>``
+            and clients must trust `ca_file` (see `zerobus.server.tls`).
+        tls_dir: where the CA and server certificate are (generated there when absent);
+            None: ``<data_dir>/tls``.
 
     `start()` blocks until both ports accept connections; `stop()` is clean and idempotent. The
     server is also a context manager.
@@ -73,6 +81,9 @@ class LocalZerobusServer:
         *,
         close_signal_lead_s: float = 5.0,
         token_lifetime_s: float = 3600.0,
+        http_read_timeout_s: float = DEFAULT_HTTP_READ_TIMEOUT_S,
+        tls: bool = False,
+        tls_dir: Path | str | None = None,
     ) -> None:
         self.config = ServerConfig(
             data_dir=Path(data_dir) if data_dir is not None else None,
@@ -83,7 +94,10 @@ class LocalZerobusServer:
             max_stream_duration_s=max_stream_duration_s,
             close_signal_lead_s=close_signal_lead_s,
             token_lifetime_s=token_lifetime_s,
+            http_read_timeout_s=http_read_timeout_s,
             tables=dict(tables or {}),
+            tls=tls,
+            tls_dir=Path(tls_dir) if tls_dir is not None else None,
         )
         self.faults = FaultInjector()
         self.stats = ServerStats()
@@ -97,6 +111,7 @@ class LocalZerobusServer:
         self._grpc_server: Any = None
         self._registry: StreamRegistry | None = None
         self._grpc_port = 0
+        self._tls_files: TlsFiles | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -129,8 +144,17 @@ class LocalZerobusServer:
             data_dir = self.config.data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
         self._core = ServerCore(self.config, data_dir, self.faults, self.stats)
+        http_context = None
+        if self.config.tls:
+            from zerobus.server.tls import default_server_names, ensure_tls_files, http_server_context
+
+            tls_dir = self.config.tls_dir or data_dir / "tls"
+            self._tls_files = ensure_tls_files(tls_dir, default_server_names(self.config.host))
+            http_context = http_server_context(self._tls_files)
         self._start_grpc()
-        self._http = WorkspaceHttpServer(self._core, self.config.host, self.config.http_port, self._read_rows)
+        self._http = WorkspaceHttpServer(
+            self._core, self.config.host, self.config.http_port, self._read_rows, http_context
+        )
         self._http.start()
 
     def _start_grpc(self) -> None:
@@ -159,11 +183,16 @@ class LocalZerobusServer:
         self.faults.set_close_signal_handler(registry.close_signal_all)
         ready = threading.Event()
         failure: list[BaseException] = []
+        grpc_context = None
+        if self._tls_files is not None:
+            from zerobus.server.tls import grpc_server_context
+
+            grpc_context = grpc_server_context(self._tls_files)
 
         async def serve() -> None:
             try:
                 server = TrackingServer([ZerobusService(core, registry)], codec=RawCodec())
-                await server.start(sock=sock)
+                await server.start(sock=sock, ssl=grpc_context)
                 self._grpc_server = server
             except BaseException as error:
                 failure.append(error)
@@ -239,8 +268,9 @@ class LocalZerobusServer:
 
     @property
     def grpc_endpoint(self) -> str:
-        """``http://127.0.0.1:<port>``: plaintext gRPC; pass it as the SDK's server endpoint."""
-        return f"http://{self._url_host}:{self._grpc_port}"
+        """Pass it as the SDK's server endpoint: ``http://127.0.0.1:<port>`` (plaintext gRPC), or
+        ``https://127.0.0.1:<port>`` with `tls`."""
+        return f"{self._scheme}://{self._url_host}:{self._grpc_port}"
 
     @property
     def grpc_port(self) -> int:
@@ -254,8 +284,24 @@ class LocalZerobusServer:
 
     @property
     def workspace_url(self) -> str:
-        """``http://127.0.0.1:<port>``: the OAuth token endpoint and the Unity Catalog REST API."""
-        return f"http://{self._url_host}:{self.http_port}"
+        """The OAuth token endpoint and the Unity Catalog REST API: ``http://127.0.0.1:<port>``,
+        or ``https://127.0.0.1:<port>`` with `tls`."""
+        return f"{self._scheme}://{self._url_host}:{self.http_port}"
+
+    @property
+    def tls(self) -> bool:
+        return self.config.tls
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM file of the CA that signed the server's certificate (clients must trust it)."""
+        if self._tls_files is None:
+            raise RuntimeError("no CA: the server is not running with tls=True")
+        return self._tls_files.ca_file
+
+    @property
+    def _scheme(self) -> str:
+        return "https" if self.config.tls else "http"
 
     @property
     def _url_host(self) -> str:

@@ -21,6 +21,8 @@ class ServerStats:
     - `acks_sent`: ack messages sent (acks are cumulative and coalesced, so fewer than requests).
     - `close_signals_sent`: CloseStreamSignal messages sent.
     - `rows_materialized`: rows committed into Delta tables.
+    - `https_handshakes_failed`: HTTPS connections whose TLS handshake failed (typically a client
+      that does not trust the server's CA).
     """
 
     stream_calls: int = 0
@@ -34,3 +36,4 @@ class ServerStats:
     acks_sent: int = 0
     close_signals_sent: int = 0
     rows_materialized: int = 0
+    https_handshakes_failed: int = 0

@@ -7,14 +7,26 @@ from typing import Any
 
 import grpc.aio
 
+from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.aio.stream import ZerobusStream
 from zerobus.sdk.shared.headers_provider import HeadersProvider
-from zerobus.sdk.shared.options import StreamConfigurationOptions
+from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.sdk_base import SdkBase
 from zerobus.sdk.shared.setup import create_stream_arguments, plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
 
-__all__ = ["ZerobusSdk"]
+# The official module of this path also hands out the stream and the shared types.
+__all__ = [
+    "AckCallback",
+    "HeadersProvider",
+    "NonRetriableException",
+    "RecordType",
+    "StreamConfigurationOptions",
+    "TableProperties",
+    "ZerobusException",
+    "ZerobusSdk",
+    "ZerobusStream",
+]
 
 
 class ZerobusSdk(SdkBase):
@@ -72,6 +84,7 @@ class ZerobusSdk(SdkBase):
         if self._channel is not None:
             await self._channel[1].close()
             self._channel = None
+        self._config.close_http_session()
 
     async def __aenter__(self) -> ZerobusSdk:
         return self

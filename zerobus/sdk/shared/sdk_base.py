@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -19,6 +20,11 @@ class SdkBase:
     `host` / `unity_catalog_url` are the official SDK's names for `server_endpoint` /
     `unity_catalog_endpoint`. `connection_per_stream` is accepted for compatibility: the streams
     of one SDK object always share its one channel.
+
+    `root_certificates`: the path of a PEM file of CA certificates to trust instead of the
+    defaults, for the gRPC channel and the OAuth and Unity Catalog HTTPS calls alike (a server
+    with a private CA, such as ``zerobus-emulator start --tls``). Without it the environment
+    variables ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` (gRPC) and ``REQUESTS_CA_BUNDLE`` (HTTPS) apply.
     """
 
     def __init__(
@@ -30,11 +36,13 @@ class SdkBase:
         *,
         server_endpoint: str | None = None,
         unity_catalog_endpoint: str | None = None,
+        root_certificates: str | os.PathLike[str] | None = None,
     ) -> None:
         self._config = SdkConfig(
             server_endpoint if server_endpoint is not None else host,
             unity_catalog_endpoint if unity_catalog_endpoint is not None else unity_catalog_url,
             application_name,
+            root_certificates,
         )
         # The one channel, made on first use by the driver (`_shared_channel`).
         self._channel: Any = None

@@ -31,6 +31,7 @@ from zerobus.sdk.shared.headers_provider import (
 )
 from zerobus.sdk.shared.options import StreamConfigurationOptions
 from zerobus.sdk.shared.table_properties import TableProperties
+from zerobus.sdk.shared.trust import RootCertificates, load_root_certificates, trusting_session
 from zerobus.sdk.shared.unity_catalog import fetch_table_schema
 
 __all__ = ["SDK_IDENTIFIER", "SdkConfig", "StreamPlan", "create_stream_arguments", "plan_stream"]
@@ -44,13 +45,25 @@ class SdkConfig:
     """The normalised endpoints of one SDK object and the settings of its one gRPC channel."""
 
     def __init__(
-        self, server_endpoint: Any, unity_catalog_endpoint: Any, application_name: str | None = None
+        self,
+        server_endpoint: Any,
+        unity_catalog_endpoint: Any,
+        application_name: str | None = None,
+        root_certificates: Any = None,
     ) -> None:
         self.endpoint: Endpoint = parse_endpoint(server_endpoint, "Zerobus server endpoint")
         self.workspace: Endpoint = parse_endpoint(unity_catalog_endpoint, "Unity Catalog endpoint")
         if application_name is not None and not isinstance(application_name, str):
             raise ConfigurationError(f"application_name must be a string, got {application_name!r}")
         self.user_agent = SDK_IDENTIFIER + (f" {application_name}" if application_name else "")
+        self.root_certificates: RootCertificates | None = load_root_certificates(root_certificates)
+        # The OAuth and Unity Catalog calls trust the same CA as the channel (None: requests' own).
+        self.http_session = trusting_session(self.root_certificates)
+
+    def close_http_session(self) -> None:
+        """Release the HTTPS connections kept for OAuth and Unity Catalog (reopened if used again)."""
+        if self.http_session is not None:
+            self.http_session.close()
 
     def channel_options(self) -> list[tuple[str, Any]]:
         return [
@@ -60,8 +73,12 @@ class SdkConfig:
         ]
 
     def channel_credentials(self) -> grpc.ChannelCredentials | None:
-        """TLS with the system trust store, or None for a plaintext `http://` endpoint."""
-        return grpc.ssl_channel_credentials() if self.endpoint.secure else None
+        """TLS trusting `root_certificates` (default: grpc's roots, or the file named by
+        ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH``), or None for a plaintext `http://` endpoint."""
+        if not self.endpoint.secure:
+            return None
+        roots = self.root_certificates.pem if self.root_certificates is not None else None
+        return grpc.ssl_channel_credentials(root_certificates=roots)
 
     def headers(self, provider: HeadersProvider, table_name: str) -> list[tuple[str, str]]:
         """A call's metadata from the provider (a fresh token), checked and completed."""
@@ -133,21 +150,29 @@ def plan_stream(
     if headers_provider is None:
         assert credentials is not None
         headers_provider = OAuthHeadersProvider(
-            config.endpoint.workspace_id, config.workspace.url, table.table_name, *credentials
+            config.endpoint.workspace_id,
+            config.workspace.url,
+            table.table_name,
+            *credentials,
+            session=config.http_session,
         )
     provider = headers_provider
 
     def fetch_schema() -> Any:
         logger.info("reading the schema of %s from Unity Catalog", table.table_name)
+        session = config.http_session
         if credentials is not None:
-            return fetch_table_schema(table.table_name, config.workspace.url, *credentials)
+            return fetch_table_schema(table.table_name, config.workspace.url, *credentials, session=session)
         token = dict(config.headers(provider, table.table_name)).get(AUTHORIZATION, "")
         return fetch_table_schema(
-            table.table_name, config.workspace.url, bearer_token=token.removeprefix("Bearer ")
+            table.table_name,
+            config.workspace.url,
+            bearer_token=token.removeprefix("Bearer "),
+            session=session,
         )
 
     record_type = resolve_record_type(options.record_type, table.descriptor)
-    encoder = choose_encoder(table.descriptor, record_type, fetch_schema)
+    encoder = choose_encoder(table.descriptor, record_type, fetch_schema, options.integer_units)
     engine = EngineConfig(
         table_name=table.table_name,
         record_type=encoder.record_type,

@@ -7,6 +7,8 @@ authorization header of a custom headers provider.
 
 from __future__ import annotations
 
+import requests
+
 from zerobus.codegen.ir import TableSchema
 
 __all__ = ["fetch_table_schema"]
@@ -18,10 +20,16 @@ def fetch_table_schema(
     client_id: str | None = None,
     client_secret: str | None = None,
     bearer_token: str | None = None,
+    session: requests.Session | None = None,
 ) -> TableSchema:
     """The table's columns from `GET /api/2.1/unity-catalog/tables/{table}`, checked for Zerobus."""
     from zerobus.codegen.api import load_schema
 
     return load_schema(
-        table, host=workspace_url, client_id=client_id, client_secret=client_secret, token=bearer_token
+        table,
+        host=workspace_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        token=bearer_token,
+        session=session,
     )

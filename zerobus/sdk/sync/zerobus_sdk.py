@@ -9,14 +9,28 @@ from typing import Any
 
 import grpc
 
+from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.shared.headers_provider import HeadersProvider
-from zerobus.sdk.shared.options import StreamConfigurationOptions
+from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.sdk_base import SdkBase
 from zerobus.sdk.shared.setup import create_stream_arguments, plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
-from zerobus.sdk.sync.stream import ZerobusStream
+from zerobus.sdk.shared.unclosed import settle_streams_left_open
+from zerobus.sdk.sync.stream import RecordAcknowledgment, ZerobusStream
 
-__all__ = ["ZerobusSdk"]
+# The official module of this path also hands out the stream and the shared types.
+__all__ = [
+    "AckCallback",
+    "HeadersProvider",
+    "NonRetriableException",
+    "RecordAcknowledgment",
+    "RecordType",
+    "StreamConfigurationOptions",
+    "TableProperties",
+    "ZerobusException",
+    "ZerobusSdk",
+    "ZerobusStream",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +43,8 @@ _open_channels: weakref.WeakSet[ZerobusSdk] = weakref.WeakSet()
 
 @atexit.register
 def _close_channels_left_open() -> None:
+    # Streams first (both drivers' share one registry): flushing them needs their channels.
+    settle_streams_left_open()
     forgotten = list(_open_channels)
     if forgotten:
         logger.debug("closing %d gRPC channel(s) left open at exit", len(forgotten))
@@ -104,6 +120,7 @@ class ZerobusSdk(SdkBase):
                 self._channel.close()
                 self._channel = None
             _open_channels.discard(self)
+        self._config.close_http_session()
 
     def __enter__(self) -> ZerobusSdk:
         return self
