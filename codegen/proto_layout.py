@@ -140,9 +140,9 @@ def _check_json_names(fields: list[StructField], path: str) -> None:
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, structs_before: int = 0) -> None:
         # Structs met so far, in declaration order: names a struct whose field name has no letters.
-        self.struct_count = 0
+        self.struct_count = structs_before
 
     def message(self, name: str, fields: list[StructField], path: str, top_level: bool) -> ProtoMessage:
         # Field names, nested messages and map entries share one scope in protobuf.
@@ -224,8 +224,12 @@ class _Builder:
 
 
 @lru_cache(maxsize=256)
-def layout(schema: TableSchema, message_name: str | None = None) -> ProtoMessage:
-    """The proto2 layout of `schema`; the message is named `message_name` or the table's name."""
+def layout(schema: TableSchema, message_name: str | None = None, structs_before: int = 0) -> ProtoMessage:
+    """The proto2 layout of `schema`; the message is named `message_name` or the table's name.
+
+    `structs_before` continues the count that names a struct `Struct<n>` when its field name has
+    no PascalCase, for callers laying out a table piece by piece (the official tool's helpers).
+    """
     name = message_name or schema.short_name
     if not _PROTO_IDENTIFIER.match(name):
         raise SchemaError(
@@ -233,4 +237,4 @@ def layout(schema: TableSchema, message_name: str | None = None) -> ProtoMessage
         )
     if not schema.columns:
         raise SchemaError(f"table {schema.name!r} has no columns")
-    return _Builder().message(name, [c.as_field() for c in schema.columns], "", True)
+    return _Builder(structs_before).message(name, [c.as_field() for c in schema.columns], "", True)

@@ -55,7 +55,8 @@ def test_all_lists_are_pinned() -> None:
     assert sorted(sync.__all__) == sorted(SHARED + DRIVER)
     assert sorted(aio.__all__) == sorted(SHARED + DRIVER)
     assert sorted(zerobus.__all__) == sorted([*SHARED, *DRIVER, "__version__"])
-    for module in (zerobus, shared, sync, aio):
+    assert sorted(zerobus.sdk.__all__) == sorted(SHARED + DRIVER)
+    for module in (zerobus, zerobus.sdk, shared, sync, aio):
         for name in module.__all__:
             assert getattr(module, name) is not None
     assert zerobus.ZerobusSdk is sync.ZerobusSdk and zerobus.TableProperties is TableProperties
@@ -86,6 +87,11 @@ def test_stream_and_sdk_signatures(module: Any) -> None:
         assert callable(getattr(module.ZerobusSdk, name))
     wait = inspect.signature(module.ZerobusStream.wait_for_offset)
     assert list(wait.parameters)[1:] == ["offset", "timeout_sec"]
+    # The official names, so keyword calls written for it work: payload= / payloads=.
+    for name in ("ingest_record", "ingest_record_offset", "ingest_record_nowait"):
+        assert list(inspect.signature(getattr(module.ZerobusStream, name)).parameters)[1:] == ["payload"]
+    for name in ("ingest_records_offset", "ingest_records_nowait"):
+        assert list(inspect.signature(getattr(module.ZerobusStream, name)).parameters)[1:] == ["payloads"]
 
 
 def test_aio_methods_are_awaitable_where_the_official_ones_are() -> None:
@@ -155,10 +161,13 @@ def test_table_properties() -> None:
     plain = TableProperties("main.default.events")
     assert plain.table_name == "main.default.events" and plain.descriptor is None
     marker = object()
+    # The official positional name, so `TableProperties(name, descriptor_proto=...)` binds alike.
+    assert list(inspect.signature(TableProperties).parameters)[:2] == ["table_name", "descriptor_proto"]
     assert TableProperties("a.b.c", descriptor_proto=marker).descriptor is marker
     assert TableProperties("a.b.c", marker).descriptor_proto is marker
+    assert TableProperties("a.b.c", descriptor=marker).descriptor_proto is marker
     with pytest.raises(ConfigurationError, match="either"):
-        TableProperties("a.b.c", marker, descriptor_proto=marker)
+        TableProperties("a.b.c", marker, descriptor=marker)
     for bad in ("events", "a.b", "a.b.c.d", "a..c", "a.b-c.d"):
         with pytest.raises(ConfigurationError, match=r"catalog.schema.table"):
             TableProperties(bad)

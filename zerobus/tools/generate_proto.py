@@ -5,7 +5,9 @@
 
 Same flags, same output file (byte-identical .proto for every schema the official tool
 supports; DECIMAL, CHAR and the other spellings of section 7 work too), same messages and exit
-status 1 on failure. ``zerobus-codegen`` does more: models, descriptor sets, --check.
+status 1 on failure. The official module's helper functions (`get_proto_field_info`,
+`generate_proto_file`, `parse_struct_type` ...) are here too, on the same codegen
+(`zerobus.tools.proto_helpers`). ``zerobus-codegen`` does more: models, descriptor sets, --check.
 """
 
 from __future__ import annotations
@@ -18,8 +20,34 @@ from pathlib import Path
 from zerobus.codegen.api import load_schema, proto_text
 from zerobus.codegen.generate import GeneratedFile, OutputError, write_files
 from zerobus.errors import SchemaError, ZerobusException
+from zerobus.tools.proto_helpers import (
+    extract_columns,
+    fetch_table_info,
+    generate_proto_file,
+    get_oauth_token,
+    get_proto_field_info,
+    parse_array_type,
+    parse_map_type,
+    parse_struct_type,
+    to_pascal_case,
+    validate_field_name,
+)
 
-__all__ = ["build_parser", "main"]
+__all__ = [
+    "build_parser",
+    "extract_columns",
+    "fetch_table_info",
+    "generate_proto_file",
+    "get_oauth_token",
+    "get_proto_field_info",
+    "main",
+    "parse_args",
+    "parse_array_type",
+    "parse_map_type",
+    "parse_struct_type",
+    "to_pascal_case",
+    "validate_field_name",
+]
 
 EPILOG = """\
 Type mappings (Delta -> proto2):
@@ -51,8 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line (`sys.argv` unless `argv` is given), as the official tool reads it."""
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         schema = load_schema(
             args.table, host=args.uc_endpoint, client_id=args.client_id, client_secret=args.client_secret

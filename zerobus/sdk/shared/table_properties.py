@@ -25,19 +25,20 @@ class TableProperties:
     - None: PROTO streams fetch the table's schema from Unity Catalog at `create_stream`;
       JSON streams send records as they are.
 
-    `descriptor_proto` is accepted as the keyword of the official SDK for the same argument.
+    The second argument is named `descriptor_proto`, as in the official SDK, so positional and
+    keyword calls written for it bind the same; `descriptor` is accepted as a keyword too.
     """
 
-    def __init__(self, table_name: str, descriptor: Any = None, *, descriptor_proto: Any = _MISSING) -> None:
-        if descriptor_proto is not _MISSING:
-            if descriptor is not None:
+    def __init__(self, table_name: str, descriptor_proto: Any = None, *, descriptor: Any = _MISSING) -> None:
+        if descriptor is not _MISSING:
+            if descriptor_proto is not None:
                 raise ConfigurationError(
                     "TableProperties: pass either descriptor or descriptor_proto, not both"
                 )
-            descriptor = descriptor_proto
+            descriptor_proto = descriptor
         self._name: TableName = parse_table_name(table_name)
         self.table_name: str = self._name.full_name
-        self.descriptor: Any = descriptor
+        self.descriptor: Any = descriptor_proto
 
     @property
     def descriptor_proto(self) -> Any:
