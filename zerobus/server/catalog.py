@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import threading
 import time
@@ -22,6 +21,12 @@ from typing import Any
 from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.parse import schema_from_ddl, schema_from_uc_json
 from zerobus.endpoints import parse_table_name
+from zerobus.server.atomic_files import (
+    atomic_write,
+    ensure_directory,
+    fsync_directory,
+    remove_stale_temp_files,
+)
 
 __all__ = ["Catalog", "TableAlreadyExists", "TableEntry", "TableNotFound"]
 
@@ -91,8 +96,9 @@ class Catalog:
     def __init__(self, data_dir: Path) -> None:
         self._catalog_dir = data_dir / "catalog"
         self._tables_dir = data_dir / "tables"
-        self._catalog_dir.mkdir(parents=True, exist_ok=True)
-        self._tables_dir.mkdir(parents=True, exist_ok=True)
+        ensure_directory(self._catalog_dir)
+        ensure_directory(self._tables_dir)
+        remove_stale_temp_files(self._catalog_dir)
         self._lock = threading.Lock()
         self._tables: dict[str, TableEntry] = {}
         self._load()
@@ -124,6 +130,7 @@ class Catalog:
             table_id = str(uuid.uuid4())
             entry = TableEntry(schema, table_id, int(time.time() * 1000), self._tables_dir / table_id)
             entry.root.mkdir(parents=True)
+            fsync_directory(self._tables_dir)
             self._write_entry(entry)
             self._tables[name.full_name.lower()] = entry
         return entry
@@ -135,7 +142,7 @@ class Catalog:
             if entry is None:
                 raise TableNotFound(full_name)
             self._entry_path(entry).unlink(missing_ok=True)
-            _fsync_dir(self._catalog_dir)
+            fsync_directory(self._catalog_dir)
         shutil.rmtree(entry.root, ignore_errors=True)
         return entry
 
@@ -167,19 +174,4 @@ class Catalog:
                 "columns": [c.to_uc_json() for c in entry.schema.columns],
             },
         }
-        path = self._entry_path(entry)
-        temp = path.with_suffix(".tmp")
-        with open(temp, "w") as handle:
-            json.dump(record, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-        _fsync_dir(self._catalog_dir)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        atomic_write(self._entry_path(entry), json.dumps(record, indent=1).encode("utf-8"))

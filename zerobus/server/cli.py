@@ -3,6 +3,8 @@
     zerobus-emulator start [--host H] [--grpc-port N] [--http-port N] [--data-dir DIR | --in-memory]
                            [--table "cat.sch.tbl: col TYPE, ..."]... [--ready-file PATH]
                            [--tls [--tls-dir DIR]]
+                           [--stream-rate-limit RECORDS_PER_S] [--stream-byte-rate-limit BYTES_PER_S]
+                           [--service-limits]
     zerobus-emulator create-table NAME "col TYPE, col TYPE NOT NULL"
     zerobus-emulator tables
     zerobus-emulator describe NAME
@@ -17,6 +19,7 @@ development principal). `rows` uses the emulator's own endpoint
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 import threading
@@ -99,6 +102,13 @@ def _parse_table_option(text: str) -> tuple[str, str]:
     return full_name, columns.strip()
 
 
+def _finite_rate(context: click.Context, parameter: click.Parameter, value: float | None) -> float | None:
+    """A rate limit must be a finite number (FloatRange already refuses <= 0)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"must be a finite number of units per second, got {value}")
+    return value
+
+
 @click.group(help="A local Zerobus-compatible server that writes real Delta tables.")
 def main() -> None:
     pass
@@ -143,6 +153,28 @@ def main() -> None:
     default=None,
     help="Where the CA and server certificate are kept (reused when present) [default: DATA_DIR/tls].",
 )
+@click.option(
+    "--stream-rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    callback=_finite_rate,
+    metavar="RECORDS_PER_S",
+    help="Hold every stream to this many records/s, as the service does: acks are paced, so "
+    "clients see backpressure [default: unlimited].",
+)
+@click.option(
+    "--stream-byte-rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    callback=_finite_rate,
+    metavar="BYTES_PER_S",
+    help="Hold every stream to this many request bytes/s (paced the same way) [default: unlimited].",
+)
+@click.option(
+    "--service-limits",
+    is_flag=True,
+    help="The service's per-stream limits: 15,000 records/s and 100 MB/s (explicit limits above win).",
+)
 def start(
     host: str,
     grpc_port: int,
@@ -155,6 +187,9 @@ def start(
     ready_file: Path | None,
     tls: bool,
     tls_dir: Path | None,
+    stream_rate_limit: float | None,
+    stream_byte_rate_limit: float | None,
+    service_limits: bool,
 ) -> None:
     from zerobus.server.local import LocalZerobusServer
 
@@ -174,6 +209,9 @@ def start(
         tables=dict(_parse_table_option(t) for t in tables),
         tls=tls,
         tls_dir=tls_dir,
+        stream_rate_limit=stream_rate_limit,
+        stream_byte_rate_limit=stream_byte_rate_limit,
+        service_limits=service_limits,
     )
     stop = threading.Event()
 

@@ -16,6 +16,7 @@ from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import ConfigurationError
 from zerobus.names import parse_table_name
 from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
+from zerobus.server.rate_limit import StreamRateLimit
 
 __all__ = [
     "DEV_CLIENT_ID",
@@ -55,6 +56,8 @@ class ServerConfig:
     # None: `<data dir>/tls`).
     tls: bool = False
     tls_dir: Path | None = None
+    # Every stream's acknowledgements are paced to these limits (None: unlimited; see rate_limit).
+    stream_rate_limit: StreamRateLimit | None = None
 
     def __post_init__(self) -> None:
         for name in ("grpc_port", "http_port"):

@@ -35,7 +35,8 @@ class ServerCore:
         self.stats = stats
         self.principals = PrincipalRegistry()
         self.principals.add(Principal(DEV_CLIENT_ID, DEV_CLIENT_SECRET, FULL_ACCESS))
-        self.tokens = TokenIssuer(config.token_lifetime_s)
+        # Tokens outlive a restart: the official SDK reuses its token until it expires.
+        self.tokens = TokenIssuer(config.token_lifetime_s, key_file=data_dir / "auth" / "token_key.json")
         self.catalog = Catalog(data_dir)
         self.committer = GroupCommitter()
         # Set by the gRPC front-end: told (from the commit thread) when a table's log advanced.
@@ -50,7 +51,7 @@ class ServerCore:
         self.materializer = Materializer(config.materialize_delay_s, self.tables, stats)
 
     def _open(self, entry: TableEntry) -> TableRuntime:
-        table = TableRuntime(entry, self.committer)
+        table = TableRuntime(entry, self.committer, self.faults.disk)
         ensure_delta_table(table)
 
         def durable(_seq: int) -> None:

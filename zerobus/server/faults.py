@@ -20,19 +20,27 @@ object at well-defined points (stream creation, each received request, each ack)
 - `delay_acks(seconds)`: each ack is sent `seconds` after its records became durable.
 - `send_close_signal(duration_ms)`: every open stream gets `CloseStreamSignal(duration)` now and
   its call ends with the retryable "Error code 6002" status after the duration.
+- `fail_log_writes(errno, count, short, at)`: the next `count` group writes of any table's log
+  fail with `errno` (ENOSPC by default): at ``"write"`` (``short=True`` leaves half the bytes, a
+  torn frame), or at ``"fsync"``. The requests of a failed group are never acknowledged: their
+  calls end with the retryable UNAVAILABLE after everything before them is acknowledged, and the
+  log is cut back to its last good frame before anything else is written.
 - `reset()`: disarm everything and release withheld acks. The pytest fixture calls it after
   every test.
 
-Counters (`calls_ended`, `creates_failed`) say how often faults fired.
+Counters (`calls_ended`, `creates_failed`, `log_writes_failed`) say how often faults fired.
 """
 
 from __future__ import annotations
 
+import errno as errno_codes
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import grpc
+
+from zerobus.server.disk_faults import DiskFaults, WriteStage
 
 __all__ = ["CallEnding", "CreateFailure", "FaultInjector"]
 
@@ -74,6 +82,8 @@ class FaultInjector:
         self._ack_delay_s = 0.0
         self._listeners: list[Callable[[], None]] = []
         self._close_signal_handler: Callable[[float], int] | None = None
+        # Consumed by every table's log right before it writes (see `fail_log_writes`).
+        self.disk = DiskFaults()
         self.calls_ended = 0
         self.creates_failed = 0
         # Read without the lock on the hot path: True while any per-call fault is armed.
@@ -109,6 +119,16 @@ class FaultInjector:
     ) -> None:
         """After `records` records, reject the next request of a call with `code`; it is not stored."""
         self._arm_call_fault(records, CallEnding(code, message, store=False), times)
+
+    def fail_log_writes(
+        self,
+        errno: int = errno_codes.ENOSPC,
+        count: int = 1,
+        short: bool = False,
+        at: WriteStage = "write",
+    ) -> None:
+        """The next `count` log group writes fail with `errno` (see the module docstring)."""
+        self.disk.fail_writes(errno, count, short, at)
 
     def withhold_acks(self) -> None:
         """Stop acknowledging (records are still stored durably) until `release_acks()`."""
@@ -150,9 +170,15 @@ class FaultInjector:
             self.call_faults_armed = False
             self._acks_withheld = False
             self._ack_delay_s = 0.0
+        self.disk.reset()
         self._notify()
 
     # --- state read by the server ---------------------------------------------------------------
+
+    @property
+    def log_writes_failed(self) -> int:
+        """How many log writes an armed disk fault made fail."""
+        return self.disk.writes_failed
 
     @property
     def acks_withheld(self) -> bool:

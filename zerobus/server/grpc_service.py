@@ -42,11 +42,13 @@ from zerobus.protocol import (
     RecordTypeValue,
 )
 from zerobus.server.auth import AuthError
+from zerobus.server.bounded_messages import CompressedMessage, MessageTooLarge, receive_message
 from zerobus.server.catalog import TableNotFound
 from zerobus.server.core import ServerCore
 from zerobus.server.faults import CallEnding
 from zerobus.server.frames import JSON_KEY, KIND_JSON, KIND_PROTO, descriptor_key, frame_prefix
 from zerobus.server.log import LogClosed
+from zerobus.server.rate_limit import paced_acks
 from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec, RecordRejected
 from zerobus.server.schema_check import DescriptorError, compile_descriptor
 from zerobus.server.tables import TableRuntime
@@ -210,6 +212,11 @@ class StreamCall:
         self._close_signals: list[bytes] = []
         self._timers: list[asyncio.TimerHandle] = []
         self._ack_timer: asyncio.TimerHandle | None = None
+        self._write_failures_seen = 0  # the table log's `write_failures` already looked at
+        self._failed_seq: int | None = None  # the first of our seqs the log failed to write...
+        self._failed_ending: CallEnding | None = None  # ...and how the call ends because of it
+        self._pacer = paced_acks(core.config.stream_rate_limit, self.loop.time)
+        self._pace_timer: asyncio.TimerHandle | None = None
 
     def wake(self) -> None:
         self._event.set()
@@ -217,7 +224,10 @@ class StreamCall:
     # --- create_stream --------------------------------------------------------------------------
 
     async def run(self) -> None:
-        first = await self.stream.recv_message()
+        try:
+            first = await receive_message(self.stream, self.core.config.max_request_bytes)
+        except (MessageTooLarge, CompressedMessage) as error:
+            raise self._reject(*self._refusal(error, "create_stream")) from None
         if first is None:
             return
         codec, prefix = await self._create(first)
@@ -231,6 +241,8 @@ class StreamCall:
                 timer.cancel()
             if self._ack_timer is not None:
                 self._ack_timer.cancel()
+            if self._pace_timer is not None:
+                self._pace_timer.cancel()
             self.registry.calls.discard(self)
             self.core.faults.forget_call(self.id)
 
@@ -269,10 +281,18 @@ class StreamCall:
         except TableNotFound as error:
             raise self._reject(grpc.StatusCode.NOT_FOUND, str(error)) from None
         codec, prefix, descriptor_bytes = self._codec(create, table)
-        await self.loop.run_in_executor(
-            None, table.add_codec, prefix[:1], prefix[1:], codec, descriptor_bytes
-        )
+        try:
+            await self.loop.run_in_executor(
+                None, table.add_codec, prefix[:1], prefix[1:], codec, descriptor_bytes
+            )
+        except OSError as error:  # a full or failing disk: the client may retry later
+            logger.error("table %s: saving a stream's descriptor failed: %s", table.entry.full_name, error)
+            raise self._reject(
+                grpc.StatusCode.UNAVAILABLE,
+                f"the server could not save the stream's descriptor to disk ({error}); retry later",
+            ) from None
         self.table = table
+        self._write_failures_seen = table.log.write_failures
         self.accepted = True
         core.stats.streams_created += 1
         response = EphemeralStreamResponse(
@@ -349,8 +369,15 @@ class StreamCall:
     # --- records ----------------------------------------------------------------------------------
 
     async def _read(self, codec: RecordCodec, prefix: bytes) -> None:
+        limit = self.core.config.max_request_bytes
         try:
-            async for raw in self.stream:
+            while True:
+                try:
+                    raw = await receive_message(self.stream, limit)
+                except (MessageTooLarge, CompressedMessage) as refused:
+                    self._fail(*self._refusal(refused, f"request at offset {self._expected_offset}"))
+                if raw is None:
+                    break
                 try:
                     self._handle(raw, codec, prefix)
                 except _CallEnded:
@@ -372,15 +399,19 @@ class StreamCall:
         self._client_done = True
         self.wake()
 
+    @staticmethod
+    def _refusal(error: MessageTooLarge | CompressedMessage, what: str) -> tuple[grpc.StatusCode, str]:
+        """The status refusing a message before its body was read."""
+        if isinstance(error, CompressedMessage):
+            return grpc.StatusCode.UNIMPLEMENTED, f"{what}: {error}"
+        return (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"{what} is {error.size} bytes, over the {error.limit}-byte limit ({error.limit / 2**20:g} MiB); "
+            "send smaller batches",
+        )
+
     def _handle(self, raw: bytes, codec: RecordCodec, prefix: bytes) -> None:
         core = self.core
-        limit = core.config.max_request_bytes
-        if len(raw) > limit:
-            self._fail(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"request at offset {self._expected_offset} is {len(raw)} bytes, over the {limit}-byte limit "
-                "(10 MiB); send smaller batches",
-            )
         try:
             request = codec.parse_request(raw)
         except DecodeError as error:
@@ -443,6 +474,8 @@ class StreamCall:
         if ending is not None:
             self._stop_after(seq, ending)
         self._pending.append((seq, offset))
+        if self._pacer is not None:
+            self._pacer.add(offset, count, len(raw))
 
     def _invalid_record(self, offset: int, count: int, index: int, error: InvalidRecordError) -> NoReturn:
         where = f"offset {offset}" if count == 1 else f"offset {offset} (record {index} of the batch)"
@@ -508,10 +541,14 @@ class StreamCall:
                 await self._finish(self._end_now)
                 return
             durable = log.durable_seq
+            if log.write_failures != self._write_failures_seen:
+                self._note_write_failures()
+                durable = log.durable_seq  # frames written before the failure count as durable
+            failed_seq = self._failed_seq
             now = self.loop.time()
             delay = faults.ack_delay_s
             pending, ready = self._pending, self._ready
-            while pending and pending[0][0] <= durable:
+            while pending and pending[0][0] <= durable and (failed_seq is None or pending[0][0] < failed_seq):
                 ready.append((now + delay, pending.popleft()[1]))
             ack_to = -1
             if not faults.acks_withheld:
@@ -521,13 +558,15 @@ class StreamCall:
                     if self._ack_timer is not None:
                         self._ack_timer.cancel()
                     self._ack_timer = self.loop.call_at(ready[0][0], self.wake)
+                if self._pacer is not None:
+                    ack_to = self._pace(ack_to)
             if ack_to > self._acked:
                 self._acked = ack_to
-                response = EphemeralStreamResponse(
-                    ingest_record_response=IngestRecordResponse(durability_ack_up_to_offset=ack_to)
-                )
-                await self.stream.send_message(response.SerializeToString())
+                await self.stream.send_message(self._ack_message(ack_to))
                 stats.acks_sent += 1
+            if self._failed_ending is not None:
+                await self._finish(self._failed_ending)
+                return
             if (
                 self._end_with is not None
                 and self._end_after_seq is not None
@@ -535,8 +574,57 @@ class StreamCall:
             ):
                 await self._finish(self._end_with)
                 return
-            if self._client_done and not pending and not ready:
+            if self._client_done and not pending and not ready and not self._pacer_holding:
                 return  # half-closed by the client and everything acknowledged: status OK
+
+    def _pace(self, due_to: int) -> int:
+        """How far the ack may go now under the stream rate limit (requests up to `due_to` are due)."""
+        assert self._pacer is not None
+        self._pacer.make_eligible(due_to)
+        released, retry_in = self._pacer.release()
+        if retry_in is not None:
+            self.core.stats.acks_paced += 1
+            if self._pace_timer is not None:
+                self._pace_timer.cancel()
+            self._pace_timer = self.loop.call_later(retry_in, self.wake)
+        return released
+
+    @property
+    def _pacer_holding(self) -> bool:
+        return self._pacer is not None and self._pacer.holding
+
+    def _ack_message(self, ack_to: int) -> bytes:
+        """The serialized cumulative ack for every request up to offset `ack_to`."""
+        response = EphemeralStreamResponse(
+            ingest_record_response=IngestRecordResponse(durability_ack_up_to_offset=ack_to)
+        )
+        data: bytes = response.SerializeToString()
+        return data
+
+    def _note_write_failures(self) -> None:
+        """Find the first of this call's unacknowledged requests the log failed to write."""
+        assert self.table is not None
+        log = self.table.log
+        seen = self._write_failures_seen
+        self._write_failures_seen = log.write_failures
+        failures = log.failures_since(seen)
+        for seq, offset in self._pending:
+            if self._failed_seq is not None and seq >= self._failed_seq:
+                break
+            failure = (
+                next((f for f in failures if f.first_seq <= seq <= f.last_seq), None) if failures else None
+            )
+            if failures is None or failure is not None:
+                reason = failure.error if failure is not None else "several log writes failed"
+                self._failed_seq = seq
+                self._failed_ending = CallEnding(
+                    grpc.StatusCode.UNAVAILABLE,
+                    f"the server could not write the request at offset {offset} to disk ({reason}); it and "
+                    "the requests after it were not acknowledged: retry them on a new stream",
+                    store=False,
+                )
+                self.wake()
+                return
 
     async def _finish(self, ending: CallEnding) -> None:
         if ending.code is None:

@@ -37,11 +37,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from zerobus.codegen.parse import schema_from_uc_json
 from zerobus.errors import ConfigurationError, SchemaError
+from zerobus.json_depth import JsonTooDeep, loads_within_depth
 from zerobus.names import check_name_part, parse_table_name
 from zerobus.server.auth import KNOWN_PRIVILEGES, AuthError, Caller, Principal
 from zerobus.server.catalog import TableAlreadyExists, TableEntry, TableNotFound
 from zerobus.server.core import ServerCore
-from zerobus.server.http_timeouts import IncompleteBody, read_body_within
+from zerobus.server.http_timeouts import RequestDeadline, RequestTimedOut
 from zerobus.server.tls import TlsHttpServer
 
 __all__ = ["ROWS_PREFIX", "TABLES_PATH", "TOKEN_PATH", "WorkspaceHttpServer", "json_safe"]
@@ -207,9 +208,16 @@ class WorkspaceHttpServer:
                 "PERMISSION_DENIED",
                 f"User does not have CREATE TABLE on Schema '{name.catalog}.{name.schema}'.",
             )
+        comment = body.get("comment")
+        if comment is not None and not isinstance(comment, str):
+            raise _uc_error(
+                HTTPStatus.BAD_REQUEST,
+                "INVALID_PARAMETER_VALUE",
+                f"comment must be a string or null, got {comment!r}",
+            )
         try:
             schema = schema_from_uc_json({"full_name": name.full_name, "columns": body.get("columns")})
-            entry = self.core.create_table(name.full_name, schema, body.get("comment"))
+            entry = self.core.create_table(name.full_name, schema, comment)
         except (SchemaError, ValueError) as error:
             if isinstance(error, TableAlreadyExists):
                 raise _uc_error(HTTPStatus.CONFLICT, "TABLE_ALREADY_EXISTS", str(error)) from None
@@ -274,8 +282,10 @@ def _check_authorization_details(principal: Principal, text: str | None) -> list
     if not text:
         return []
     try:
-        details = json.loads(text)
-    except (ValueError, RecursionError):
+        details = loads_within_depth(text)
+    except JsonTooDeep as error:
+        raise _oauth_error(400, "invalid_request", f"authorization_details: {error}") from None
+    except ValueError:
         raise _oauth_error(400, "invalid_request", "authorization_details is not valid JSON") from None
     if not isinstance(details, list):
         raise _oauth_error(400, "invalid_request", "authorization_details must be a JSON array")
@@ -335,6 +345,17 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "zerobus-emulator"
 
+    def setup(self) -> None:
+        super().setup()  # applies `timeout` to the socket
+        # Every request must arrive whole within the read timeout (see http_timeouts).
+        self.rfile.close()  # the stdlib's reader: its hold on the socket would outlive the request
+        self._deadline = RequestDeadline(self.connection, self.api.core.config.http_read_timeout_s)
+        self.rfile = self._deadline.reader
+
+    def handle_one_request(self) -> None:
+        self._deadline.start_request()
+        super().handle_one_request()
+
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("http %s - " + format, self.address_string(), *args)
 
@@ -385,14 +406,22 @@ class _Handler(BaseHTTPRequestHandler):
         return length
 
     def _read_body(self, length: int) -> bytes:
-        """The whole body within the read timeout; else 408, and the connection ends."""
+        """The whole body, in time (else 408); either way a body cut short ends the connection."""
         try:
-            return read_body_within(
-                self.rfile, self.connection, length, self.api.core.config.http_read_timeout_s
-            )
-        except IncompleteBody as error:
+            body = self.rfile.read(length)
+        except RequestTimedOut as error:
             self.close_connection = True
-            raise _uc_error(HTTPStatus.REQUEST_TIMEOUT, "REQUEST_TIMEOUT", str(error)) from None
+            raise _uc_error(
+                HTTPStatus.REQUEST_TIMEOUT, "REQUEST_TIMEOUT", f"{error} (Content-Length {length})"
+            ) from None
+        if len(body) < length:
+            self.close_connection = True
+            raise _uc_error(
+                HTTPStatus.BAD_REQUEST,
+                "MALFORMED_REQUEST",
+                f"the connection ended after {len(body)} of the {length} body bytes announced by Content-Length",
+            )
+        return body
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
         api = self.api
@@ -406,9 +435,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return api.list_tables(caller, query)
             if method == "POST":
                 try:
-                    document = json.loads(body or b"{}")
+                    document = loads_within_depth(body or b"{}")
+                except JsonTooDeep as error:
+                    raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", f"body: {error}") from None
                 except ValueError:
-                    raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body is not JSON") from None
+                    raise _uc_error(
+                        HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body is not JSON (UTF-8)"
+                    ) from None
                 if not isinstance(document, dict):
                     raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body must be a JSON object")
                 return api.create_table(caller, document)

@@ -13,7 +13,7 @@ import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from zerobus.server.auth import FULL_ACCESS, Grant, Principal
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
 from zerobus.server.faults import FaultInjector
 from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
+from zerobus.server.rate_limit import limit_from_settings
 from zerobus.server.stats import ServerStats
 
 if TYPE_CHECKING:
@@ -64,6 +65,13 @@ class LocalZerobusServer:
             and clients must trust `ca_file` (see `zerobus.server.tls`).
         tls_dir: where the CA and server certificate are (generated there when absent);
             None: ``<data_dir>/tls``.
+        stream_rate_limit, stream_byte_rate_limit: hold every stream to this many records/s and
+            bytes/s, as the service does: acknowledgements are paced (records are still stored
+            at once), so clients see backpressure. None: unlimited.
+        service_limits: the service's own limits (15,000 records/s and 100 MB/s per stream)
+            for whichever of the two above is not given.
+        rate_limit_clock: the clock of the rate limits' token buckets (tests script time with
+            it); None: the server's event-loop clock.
 
     `start()` blocks until both ports accept connections; `stop()` is clean and idempotent. The
     server is also a context manager.
@@ -84,6 +92,10 @@ class LocalZerobusServer:
         http_read_timeout_s: float = DEFAULT_HTTP_READ_TIMEOUT_S,
         tls: bool = False,
         tls_dir: Path | str | None = None,
+        stream_rate_limit: float | None = None,
+        stream_byte_rate_limit: float | None = None,
+        service_limits: bool = False,
+        rate_limit_clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = ServerConfig(
             data_dir=Path(data_dir) if data_dir is not None else None,
@@ -98,6 +110,9 @@ class LocalZerobusServer:
             tables=dict(tables or {}),
             tls=tls,
             tls_dir=Path(tls_dir) if tls_dir is not None else None,
+            stream_rate_limit=limit_from_settings(
+                stream_rate_limit, stream_byte_rate_limit, service_limits, rate_limit_clock
+            ),
         )
         self.faults = FaultInjector()
         self.stats = ServerStats()
@@ -158,6 +173,7 @@ class LocalZerobusServer:
         self._http.start()
 
     def _start_grpc(self) -> None:
+        from zerobus.server.flight_service import FlightIngestService
         from zerobus.server.grpc_service import (
             RawCodec,
             StreamRegistry,
@@ -191,7 +207,8 @@ class LocalZerobusServer:
 
         async def serve() -> None:
             try:
-                server = TrackingServer([ZerobusService(core, registry)], codec=RawCodec())
+                services = [ZerobusService(core, registry), FlightIngestService(core, registry)]
+                server = TrackingServer(services, codec=RawCodec())
                 await server.start(sock=sock, ssl=grpc_context)
                 self._grpc_server = server
             except BaseException as error:

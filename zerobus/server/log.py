@@ -9,7 +9,14 @@ share one fsync.
 On disk: segment files ``<first seq, 20 digits>.log`` holding frames
 ``[u32 payload length][u32 crc32(seq + payload)][u64 seq][payload]`` (little-endian). A crash can
 leave a torn frame at the end of the newest segment; opening the log truncates it (it was never
-acknowledged). Segments whose frames are all materialised are deleted.
+acknowledged), keeping a copy of the bytes cut next to the segment. Segments whose frames are
+all materialised are deleted.
+
+A write or fsync that fails (a full disk, an I/O error) fails the whole group: its seqs are
+recorded as failed (`failures_since`), never become durable, and the file is cut back to its
+last good frame before anything else is written, so a torn frame can never sit in front of
+frames written later. The seqs of failed frames are skipped, so the log may have gaps. Readers
+verify every frame's checksum and raise `LogCorrupted` rather than hand out damaged data.
 """
 
 from __future__ import annotations
@@ -19,20 +26,40 @@ import os
 import struct
 import threading
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["GroupCommitter", "LogClosed", "TableLog"]
+from zerobus.server.atomic_files import atomic_write, ensure_directory, fsync_directory
+from zerobus.server.disk_faults import DiskFaults
+
+__all__ = ["GroupCommitter", "LogClosed", "LogCorrupted", "TableLog", "WriteFailure"]
 
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("<IIQ")
 _SEQ = struct.Struct("<Q")
 SEGMENT_BYTES = 64 * 1024 * 1024
+# Write failures remembered for `failures_since`; a reader that fell further behind is told so.
+_FAILURES_KEPT = 1024
 
 
 class LogClosed(RuntimeError):
     """The log was closed (server stopping or table dropped)."""
+
+
+class LogCorrupted(RuntimeError):
+    """A frame on disk does not match its checksum: its data must not be used."""
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """A group of frames (`first_seq`..`last_seq`) that could not be written; none is durable."""
+
+    first_seq: int
+    last_seq: int
+    error: str
 
 
 def _segment_name(first_seq: int) -> str:
@@ -65,18 +92,29 @@ class TableLog:
     """One table's log. `append` from any thread; writes happen only in the committer thread."""
 
     def __init__(
-        self, directory: Path, committer: GroupCommitter, segment_bytes: int = SEGMENT_BYTES
+        self,
+        directory: Path,
+        committer: GroupCommitter,
+        segment_bytes: int = SEGMENT_BYTES,
+        disk_faults: DiskFaults | None = None,
     ) -> None:
         self.directory = directory
         self._committer = committer
         self._segment_bytes = segment_bytes
+        self._disk_faults = disk_faults
+        self._failures: deque[WriteFailure] = deque(maxlen=_FAILURES_KEPT)
+        # How many write failures so far; `failures_since` takes a count read from here.
+        self.write_failures = 0
+        # True while bytes of a failed write may still follow the last good frame.
+        self._needs_restore = False
         self._lock = threading.Lock()
         self._commit_lock = threading.Lock()  # one writer at a time: the committer, or close()
         self._pending: list[bytes] = []
         self._dirty = False
         self._closed = False
+        # Called from the commit thread after every commit, successful or failed.
         self.on_durable: Callable[[int], None] | None = None
-        directory.mkdir(parents=True, exist_ok=True)
+        ensure_directory(directory)
         self._next_seq = self._recover()
         self.durable_seq = self._next_seq - 1
         self._fd = os.open(self._active_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -93,13 +131,32 @@ class TableLog:
         newest = segments[-1]
         good, last_seq = _scan(newest)
         if good < newest.stat().st_size:
-            logger.warning("log %s: truncating a torn tail after %d bytes (never acknowledged)", newest, good)
-            with open(newest, "r+b") as handle:
-                handle.truncate(good)
-                handle.flush()
-                os.fsync(handle.fileno())
+            self._cut_tail(newest, good)
         self._active_path = newest
         return int(newest.stem) if last_seq is None else last_seq + 1
+
+    @staticmethod
+    def _cut_tail(segment: Path, good: int) -> None:
+        """Truncate what follows the last intact frame, keeping a copy of the bytes cut.
+
+        A crash during a write leaves a torn frame that was never acknowledged; the copy only
+        matters if the damage was anything else (a frame corrupted on disk), so no byte is destroyed.
+        """
+        with open(segment, "r+b") as handle:
+            handle.seek(good)
+            tail = handle.read()
+            kept = segment.with_name(f"{segment.name}.cut-at-{good}")
+            atomic_write(kept, tail)
+            logger.warning(
+                "log %s: cut %d bytes after the last intact frame (byte %d); they are kept in %s",
+                segment,
+                len(tail),
+                good,
+                kept.name,
+            )
+            handle.truncate(good)
+            handle.flush()
+            os.fsync(handle.fileno())
 
     @property
     def next_seq(self) -> int:
@@ -135,29 +192,92 @@ class TableLog:
                 return
         if frames:
             data = b"".join(frames)
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
-            os.fsync(self._fd)
+            try:
+                if self._needs_restore:
+                    self._restore_last_good_frame()
+                self._write_group(data)
+            except OSError as error:
+                self._fail_group(last - len(frames) + 1, last, error)
+                return
             self._active_size += len(data)
         self.durable_seq = last
         if self._active_size >= self._segment_bytes:
-            self._rotate(last + 1)
+            try:
+                self._rotate(last + 1)
+            except OSError as error:  # the active segment keeps growing; the next commit retries
+                logger.warning("log %s: cannot start a new segment: %s", self.directory, error)
+        self._notify(last)
+
+    def _write_group(self, data: bytes) -> None:
+        """Append `data` and fsync it; OSError if any of it may not be on disk."""
+        fault = self._disk_faults.take() if self._disk_faults is not None else None
+        if fault is not None and fault.at == "write":
+            if fault.short:
+                os.write(self._fd, data[: len(data) // 2])
+            raise fault.error()
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        if fault is not None:
+            raise fault.error()
+        os.fsync(self._fd)
+
+    def _fail_group(self, first_seq: int, last_seq: int, error: OSError) -> None:
+        """Record the group as failed (before any later seq can become durable), then repair."""
+        logger.error(
+            "log %s: writing frames %d..%d failed, they are not acknowledged: %s",
+            self.directory,
+            first_seq,
+            last_seq,
+            error,
+        )
+        with self._lock:
+            self._failures.append(WriteFailure(first_seq, last_seq, str(error)))
+            self.write_failures += 1
+        self._needs_restore = True
+        try:
+            self._restore_last_good_frame()
+        except OSError as restore_error:  # retried before the next write
+            logger.error(
+                "log %s: cannot cut back to the last good frame yet: %s", self.directory, restore_error
+            )
+        self._notify(self.durable_seq)
+
+    def _restore_last_good_frame(self) -> None:
+        """Cut the active segment back to its last good frame, durably."""
+        os.ftruncate(self._fd, self._active_size)
+        os.fsync(self._fd)
+        self._needs_restore = False
+
+    def _notify(self, seq: int) -> None:
         callback = self.on_durable
         if callback is not None:
-            callback(last)
+            callback(seq)
+
+    def failures_since(self, seen: int) -> list[WriteFailure] | None:
+        """Write failures numbered `seen` and later (`seen` is an earlier `write_failures`).
+
+        None when some of them are no longer remembered: treat every unacknowledged frame as failed.
+        """
+        with self._lock:
+            missed = self.write_failures - seen
+            if missed > len(self._failures):
+                return None
+            return list(self._failures)[len(self._failures) - missed :] if missed else []
 
     def _rotate(self, next_seq: int) -> None:
-        os.close(self._fd)
-        self._active_path = self.directory / _segment_name(next_seq)
-        self._fd = os.open(self._active_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self._active_size = 0
-        dir_fd = os.open(self.directory, os.O_RDONLY)
+        path = self.directory / _segment_name(next_seq)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+            fsync_directory(self.directory)
+        except OSError:
+            # Never leave a newer, empty segment behind: a restart would number frames from it.
+            os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+        os.close(self._fd)
+        self._fd, self._active_path, self._active_size = fd, path, 0
 
     def read_durable(self, after_seq: int) -> Iterator[tuple[int, bytes]]:
         """Durable frames with seq > `after_seq`, in order."""
@@ -177,12 +297,18 @@ class TableLog:
                 continue
             offset = 0
             while offset + _HEADER.size <= len(data):
-                length, _crc, seq = _HEADER.unpack_from(data, offset)
+                length, crc, seq = _HEADER.unpack_from(data, offset)
                 end = offset + _HEADER.size + length
                 if seq > durable or end > len(data):
                     return
+                payload = data[offset + _HEADER.size : end]
+                if zlib.crc32(payload, zlib.crc32(_SEQ.pack(seq))) != crc:
+                    raise LogCorrupted(
+                        f"log segment {path}: the frame at byte {offset} (seq {seq}, {length} bytes) "
+                        "does not match its checksum; it is not used"
+                    )
                 if seq > after_seq:
-                    yield seq, data[offset + _HEADER.size : end]
+                    yield seq, payload
                 offset = end
 
     def discard_through(self, seq: int) -> None:

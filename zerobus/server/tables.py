@@ -8,11 +8,12 @@ still decode every frame.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
+from zerobus.server.atomic_files import atomic_write, ensure_directory, remove_stale_temp_files
 from zerobus.server.catalog import TableEntry
+from zerobus.server.disk_faults import DiskFaults
 from zerobus.server.frames import KIND_JSON
 from zerobus.server.log import GroupCommitter, TableLog
 from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec
@@ -24,12 +25,16 @@ __all__ = ["TableRuntime"]
 class TableRuntime:
     """Everything the server keeps open for one table."""
 
-    def __init__(self, entry: TableEntry, committer: GroupCommitter) -> None:
+    def __init__(
+        self, entry: TableEntry, committer: GroupCommitter, disk_faults: DiskFaults | None = None
+    ) -> None:
         self.entry = entry
-        self.log = TableLog(entry.log_dir, committer)
+        self.log = TableLog(entry.log_dir, committer, disk_faults=disk_faults)
         self._descriptor_dir: Path = entry.root / "descriptors"
-        self._descriptor_dir.mkdir(parents=True, exist_ok=True)
+        ensure_directory(self._descriptor_dir)
+        remove_stale_temp_files(self._descriptor_dir)
         self._lock = threading.Lock()
+        self._descriptor_write_lock = threading.Lock()
         self._codecs: dict[tuple[bytes, bytes], RecordCodec] = {}
         self.materialized_seq = -1
         self.dropped = False
@@ -43,13 +48,10 @@ class TableRuntime:
         """Remember a stream's codec; persist its descriptor durably first (for restarts)."""
         if descriptor_bytes is not None:
             path = self._descriptor_dir / f"{key.hex()}.pb"
-            if not path.exists():
-                temp = path.with_suffix(".tmp")
-                with open(temp, "wb") as handle:
-                    handle.write(descriptor_bytes)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temp, path)
+            # Streams created at once with one schema write its descriptor once; the others wait.
+            with self._descriptor_write_lock:
+                if not path.exists():
+                    atomic_write(path, descriptor_bytes)
         with self._lock:
             self._codecs.setdefault((kind, key), codec)
 
