@@ -6,6 +6,7 @@ Public API (what the SDK and users import from ``zerobus.codegen``):
   `schema_from_uc`, `check_schema`, and the IR (`TableSchema`, `Column`, ...);
 - protobuf: `descriptor_proto`, `file_descriptor_proto`, `message_class`, `proto_text`,
   `descriptor_set_bytes`;
+- Arrow: `arrow_schema` (also `TableSchema.arrow_schema()`; needs pyarrow);
 - models: `ZerobusModel`, `ZerobusStruct`, `model_class`, `model_source`;
 - records: `codec` (`RecordCodec`), `json_encoder`, `proto_encoder`;
 - files: `generate`, `write_files`, `check_files`;
@@ -23,6 +24,7 @@ from zerobus.codegen.api import (
     schema_from_file,
     schema_from_uc,
 )
+from zerobus.codegen.arrow_schema import arrow_schema
 from zerobus.codegen.descriptor import descriptor_proto, file_descriptor_proto, message_class
 from zerobus.codegen.generate import (
     GeneratedFile,
@@ -77,6 +79,7 @@ __all__ = [
     "TableSchema",
     "ZerobusModel",
     "ZerobusStruct",
+    "arrow_schema",
     "check_files",
     "check_schema",
     "codec",

@@ -5,7 +5,8 @@
     zerobus-codegen file air_quality.json
 
 Output options (every command): ``--out-dir DIR``, ``--message-name NAME``, ``--class-name NAME``,
-``--proto/--no-proto``, ``--models/--no-models``, ``--descriptor-set``, and ``--check``, which
+``--proto/--no-proto``, ``--models/--no-models``, ``--descriptor-set``, ``--arrow`` (the Arrow
+schema for Flight ingestion, ``<Message>.arrow_schema``), and ``--check``, which
 writes nothing and fails when the files on disk differ from what the table implies (schema
 drift in CI). Credentials default to DATABRICKS_HOST, DATABRICKS_CLIENT_ID and
 DATABRICKS_CLIENT_SECRET.
@@ -114,6 +115,12 @@ def _output_options(command: _F) -> _F:
         ),
         click.option("--descriptor-set", is_flag=True, help="Also write <Message>.desc (FileDescriptorSet)."),
         click.option(
+            "--arrow",
+            is_flag=True,
+            help="Also write <Message>.arrow_schema (Arrow IPC schema; pyarrow.ipc.read_schema reads it) "
+            "and print the schema.",
+        ),
+        click.option(
             "--check", is_flag=True, help="Write nothing; exit 1 if the files on disk differ from the table."
         ),
     ]
@@ -130,10 +137,13 @@ def _emit(
     proto: bool,
     models: bool,
     descriptor_set: bool,
+    arrow: bool,
     check: bool,
 ) -> None:
-    if not (proto or models or descriptor_set):
-        raise click.UsageError("nothing to generate: --no-proto and --no-models without --descriptor-set")
+    if not (proto or models or descriptor_set or arrow):
+        raise click.UsageError(
+            "nothing to generate: --no-proto and --no-models without --descriptor-set or --arrow"
+        )
     try:
         schema = load()
         files = generate(
@@ -144,6 +154,7 @@ def _emit(
             proto=proto,
             models=models,
             descriptor_set=descriptor_set,
+            arrow=arrow,
         )
         if check:
             drift = check_files(files)
@@ -163,6 +174,8 @@ def _emit(
         _fail(error)
     for generated in files:
         click.echo(f"wrote {generated.path}")
+    if arrow:
+        click.echo(f"Arrow schema of {schema.name}:\n{schema.arrow_schema()}")
 
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})

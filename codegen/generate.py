@@ -7,7 +7,9 @@ atomically, `check_files()` reports drift without writing.
 Files, named after the proto message (the table's name unless ``message_name`` is given):
 ``<Message>.proto`` (proto2 text), ``<message>_model.py`` (Pydantic models), and with
 ``descriptor_set=True`` ``<Message>.desc`` (a serialized ``FileDescriptorSet``, what
-``protoc --descriptor_set_out`` writes for the .proto).
+``protoc --descriptor_set_out`` writes for the .proto), and with ``arrow=True``
+``<Message>.arrow_schema`` (the Arrow schema Flight ingestion accepts, as an IPC schema message:
+``pyarrow.ipc.read_schema(path)`` loads it; needs pyarrow).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class OutputError(NonRetriableException):
 class GeneratedFile:
     path: Path
     content: bytes
-    kind: str  # "proto" | "models" | "descriptor_set"
+    kind: str  # "proto" | "models" | "descriptor_set" | "arrow_schema"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def output_names(message_name: str) -> dict[str, str]:
         "proto": f"{message_name}.proto",
         "models": f"{_snake_case(message_name)}_model.py",
         "descriptor_set": f"{message_name}.desc",
+        "arrow_schema": f"{message_name}.arrow_schema",
     }
 
 
@@ -90,6 +93,7 @@ def generate(
     proto: bool = True,
     models: bool = True,
     descriptor_set: bool = False,
+    arrow: bool = False,
 ) -> tuple[GeneratedFile, ...]:
     """Render the files `schema` implies, in memory; the same input gives the same bytes."""
     name = layout(schema, message_name).name  # validates the schema and the message name
@@ -105,6 +109,12 @@ def generate(
     if descriptor_set:
         data = descriptor_set_bytes(schema, message_name)
         files.append(GeneratedFile(directory / names["descriptor_set"], data, "descriptor_set"))
+    if arrow:
+        from zerobus.codegen.arrow_schema import arrow_schema_bytes
+
+        files.append(
+            GeneratedFile(directory / names["arrow_schema"], arrow_schema_bytes(schema), "arrow_schema")
+        )
     return tuple(files)
 
 

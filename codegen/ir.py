@@ -288,6 +288,12 @@ class TableSchema:
     def as_struct(self) -> StructType:
         return StructType(tuple(column.as_field() for column in self.columns))
 
+    def arrow_schema(self) -> Any:
+        """The `pyarrow.Schema` Arrow Flight ingestion accepts for this table (needs pyarrow)."""
+        from zerobus.codegen.arrow_schema import arrow_schema
+
+        return arrow_schema(self)
+
     def ddl(self) -> str:
         """The columns as a DDL list, e.g. ``id bigint not null, tags array<string>``."""
         parts = []

@@ -45,6 +45,7 @@ PUBLIC = {
     "schema_from_uc",
     "schema_from_uc_json",
     "write_files",
+    "arrow_schema",
 }
 
 

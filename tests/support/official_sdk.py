@@ -33,7 +33,7 @@ __all__ = [
     "run_official",
 ]
 
-OFFICIAL_SDK_REQUIREMENT = "databricks-zerobus-ingest-sdk>=1.10,<1.11"
+OFFICIAL_SDK_REQUIREMENT = "databricks-zerobus-ingest-sdk[arrow]>=1.10,<1.11"
 CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "zerobus-toolkit"
 VENV_DIR = CACHE_DIR / "official-sdk-1.10"
 _INSTALL_TIMEOUT_S = 600
@@ -44,7 +44,8 @@ def _interpreter(venv_dir: Path) -> Path:
 
 
 def _has_sdk(python: Path) -> bool:
-    probe = "import zerobus._zerobus_core, zerobus.sdk.sync"
+    # pyarrow too: a venv made before the Arrow extra was required gets it installed.
+    probe = "import zerobus._zerobus_core, zerobus.sdk.sync, pyarrow"
     try:
         result = subprocess.run(
             official_command(python, "-c", probe), capture_output=True, timeout=60, check=False

@@ -1,8 +1,9 @@
 """What one log frame holds: an accepted ingest request, as received, plus how to decode it.
 
-Payload layout: one byte record kind (``P`` proto, ``J`` JSON), a 16-byte descriptor key (the
-first 16 bytes of the SHA-256 of the stream's descriptor; zeros for JSON), then the serialized
-`EphemeralStreamRequest` exactly as it came off the wire. Storing the request untouched keeps
+Payload layout: one byte record kind (``P`` proto, ``J`` JSON, ``A`` Arrow), a 16-byte descriptor
+key (the first 16 bytes of the SHA-256 of the stream's descriptor; zeros for JSON and Arrow),
+then the serialized `EphemeralStreamRequest` exactly as it came off the wire (for Arrow: the
+batch as an IPC stream, see `arrow_ipc`). Storing the request untouched keeps
 the hot path free of re-encoding; the materializer decodes it later with the stream's codec.
 """
 
@@ -10,10 +11,19 @@ from __future__ import annotations
 
 import hashlib
 
-__all__ = ["JSON_KEY", "KIND_JSON", "KIND_PROTO", "descriptor_key", "frame_prefix", "split_frame"]
+__all__ = [
+    "JSON_KEY",
+    "KIND_ARROW",
+    "KIND_JSON",
+    "KIND_PROTO",
+    "descriptor_key",
+    "frame_prefix",
+    "split_frame",
+]
 
 KIND_PROTO = b"P"
 KIND_JSON = b"J"
+KIND_ARROW = b"A"
 JSON_KEY = bytes(16)
 
 

@@ -30,8 +30,8 @@ from grpclib.encoding.base import CodecBase
 from grpclib.exceptions import GRPCError
 from grpclib.server import Server
 
-from zerobus.endpoints import parse_table_name
 from zerobus.errors import ConfigurationError, InvalidRecordError
+from zerobus.names import parse_table_name
 from zerobus.protocol import (
     METHOD_PATH,
     CloseStreamSignal,

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from zerobus.errors import InvalidRecordError
+from zerobus.server.commit_builder import CommitBuilder
 from zerobus.server.delta_types import arrow_row_converter, arrow_schema
-from zerobus.server.frames import KIND_JSON, split_frame
+from zerobus.server.frames import KIND_ARROW, KIND_JSON, split_frame
 from zerobus.server.stats import ServerStats
 from zerobus.server.tables import TableRuntime
 
@@ -107,12 +108,9 @@ class Materializer:
 
         total = 0
         while True:
-            rows, last_seq = self._collect(table)
+            data, last_seq = self._collect(table)
             if last_seq is None:
                 return total
-            import pyarrow as pa
-
-            data = pa.Table.from_pylist(rows, schema=arrow_schema(table.entry.schema))
             write_deltalake(
                 str(table.entry.delta_path),
                 data,
@@ -121,24 +119,39 @@ class Materializer:
             )
             table.materialized_seq = last_seq
             table.log.discard_through(last_seq)
-            self._stats.rows_materialized += len(rows)
-            total += len(rows)
+            self._stats.rows_materialized += data.num_rows
+            total += data.num_rows
 
-    def _collect(self, table: TableRuntime) -> tuple[list[dict[str, Any]], int | None]:
+    def _collect(self, table: TableRuntime) -> tuple[Any, int | None]:
+        """The next commit's data (a pyarrow Table, in log order) and its last seq (None: nothing)."""
         converters = {
             False: arrow_row_converter(table.entry.schema, json_mode=False),
             True: arrow_row_converter(table.entry.schema, json_mode=True),
         }
-        rows: list[dict[str, Any]] = []
+        rows = CommitBuilder(table.entry.schema)
         last_seq: int | None = None
         for seq, payload in table.log.read_durable(table.materialized_seq):
             kind, key, request = split_frame(payload)
+            if kind == KIND_ARROW:
+                try:
+                    rows.add_arrow_frame(request)
+                except Exception as error:  # accepted batches were decoded once already
+                    logger.error(
+                        "%s: dropping undecodable Arrow batch of log frame %d: %r",
+                        table.entry.full_name,
+                        seq,
+                        error,
+                    )
+                last_seq = seq
+                if rows.num_rows >= MAX_ROWS_PER_COMMIT:
+                    break
+                continue
             codec = table.codec(kind, key)
             convert = converters[kind == KIND_JSON]
             for record in codec.stored_records(request):
                 try:
                     row = codec.to_row(record)
-                    rows.append(row if convert is None else convert(row))
+                    rows.add_row(row if convert is None else convert(row))
                 except (InvalidRecordError, ValueError, TypeError) as error:
                     # Cannot happen for records the handler accepted; never block the log on one.
                     logger.error(
@@ -148,6 +161,6 @@ class Materializer:
                         error,
                     )
             last_seq = seq
-            if len(rows) >= MAX_ROWS_PER_COMMIT:
+            if rows.num_rows >= MAX_ROWS_PER_COMMIT:
                 break
-        return rows, last_seq
+        return rows.table(), last_seq
