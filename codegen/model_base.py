@@ -25,11 +25,12 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar
 
 from google.protobuf import descriptor_pb2
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
 from zerobus.codegen import descriptor
 from zerobus.codegen.ir import Primitive, TableSchema
+from zerobus.codegen.model_inputs import read_raw_values
 from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.records import RecordCodec, codec, wire_to_json_text
 from zerobus.codegen.typemap import INT_RANGES
@@ -68,6 +69,12 @@ class ZerobusStruct(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_raw_values(cls, data: Any) -> Any:
+        """DATE/TIMESTAMP integers and DECIMAL floats read as the table contract says (`model_inputs`)."""
+        return read_raw_values(cls, data)
 
 
 class ZerobusModel(ZerobusStruct):

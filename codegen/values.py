@@ -24,6 +24,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -39,8 +40,11 @@ from zerobus.codegen.ir import (
     StructType,
     TableSchema,
 )
+from zerobus.codegen.time_units import AUTO_UNITS, IntegerUnits, date_int_to_days, timestamp_int_to_micros
 from zerobus.codegen.typemap import INT_RANGES
+from zerobus.codegen.unicode_text import has_lone_surrogate, json_text_problem, text_problem
 from zerobus.errors import InvalidRecordError
+from zerobus.json_depth import rendered_depth_problem
 
 __all__ = [
     "MAX_DATE_DAYS",
@@ -52,6 +56,7 @@ __all__ = [
     "datetime_to_micros",
     "days_to_date",
     "decimal_text",
+    "float_for_decimal",
     "from_wire",
     "micros_to_datetime",
     "row_from_wire",
@@ -74,6 +79,9 @@ MAX_DATE_DAYS = (dt.date.max - EPOCH_DATE).days
 MIN_TIMESTAMP_MICROS = (dt.datetime.min - EPOCH_NAIVE) // _ONE_MICRO
 MAX_TIMESTAMP_MICROS = (dt.datetime.max - EPOCH_NAIVE) // _ONE_MICRO
 _FLOAT32_MAX = 3.4028234663852886e38
+# Integers that are wire values already (read back from records): no unit guessing.
+WIRE_UNITS = IntegerUnits(timestamp="us", date="days")
+_JSON_INT_KEY = re.compile("[+-]?[0-9]+")
 
 
 def _fail(path: str, value: Any, reason: str) -> InvalidRecordError:
@@ -134,13 +142,22 @@ def _string_to_wire(string_type: StringType, path: str) -> Converter:
     def convert(value: Any) -> str:
         if type(value) is not str:
             if not isinstance(value, str):
-                raise _fail(path, value, f"expected a string, got {type(value).__name__}")
+                raise _fail(path, value, _not_text(value, f"expected a string, got {type(value).__name__}"))
             value = str(value)
+        if has_lone_surrogate(value):
+            raise _fail(path, value, str(text_problem(value)))
         if length is not None and len(value) > length:
             raise _fail(path, value, f"longer than {string_type.type_text} allows ({len(value)} > {length})")
         return str(value)
 
     return convert
+
+
+def _not_text(value: Any, otherwise: str) -> str:
+    """The reason a non-`str` value is refused where text belongs (undecodable proto2 strings are bytes)."""
+    if isinstance(value, (bytes, bytearray)):
+        return text_problem(bytes(value)) or otherwise
+    return otherwise
 
 
 def _binary_to_wire(path: str, json_mode: bool) -> Converter:
@@ -184,6 +201,20 @@ def decimal_text(value: decimal.Decimal, decimal_type: DecimalType, path: str = 
 _DECIMAL_CONTEXT = decimal.Context(prec=80)
 
 
+def float_for_decimal(type_text: str, json_record: bool = False) -> str:
+    """Why a float is refused for a DECIMAL column, everywhere (SDK, models, the local server).
+
+    A float is binary: 0.1 is really 0.1000000000000000055511151231257827..., so turning it
+    into decimal text means guessing which decimal was meant. The caller knows; it says so.
+    """
+    fix = (
+        'write the number as a JSON string ("12.30")'
+        if json_record
+        else "pass decimal.Decimal(str(x)), a str, or an int"
+    )
+    return f"a float cannot be given for {type_text}: floats are binary (0.1 is really 0.1000000000000000055511...); {fix}"
+
+
 def _decimal_to_wire(decimal_type: DecimalType, path: str) -> Converter:
     def convert(value: Any) -> str:
         if isinstance(value, decimal.Decimal):
@@ -193,7 +224,7 @@ def _decimal_to_wire(decimal_type: DecimalType, path: str) -> Converter:
         elif isinstance(value, int):
             number = decimal.Decimal(value)
         elif isinstance(value, float):
-            number = decimal.Decimal(repr(value))
+            raise _fail(path, value, float_for_decimal(decimal_type.type_text))
         elif isinstance(value, str):
             number = _parse_decimal(value, decimal_type, path)
         else:
@@ -215,7 +246,9 @@ def _parse_decimal(text: str, decimal_type: DecimalType, path: str) -> decimal.D
     return number
 
 
-def _date_to_wire(path: str) -> Converter:
+def _date_to_wire(path: str, units: IntegerUnits) -> Converter:
+    int_to_days = date_int_to_days(units.date, path)
+
     def convert(value: Any) -> int:
         if isinstance(value, dt.datetime):
             raise _fail(path, value, "expected a date for DATE, got a datetime (use .date())")
@@ -227,18 +260,15 @@ def _date_to_wire(path: str) -> Converter:
             except ValueError:
                 raise _fail(path, value, "not an ISO date (YYYY-MM-DD)") from None
         if isinstance(value, int) and not isinstance(value, bool):
-            if not MIN_DATE_DAYS <= value <= MAX_DATE_DAYS:
-                raise _fail(
-                    path, value, f"days since 1970-01-01 out of range [{MIN_DATE_DAYS}, {MAX_DATE_DAYS}]"
-                )
-            return value
+            return int_to_days(int(value))
         raise _fail(path, value, f"expected a date or days since 1970-01-01, got {type(value).__name__}")
 
     return convert
 
 
-def _timestamp_to_wire(primitive: Primitive, path: str) -> Converter:
+def _timestamp_to_wire(primitive: Primitive, path: str, units: IntegerUnits) -> Converter:
     ntz = primitive is Primitive.TIMESTAMP_NTZ
+    int_to_micros = timestamp_int_to_micros(units.timestamp, primitive.name, path)
 
     def from_datetime(value: dt.datetime, original: Any) -> int:
         if ntz:
@@ -266,9 +296,7 @@ def _timestamp_to_wire(primitive: Primitive, path: str) -> Converter:
                 raise _fail(path, value, "not an ISO-8601 timestamp") from None
             return from_datetime(parsed, value)
         if isinstance(value, int) and not isinstance(value, bool):
-            if not MIN_TIMESTAMP_MICROS <= value <= MAX_TIMESTAMP_MICROS:
-                raise _fail(path, value, "microseconds since the epoch out of range for years 0001-9999")
-            return value
+            return int_to_micros(int(value))
         if isinstance(value, dt.date):
             raise _fail(path, value, f"expected a datetime for {primitive.name}, got a date")
         raise _fail(
@@ -284,18 +312,24 @@ def _variant_to_wire(path: str) -> Converter:
             _check_json_text(value, path)
             return value
         try:
-            return json.dumps(value, separators=(",", ":"), allow_nan=False)
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as error:
             raise _fail(path, value, f"VARIANT value is not JSON-serialisable: {error}") from None
+        except RecursionError:
+            text = None
+        problem = rendered_depth_problem(value, text)
+        if problem is not None:
+            raise _fail(path, value, f"VARIANT value is {problem}")
+        assert text is not None
+        return text
 
     return convert
 
 
 def _check_json_text(text: str, path: str) -> None:
-    try:
-        json.loads(text)
-    except ValueError as error:
-        raise _fail(path, text, f"VARIANT takes JSON text: {error}") from None
+    problem = json_text_problem(text)
+    if problem is not None:
+        raise _fail(path, text, f"VARIANT takes JSON text: {problem}")
 
 
 # --- nested conversions -------------------------------------------------------------------------
@@ -307,9 +341,9 @@ def _reindex(error: InvalidRecordError, template: str, concrete: str) -> Invalid
     return InvalidRecordError(field, error.value, error.reason, error.cause)
 
 
-def _array_to_wire(array_type: ArrayType, path: str, json_mode: bool) -> Converter:
+def _array_to_wire(array_type: ArrayType, path: str, json_mode: bool, units: IntegerUnits) -> Converter:
     template = f"{path}[]"
-    element = to_wire(array_type.element, template, json_mode)
+    element = to_wire(array_type.element, template, json_mode, units)
 
     def convert(value: Any) -> list[Any]:
         if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
@@ -329,10 +363,10 @@ def _array_to_wire(array_type: ArrayType, path: str, json_mode: bool) -> Convert
     return convert
 
 
-def _map_to_wire(map_type: MapType, path: str, json_mode: bool) -> Converter:
+def _map_to_wire(map_type: MapType, path: str, json_mode: bool, units: IntegerUnits) -> Converter:
     key_template, value_template = f"{path}{{key}}", f"{path}[]"
-    key_convert = to_wire(map_type.key, key_template, json_mode)
-    value_convert = to_wire(map_type.value, value_template, json_mode)
+    key_convert = to_wire(map_type.key, key_template, json_mode, units)
+    value_convert = to_wire(map_type.value, value_template, json_mode, units)
 
     def convert(value: Any) -> dict[Any, Any]:
         if not isinstance(value, Mapping):
@@ -356,10 +390,12 @@ def _map_to_wire(map_type: MapType, path: str, json_mode: bool) -> Converter:
     return convert
 
 
-def _fields_to_wire(fields: tuple[StructField, ...], path: str, json_mode: bool, kind: str) -> Converter:
+def _fields_to_wire(
+    fields: tuple[StructField, ...], path: str, json_mode: bool, kind: str, units: IntegerUnits
+) -> Converter:
     """dict (or model/object with those attributes) -> dict of wire values, nulls dropped."""
     converters = {
-        f.name: (to_wire(f.type, f"{path}.{f.name}" if path else f.name, json_mode), f.nullable)
+        f.name: (to_wire(f.type, f"{path}.{f.name}" if path else f.name, json_mode, units), f.nullable)
         for f in fields
     }
     required = [f.name for f in fields if not f.nullable]
@@ -389,8 +425,14 @@ def _fields_to_wire(fields: tuple[StructField, ...], path: str, json_mode: bool,
     return convert
 
 
-def to_wire(data_type: DataType, path: str = "", json_mode: bool = False) -> Converter:
-    """Compile a converter from Python values to wire values for `data_type` (see module doc)."""
+def to_wire(
+    data_type: DataType, path: str = "", json_mode: bool = False, units: IntegerUnits = AUTO_UNITS
+) -> Converter:
+    """Compile a converter from Python values to wire values for `data_type` (see module doc).
+
+    `units`: the declared unit of integers given for TIMESTAMP and DATE (`codegen.time_units`);
+    by default an integer of another unit's typical magnitude is refused.
+    """
     if isinstance(data_type, PrimitiveType):
         primitive = data_type.primitive
         if primitive in (Primitive.TINYINT, Primitive.SMALLINT, Primitive.INT, Primitive.BIGINT):
@@ -402,24 +444,24 @@ def to_wire(data_type: DataType, path: str = "", json_mode: bool = False) -> Con
         if primitive is Primitive.BINARY:
             return _binary_to_wire(path, json_mode)
         if primitive is Primitive.DATE:
-            return _date_to_wire(path)
+            return _date_to_wire(path, units)
         if primitive in (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ):
-            return _timestamp_to_wire(primitive, path)
+            return _timestamp_to_wire(primitive, path, units)
         return _variant_to_wire(path)
     if isinstance(data_type, StringType):
         return _string_to_wire(data_type, path)
     if isinstance(data_type, DecimalType):
         return _decimal_to_wire(data_type, path)
     if isinstance(data_type, ArrayType):
-        return _array_to_wire(data_type, path, json_mode)
+        return _array_to_wire(data_type, path, json_mode, units)
     if isinstance(data_type, MapType):
-        return _map_to_wire(data_type, path, json_mode)
-    return _fields_to_wire(data_type.fields, path, json_mode, "struct")
+        return _map_to_wire(data_type, path, json_mode, units)
+    return _fields_to_wire(data_type.fields, path, json_mode, "struct", units)
 
 
-def row_to_wire(schema: TableSchema, json_mode: bool = False) -> Converter:
-    """Compile a converter for a whole row (a dict keyed by column name)."""
-    return _fields_to_wire(schema.as_struct().fields, "", json_mode, f"table {schema.name}")
+def row_to_wire(schema: TableSchema, json_mode: bool = False, units: IntegerUnits = AUTO_UNITS) -> Converter:
+    """Compile a converter for a whole row (a dict keyed by column name); `units` as in `to_wire`."""
+    return _fields_to_wire(schema.as_struct().fields, "", json_mode, f"table {schema.name}", units)
 
 
 # --- checks of values already in wire form (server side) ---------------------------------------
@@ -435,16 +477,16 @@ def wire_check(data_type: DataType, path: str = "", json_mode: bool = False) -> 
     if isinstance(data_type, PrimitiveType):
         return _primitive_check(data_type.primitive, path, json_mode)
     if isinstance(data_type, StringType):
-        if data_type.length is None and not json_mode:
-            return None
+        # Also in proto mode: upb returns bytes for a proto2 string field that is not UTF-8.
         return _as_check(_string_to_wire(data_type, path))
     if isinstance(data_type, DecimalType):
 
         def check_decimal(value: Any) -> None:
+            if isinstance(value, float):
+                raise _fail(path, value, float_for_decimal(data_type.type_text, json_record=json_mode))
             if not isinstance(value, str):
-                raise _fail(
-                    path, value, f"{data_type.type_text} takes decimal text, got {type(value).__name__}"
-                )
+                reason = f"{data_type.type_text} takes decimal text, got {type(value).__name__}"
+                raise _fail(path, value, _not_text(value, reason))
             decimal_text(_parse_decimal(value, data_type, path), data_type, path)
 
         return check_decimal
@@ -478,12 +520,15 @@ def _primitive_check(primitive: Primitive, path: str, json_mode: bool) -> Check 
 
         def check_variant(value: Any) -> None:
             if not isinstance(value, str):
-                raise _fail(path, value, f"VARIANT takes JSON text, got {type(value).__name__}")
+                reason = f"VARIANT takes JSON text, got {type(value).__name__}"
+                raise _fail(path, value, _not_text(value, reason))
             _check_json_text(value, path)
 
         return check_variant
+    if primitive in (Primitive.FLOAT, Primitive.DOUBLE) and json_mode:
+        return _json_number_check(primitive, path)
     if primitive is Primitive.FLOAT:
-        return _as_check(_float_to_wire(primitive, path)) if json_mode else None
+        return None
     if not json_mode:
         return None
     if primitive is Primitive.BINARY:
@@ -500,6 +545,21 @@ def _primitive_check(primitive: Primitive, path: str, json_mode: bool) -> Check 
 
         return check_base64
     return _as_check(to_wire(PrimitiveType(primitive), path, json_mode))
+
+
+def _json_number_check(primitive: Primitive, path: str) -> Check:
+    """A JSON number for FLOAT/DOUBLE: finite (NaN and Infinity are not JSON; 1e999 overflows)."""
+    convert = _float_to_wire(primitive, path)
+
+    def check(value: Any) -> None:
+        number = convert(value)
+        if not math.isfinite(number):
+            if math.isnan(number):
+                raise _fail(path, value, "NaN is not a JSON number")
+            reason = f"Infinity is not a JSON number (or the number is out of range for {primitive.name})"
+            raise _fail(path, value, reason)
+
+    return check
 
 
 def _ranged_int_check(path: str, low: int, high: int, what: str) -> Check:
@@ -574,14 +634,13 @@ def _map_check(map_type: MapType, path: str, json_mode: bool) -> Check | None:
 def _json_key_parser(key_type: DataType, path: str) -> Converter:
     """JSON map keys arrive as strings: parse them to the key type's wire value."""
     if isinstance(key_type, PrimitiveType) and key_type.primitive in INT_RANGES:
-        to_int = to_wire(key_type, path)
+        to_int = to_wire(key_type, path, units=WIRE_UNITS)  # keys on the wire: days, microseconds
 
         def parse_int(key: Any) -> int:
-            try:
-                number = int(key)
-            except (TypeError, ValueError):
-                raise _fail(path, key, f"map key is not an integer for {key_type.type_text}") from None
-            return int(to_int(number))
+            # int() alone would also take " 7", "1_000" and non-ASCII digits: a different key.
+            if not isinstance(key, str) or _JSON_INT_KEY.fullmatch(key) is None:
+                raise _fail(path, key, f"map key is not an integer for {key_type.type_text}")
+            return int(to_int(int(key)))
 
         return parse_int
     if isinstance(key_type, PrimitiveType) and key_type.primitive is Primitive.BOOLEAN:

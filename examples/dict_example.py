@@ -40,10 +40,13 @@ def main() -> None:
                 "calibration": decimal.Decimal("1.250"),
             }
             print(f"offset {stream.ingest_record_offset(record)}")
+            now = record["measured_at"]
             for bad in (
                 {"device_name": "sensor-2", "measured_at": dt.datetime(2026, 1, 2)},  # naive TIMESTAMP
-                {"device_name": "sensor-3", "measured_at": 0, "calibration": decimal.Decimal("1.2345")},
-                {"device_name": "sensor-4", "measured_at": 0, "tags": {"site": None}},
+                {"device_name": "sensor-3", "measured_at": now, "calibration": decimal.Decimal("1.2345")},
+                {"device_name": "sensor-4", "measured_at": now, "tags": {"site": None}},
+                {"device_name": "sensor-5", "measured_at": 1_767_323_045},  # seconds; TIMESTAMP ints are µs
+                {"device_name": "sensor-6", "measured_at": now, "calibration": 1.25},  # floats are binary
             ):
                 try:
                     stream.ingest_record_offset(bad)

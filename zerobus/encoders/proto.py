@@ -9,7 +9,6 @@ runtime refuses a record is the record walked again, to say which field, which v
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from google.protobuf.message import EncodeError, Message
 
 from zerobus.codegen.descriptor import message_builder
 from zerobus.codegen.ir import Primitive, PrimitiveType, StringType, TableSchema
+from zerobus.codegen.time_units import AUTO_UNITS, MILLIS_BELOW, NANOS_FROM, IntegerUnits
 from zerobus.codegen.typemap import INT_RANGES
 from zerobus.codegen.values import (
     MAX_DATE_DAYS,
@@ -28,6 +28,7 @@ from zerobus.codegen.values import (
 )
 from zerobus.encoders.base import Payload, RecordEncoder, is_model_instance, is_pydantic_instance
 from zerobus.encoders.descriptors import RecordSchema
+from zerobus.encoders.json_text import parse_json_record
 from zerobus.errors import InvalidRecordError
 from zerobus.protocol import RecordTypeValue
 
@@ -35,12 +36,29 @@ __all__ = ["ProtoEncoder", "compile_dict_encoder"]
 
 # Integral wire values (and their valid ranges) that need no conversion when given as ints.
 _WIRE_INT_BOUNDS = {
-    Primitive.TIMESTAMP: (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS),
-    Primitive.TIMESTAMP_NTZ: (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS),
-    Primitive.DATE: (MIN_DATE_DAYS, MAX_DATE_DAYS),
     Primitive.TINYINT: INT_RANGES[Primitive.TINYINT],
     Primitive.SMALLINT: INT_RANGES[Primitive.SMALLINT],
 }
+_TIMESTAMPS = (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ)
+# Timestamp integers the automatic unit check accepts without a closer look (the positive side;
+# negative ones take the converter, which applies the whole rule).
+_AUTO_TIMESTAMP_BOUNDS = (MILLIS_BELOW, min(NANOS_FROM - 1, MAX_TIMESTAMP_MICROS))
+
+
+def _int_bounds(data_type: Any, units: IntegerUnits) -> tuple[int, int] | None:
+    """The ints a column takes untouched (already wire values, surely valid); None: always convert."""
+    if not isinstance(data_type, PrimitiveType):
+        return None
+    primitive = data_type.primitive
+    if primitive in _TIMESTAMPS:
+        if units.timestamp is None:
+            return _AUTO_TIMESTAMP_BOUNDS
+        return (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS) if units.timestamp == "us" else None
+    if primitive is Primitive.DATE:
+        return (MIN_DATE_DAYS, MAX_DATE_DAYS) if units.date in (None, "days") else None
+    return _WIRE_INT_BOUNDS.get(primitive)
+
+
 # Columns the message constructor can take as they are when the value has exactly this type (it
 # range-checks INT/BIGINT itself). Any other type goes through `to_wire`: the protobuf runtime
 # would coerce True to 1.0 for a DOUBLE, 1 to True for a BOOLEAN, bytes into a STRING, and (on
@@ -54,7 +72,9 @@ _EXACT_TYPES: dict[Primitive, type] = {
 }
 
 
-def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[Mapping[str, Any]], bytes]:
+def compile_dict_encoder(
+    message_class: Any, schema: TableSchema, units: IntegerUnits = AUTO_UNITS
+) -> Callable[[Mapping[str, Any]], bytes]:
     """dict -> serialized message, converting only the values that need it.
 
     A value already in wire form (a float for a DOUBLE, a TIMESTAMP given as microseconds) is
@@ -66,11 +86,9 @@ def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[M
     bounded: list[tuple[str, int, int, Callable[[Any], Any]]] = []  # passes as an int in bounds
     converted: list[tuple[str, Callable[[Any], Any]]] = []  # always converted
     for column in schema.columns:
-        convert = to_wire(column.type, column.name)
+        convert = to_wire(column.type, column.name, units=units)
         expected = _exact_type(column.type)
-        bounds = (
-            _WIRE_INT_BOUNDS.get(column.type.primitive) if isinstance(column.type, PrimitiveType) else None
-        )
+        bounds = _int_bounds(column.type, units)
         if expected is not None:
             exact.append((column.name, expected, convert))
         elif bounds is not None:
@@ -78,7 +96,7 @@ def compile_dict_encoder(message_class: Any, schema: TableSchema) -> Callable[[M
         else:
             converted.append((column.name, convert))
     exact_columns, bounded_columns, converted_columns = tuple(exact), tuple(bounded), tuple(converted)
-    explain = _explainer(message_class, schema)
+    explain = _explainer(message_class, schema, units)
     build = message_builder(message_class)
 
     def encode_dict(record: Mapping[str, Any]) -> bytes:
@@ -126,9 +144,11 @@ def _with_value(
     return changed
 
 
-def _explainer(message_class: Any, schema: TableSchema) -> Callable[[Any, Exception], InvalidRecordError]:
+def _explainer(
+    message_class: Any, schema: TableSchema, units: IntegerUnits
+) -> Callable[[Any, Exception], InvalidRecordError]:
     """Find the field behind a refusal of the protobuf runtime, for a precise error."""
-    check_row = row_to_wire(schema)
+    check_row = row_to_wire(schema, units=units)
     name = message_class.DESCRIPTOR.full_name
 
     def explain(record: Any, error: Exception) -> InvalidRecordError:
@@ -154,7 +174,7 @@ def _explainer(message_class: Any, schema: TableSchema) -> Callable[[Any, Except
 class ProtoEncoder(RecordEncoder):
     """Encodes records for a PROTO stream whose record message is `schema.message_class`."""
 
-    def __init__(self, schema: RecordSchema) -> None:
+    def __init__(self, schema: RecordSchema, units: IntegerUnits = AUTO_UNITS) -> None:
         self.record_type = RecordTypeValue.PROTO
         self.record_schema = schema
         self.descriptor_proto = schema.descriptor_proto
@@ -165,7 +185,9 @@ class ProtoEncoder(RecordEncoder):
         full_name = schema.full_name
         table_schema = schema.table_schema
         encode_dict = (
-            compile_dict_encoder(cls, table_schema) if table_schema is not None else _plain_dict_encoder(cls)
+            compile_dict_encoder(cls, table_schema, units)
+            if table_schema is not None
+            else _plain_dict_encoder(cls)
         )
         own_model = schema.model_class
 
@@ -189,7 +211,7 @@ class ProtoEncoder(RecordEncoder):
             if is_model_instance(record) or is_pydantic_instance(record):
                 return encode_dict(record.model_dump(by_alias=True))
             if isinstance(record, str):
-                return encode_dict(_json_object(record))
+                return encode_dict(parse_json_record(record))
             raise InvalidRecordError(
                 "",
                 record,
@@ -231,13 +253,3 @@ def _plain_dict_encoder(message_class: Any) -> Callable[[Mapping[str, Any]], byt
             ) from None
 
     return encode_dict
-
-
-def _json_object(text: str) -> Mapping[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as error:
-        raise InvalidRecordError("", text, f"not valid JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise InvalidRecordError("", text, f"a JSON record must be an object, got {type(value).__name__}")
-    return value

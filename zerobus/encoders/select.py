@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from zerobus.codegen.ir import TableSchema
+from zerobus.codegen.time_units import AUTO_UNITS, IntegerUnits
 from zerobus.encoders.base import RecordEncoder
 from zerobus.encoders.descriptors import RecordSchema, record_schema_from_table, resolve_record_schema
 from zerobus.encoders.json_records import JsonEncoder
@@ -23,13 +24,16 @@ def resolve_record_type(record_type: int, descriptor: Any) -> int:
 
 
 def choose_encoder(
-    descriptor: Any, record_type: int, fetch_schema: Callable[[], TableSchema] | None = None
+    descriptor: Any,
+    record_type: int,
+    fetch_schema: Callable[[], TableSchema] | None = None,
+    units: IntegerUnits = AUTO_UNITS,
 ) -> RecordEncoder:
     """The encoder for a stream.
 
     PROTO streams with no descriptor call `fetch_schema()` (Unity Catalog) and build the
     descriptor at runtime; JSON streams never fetch anything and check records only when the
-    descriptor brings a schema.
+    descriptor brings a schema. `units`: the declared unit of TIMESTAMP and DATE integers.
     """
     kind = resolve_record_type(record_type, descriptor)
     schema: RecordSchema | None = resolve_record_schema(descriptor)
@@ -37,9 +41,9 @@ def choose_encoder(
         if schema is None:
             return JsonEncoder()
         table_schema = schema.table_schema if schema.delta_types else None
-        return JsonEncoder(table_schema, schema.model_class)
+        return JsonEncoder(table_schema, schema.model_class, units)
     if schema is None:
         if fetch_schema is None:
             raise ValueError("a PROTO stream without a descriptor needs the table schema from Unity Catalog")
         schema = record_schema_from_table(fetch_schema())
-    return ProtoEncoder(schema)
+    return ProtoEncoder(schema, units)

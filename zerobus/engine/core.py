@@ -251,6 +251,11 @@ class StreamCore:
         return self.next_offset - 1
 
     @property
+    def acked_records(self) -> int:
+        """Records acknowledged so far: a stream pool measures each stream's ack rate with it."""
+        return self._acked_records
+
+    @property
     def unacked_count(self) -> int:
         """Records submitted and not yet acknowledged (queued, waiting for resend, in flight)."""
         return self.next_offset + self._extra_records - self._acked_records
@@ -312,20 +317,21 @@ class StreamCore:
         acquire, release = (lock.acquire, lock.release) if lock is not None else (_not_locked, _not_locked)
         core = self
 
-        def ingest_one(record: Any) -> int:
-            if type(record) is direct_class:
+        # The parameter is named `payload`: the official SDK's keyword for the record.
+        def ingest_one(payload: Any) -> int:
+            if type(payload) is direct_class:
                 try:
-                    payload = direct_encode(record)
+                    encoded = direct_encode(payload)
                 except Exception:
-                    payload = encode(record)  # raises the precise error
+                    encoded = encode(payload)  # raises the precise error
             else:
-                payload = encode(record)
+                encoded = encode(payload)
             if locked:
                 acquire()
             try:
                 offset = core.next_offset
-                if offset < core.window_end and len(payload) <= largest:
-                    core._queue.append(payload)
+                if offset < core.window_end and len(encoded) <= largest:
+                    core._queue.append(encoded)
                     core.next_offset = offset + 1
                     if core.sender_idle:  # claim_idle_sender(), inline: no call per record
                         core.sender_idle = False
@@ -334,7 +340,7 @@ class StreamCore:
             finally:
                 if locked:
                     release()
-            return give_up(payload)
+            return give_up(encoded)
 
         return ingest_one
 

@@ -3,13 +3,16 @@
 One event loop owns the stream, so no lock is needed: every engine call happens between two
 awaits. Tasks of one stream: the supervisor (opens calls, reads responses, reconnects as the
 engine decides), the timer (sleeps until the engine's next deadline and hands it over) and, per
-call, a sender that writes what the engine gives it and sleeps while there is nothing. Blocking work (OAuth token requests)
-runs in worker threads. Callbacks run on the `CallbackDispatcher` thread, as in the sync SDK.
+call, a sender that writes what the engine gives it and sleeps while there is nothing. Blocking
+work (OAuth token requests) runs on threads of its own (`run_blocking`: unlike the default
+executor, it still works while the interpreter exits). Callbacks run on the `CallbackDispatcher`
+thread, as in the sync SDK. A stream left open is settled at exit (`sdk.shared.unclosed`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
@@ -21,8 +24,10 @@ import grpc.aio
 from zerobus.engine import TERMINAL_STATES, Effects, records_request
 from zerobus.errors import NonRetriableException, ZerobusException, from_grpc_error
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
+from zerobus.sdk.aio.blocking import run_blocking
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
 from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
+from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, remember, report_left_open
 
 __all__ = ["RecordAcknowledgment", "ZerobusStream"]
 
@@ -32,6 +37,7 @@ logger = logging.getLogger(__name__)
 # Measured (2 cores, small records): every 2048 records gave 0.66x the build+serialize floor,
 # every 512 gave 0.52-0.62x (smaller requests, more loop turns); the loop is held ~3 ms at most.
 _YIELD_EVERY = 2048
+_CANCELLED = "its event loop is shutting down, or its SDK was closed"
 
 
 class _FutureWaiter:
@@ -96,14 +102,15 @@ class ZerobusStream(StreamBase):
         if opened.error is not None:
             self._failure_reported = True
             raise opened.error
+        remember(self)
 
     # --- ingest -------------------------------------------------------------------------------------
 
-    async def ingest_record_offset(self, record: Any) -> int:
+    async def ingest_record_offset(self, payload: Any) -> int:
         """Queue one record; returns its logical offset (awaits only when the window is full)."""
-        offset = self._ingest_one(record)
+        offset = self._ingest_one(payload)
         if offset < 0:  # window full, closing, or a large record: the general path
-            offset = await self._queue_payload(self._encode(record))
+            offset = await self._queue_payload(self._encode(payload))
         self._since_yield += 1
         if self._since_yield >= _YIELD_EVERY:
             self._since_yield = 0
@@ -118,35 +125,35 @@ class ZerobusStream(StreamBase):
         self._wake_sender()
         return offset
 
-    async def ingest_record(self, record: Any) -> RecordAcknowledgment:
+    async def ingest_record(self, payload: Any) -> RecordAcknowledgment:
         """Queue one record; returns an awaitable acknowledgment (``await (await s.ingest_record(r))``)."""
-        return RecordAcknowledgment(self, await self.ingest_record_offset(record))
+        return RecordAcknowledgment(self, await self.ingest_record_offset(payload))
 
-    def ingest_record_nowait(self, record: Any) -> None:
+    def ingest_record_nowait(self, payload: Any) -> None:
         """Queue one record from the loop's thread without awaiting; flush and close still wait for it.
 
         It never blocks, so it may take the stream past `max_inflight_records`.
         """
-        self._core.submit(self._encode(record))
+        self._core.submit(self._encode(payload))
         self._wake_sender()
 
-    async def ingest_records_offset(self, records: Iterable[Any]) -> int | None:
+    async def ingest_records_offset(self, payloads: Iterable[Any]) -> int | None:
         """Queue several records as one submission (one offset, one request); None for an empty list."""
-        payloads, nbytes = self._encoder.encode_many(records)
-        if not payloads:
+        encoded, nbytes = self._encoder.encode_many(payloads)
+        if not encoded:
             return None
-        if not self._core.has_space(len(payloads)):
-            await self._room_for(len(payloads))
-        offset = self._core.submit_many(payloads, nbytes)
+        if not self._core.has_space(len(encoded)):
+            await self._room_for(len(encoded))
+        offset = self._core.submit_many(encoded, nbytes)
         self._work.set()
         await asyncio.sleep(0)
         return offset
 
-    def ingest_records_nowait(self, records: Iterable[Any]) -> None:
+    def ingest_records_nowait(self, payloads: Iterable[Any]) -> None:
         """`ingest_records_offset` without awaiting (may go past `max_inflight_records`)."""
-        payloads, nbytes = self._encoder.encode_many(records)
-        if payloads:
-            self._core.submit_many(payloads, nbytes)
+        encoded, nbytes = self._encoder.encode_many(payloads)
+        if encoded:
+            self._core.submit_many(encoded, nbytes)
             self._work.set()
 
     async def _room_for(self, records: int) -> None:
@@ -168,7 +175,53 @@ class ZerobusStream(StreamBase):
 
     async def close(self) -> None:
         """Flush, then end the stream. Idempotent; raises the real error if the stream failed."""
+        forget(self)
         await self._drive(self._close_steps())
+
+    def _settle_at_exit(self) -> None:
+        """The program ends with this stream open (called from the exit hook's thread).
+
+        If the stream's loop still runs (in another thread), close the stream there, bounded
+        by `flush_timeout_ms`; otherwise nothing can be sent any more: report what is lost.
+        """
+        loop, options = self._loop, self._plan.options
+        reason = "its event loop was no longer running at exit"
+        if loop.is_running() and not loop.is_closed():
+            bound_ms = (
+                options.flush_timeout_ms
+                + options.recovery_timeout_ms
+                + (options.callback_max_wait_time_ms or 0)
+            )
+            closing = asyncio.run_coroutine_threadsafe(self.close(), loop)
+            try:
+                closing.result(bound_ms / 1000 + 1.0)
+                reason = ""
+            except ZerobusException as error:
+                reason = exit_loss_reason(error, options.flush_timeout_ms)
+            except (TimeoutError, concurrent.futures.TimeoutError):
+                closing.cancel()
+                reason = f"close() did not finish within {bound_ms} ms"
+        report_left_open(self._plan.table.table_name, self._core.unacked_count, reason)
+
+    def _report_abandoned(self) -> None:
+        """The supervisor was cancelled before close(): asyncio.run() ending, or the SDK's channel closed.
+
+        Nothing can be sent any more: fail the stream (its records stay in
+        `get_unacked_records()`) and say how many records are lost, now, while logging works.
+        """
+        if self._core.state in TERMINAL_STATES:
+            return
+        forget(self)
+        undelivered = self._core.unacked_count
+        self._apply(
+            self._core.fail(
+                ZerobusException(f"the stream's tasks were cancelled before close(): {_CANCELLED}")
+            )
+        )
+        if undelivered:
+            report_left_open(
+                self._plan.table.table_name, undelivered, f"its tasks were cancelled: {_CANCELLED}"
+            )
 
     async def __aenter__(self) -> ZerobusStream:
         return self
@@ -232,11 +285,14 @@ class ZerobusStream(StreamBase):
         task = self._supervisor
         if task is not None and task is not asyncio.current_task():
             await asyncio.wait({task}, timeout=self._core.config.recovery_timeout_s)
-        await asyncio.to_thread(self._wait_callbacks)
+        await run_blocking(self._wait_callbacks, name="zerobus-wait-callbacks")
 
     async def _supervise(self) -> None:
         try:
             await self._drive(self._supervisor_steps())
+        except asyncio.CancelledError:
+            self._report_abandoned()
+            raise
         except Exception as bug:  # fail the stream loudly rather than hang its users
             logger.exception("stream supervisor crashed")
             self._apply(
@@ -245,7 +301,7 @@ class ZerobusStream(StreamBase):
 
     async def _step_run_call(self, call_id: int) -> ZerobusException | None:
         try:
-            headers = await asyncio.to_thread(self._call_headers)
+            headers = await run_blocking(self._call_headers, name="zerobus-call-headers")
         except ZerobusException as error:
             return error
         try:
@@ -274,7 +330,7 @@ class ZerobusStream(StreamBase):
                 if effects is not None:
                     self._apply(effects)
         except grpc.RpcError as error:
-            return from_grpc_error(error)
+            return from_grpc_error(error, host=self._config.endpoint.host)
         except asyncio.CancelledError:
             if not self._cancelled_by_us:
                 raise  # our task was cancelled, not the call

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, NoReturn
 
+from zerobus.codegen.time_units import DATE_UNITS, TIMESTAMP_UNITS, DateUnit, IntegerUnits, TimestampUnit
 from zerobus.errors import ConfigurationError
 
 __all__ = ["AckCallback", "AckCallbackType", "RecordType", "StreamConfigurationOptions"]
@@ -70,6 +71,12 @@ class StreamConfigurationOptions:
       in-flight acknowledgments before moving to a new call: None waits the server's whole
       duration, 0 moves at once, x waits min(x, duration).
     - `callback_max_wait_time_ms`: how long `close()` waits for pending callbacks (None: forever).
+    - `timestamp_unit`: the unit of integers given for TIMESTAMP / TIMESTAMP_NTZ columns in dicts
+      and JSON text: 's', 'ms', 'us' or 'ns', converted to the wire's microseconds. None: they
+      are microseconds, and one whose magnitude looks like seconds, milliseconds or nanoseconds
+      is refused ('us' accepts every integer). Compiled `_pb2` messages are never converted.
+    - `date_unit`: the same for DATE integers: 'days' (the wire unit), 's' or 'ms' (UTC
+      midnight); None: days, refusing seconds- or milliseconds-sized values.
     """
 
     max_inflight_records: int = 50_000
@@ -83,6 +90,8 @@ class StreamConfigurationOptions:
     record_type: RecordType = RecordType.PROTO
     stream_paused_max_wait_time_ms: int | None = None
     callback_max_wait_time_ms: int | None = 5_000
+    timestamp_unit: TimestampUnit | None = None
+    date_unit: DateUnit | None = None
 
     def __post_init__(self) -> None:
         _require_int(self, "max_inflight_records", self.max_inflight_records, minimum=1)
@@ -97,6 +106,10 @@ class StreamConfigurationOptions:
         if not isinstance(self.recovery, bool):
             _invalid("recovery", self.recovery, "must be True or False")
         object.__setattr__(self, "record_type", _record_type(self.record_type))
+        if self.timestamp_unit is not None and self.timestamp_unit not in TIMESTAMP_UNITS:
+            _invalid("timestamp_unit", self.timestamp_unit, f"must be one of {TIMESTAMP_UNITS} or None")
+        if self.date_unit is not None and self.date_unit not in DATE_UNITS:
+            _invalid("date_unit", self.date_unit, f"must be one of {DATE_UNITS} or None")
         callback = self.ack_callback
         if callback is not None:
             if isinstance(callback, type):
@@ -105,6 +118,11 @@ class StreamConfigurationOptions:
                 )
             if not isinstance(callback, AckCallback) and not callable(callback):
                 _invalid("ack_callback", callback, "must be an AckCallback instance or a callable")
+
+    @property
+    def integer_units(self) -> IntegerUnits:
+        """`timestamp_unit` and `date_unit`, as the record encoders take them."""
+        return IntegerUnits(self.timestamp_unit, self.date_unit)
 
     def replace(self, **changes: Any) -> StreamConfigurationOptions:
         """A copy with some options changed (validated like the original)."""

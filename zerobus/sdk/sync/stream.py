@@ -30,6 +30,7 @@ from zerobus.errors import NonRetriableException, ZerobusException, from_grpc_er
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
 from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
+from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, remember, report_left_open
 
 __all__ = ["RecordAcknowledgment", "ZerobusStream"]
 
@@ -113,17 +114,18 @@ class ZerobusStream(StreamBase):
         if opened.error is not None:
             self._failure_reported = True
             raise opened.error
+        remember(self)
 
     # --- ingest -------------------------------------------------------------------------------------
 
-    def ingest_record_offset(self, record: Any) -> int:
+    def ingest_record_offset(self, payload: Any) -> int:
         """Queue one record; returns its logical offset at once (no waiting for the server).
 
         Blocks only while the in-flight window is full. Each stream replaces this method with
         `StreamCore.compile_ingest_one`: the same steps compiled into one closure, which hands
         anything unusual to `_queue_payload`.
         """
-        return self._queue_payload(self._encode(record))
+        return self._queue_payload(self._encode(payload))
 
     def _queue_payload(self, payload: bytes | str) -> int:
         """The general path of one encoded record: wait for the window, then queue it."""
@@ -135,32 +137,32 @@ class ZerobusStream(StreamBase):
             self._wake_sender()
         return offset
 
-    def ingest_record_nowait(self, record: Any) -> None:
+    def ingest_record_nowait(self, payload: Any) -> None:
         """Queue one record without returning anything; `flush()` and `close()` still wait for it."""
-        self.ingest_record_offset(record)
+        self.ingest_record_offset(payload)
 
-    def ingest_record(self, record: Any) -> RecordAcknowledgment:
+    def ingest_record(self, payload: Any) -> RecordAcknowledgment:
         """Queue one record; returns a `RecordAcknowledgment` to wait on."""
-        return RecordAcknowledgment(self, self.ingest_record_offset(record))
+        return RecordAcknowledgment(self, self.ingest_record_offset(payload))
 
-    def ingest_records_offset(self, records: Iterable[Any]) -> int | None:
+    def ingest_records_offset(self, payloads: Iterable[Any]) -> int | None:
         """Queue several records as one submission: one logical offset, sent in one request.
 
         Returns None for an empty list.
         """
-        payloads, nbytes = self._encoder.encode_many(records)
-        if not payloads:
+        encoded, nbytes = self._encoder.encode_many(payloads)
+        if not encoded:
             return None
         with self._lock:
-            if not self._core.has_space(len(payloads)):
-                self._wait_for_space(len(payloads))
-            offset = self._core.submit_many(payloads, nbytes)
+            if not self._core.has_space(len(encoded)):
+                self._wait_for_space(len(encoded))
+            offset = self._core.submit_many(encoded, nbytes)
             self._wake_sender()
         return offset
 
-    def ingest_records_nowait(self, records: Iterable[Any]) -> None:
+    def ingest_records_nowait(self, payloads: Iterable[Any]) -> None:
         """`ingest_records_offset` without the offset."""
-        self.ingest_records_offset(records)
+        self.ingest_records_offset(payloads)
 
     def _wait_for_space(self, records: int) -> None:
         """Block (lock held) until the window has room, or the stream stops accepting records."""
@@ -186,7 +188,17 @@ class ZerobusStream(StreamBase):
 
     def close(self) -> None:
         """Flush, then end the stream. Idempotent; raises the real error if the stream failed."""
+        forget(self)
         self._drive(self._close_steps())
+
+    def _settle_at_exit(self) -> None:
+        """The program ends with this stream open: close it (bounded by `flush_timeout_ms`), say what was lost."""
+        reason = ""
+        try:
+            self.close()
+        except ZerobusException as error:
+            reason = exit_loss_reason(error, self._plan.options.flush_timeout_ms)
+        report_left_open(self._plan.table.table_name, self._core.unacked_count, reason)
 
     def __enter__(self) -> ZerobusStream:
         return self
@@ -292,7 +304,7 @@ class ZerobusStream(StreamBase):
                     self._apply(effects)
             return None
         except grpc.RpcError as rpc_error:
-            return from_grpc_error(rpc_error)
+            return from_grpc_error(rpc_error, host=self._config.endpoint.host)
         finally:
             with self._lock:
                 self._call = None

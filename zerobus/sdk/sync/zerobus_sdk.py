@@ -12,10 +12,13 @@ import grpc
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
+from zerobus.sdk.shared.pool_core import PoolGrowth
+from zerobus.sdk.shared.pool_keys import KeySpec
 from zerobus.sdk.shared.sdk_base import SdkBase
 from zerobus.sdk.shared.setup import create_stream_arguments, plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
 from zerobus.sdk.shared.unclosed import settle_streams_left_open
+from zerobus.sdk.sync.pool import StreamPool, open_stream_pool
 from zerobus.sdk.sync.stream import RecordAcknowledgment, ZerobusStream
 
 # The official module of this path also hands out the stream and the shared types.
@@ -105,6 +108,52 @@ class ZerobusSdk(SdkBase):
     ) -> ZerobusStream:
         """`create_stream` authenticated by a custom `HeadersProvider`."""
         return self.create_stream(None, None, table_properties, options, headers_provider)
+
+    def create_stream_pool(
+        self,
+        client_id: Any = None,
+        client_secret: Any = None,
+        table_properties: TableProperties | None = None,
+        options: StreamConfigurationOptions | None = None,
+        *,
+        streams: int | str = 4,
+        key: KeySpec | None = None,
+        growth: PoolGrowth | None = None,
+        headers_provider: HeadersProvider | None = None,
+    ) -> StreamPool:
+        """Open `streams` streams to one table, used as one (`StreamPool`): past one stream's limit.
+
+        `key`: a field name or a callable of the record; records with equal keys always go to
+        the same stream, so their order holds. Without it, records go to the least-loaded
+        stream. ``streams="auto"`` starts with one stream and opens more (see `PoolGrowth`,
+        at most 8 by default) while every stream is acknowledged at the per-stream limit.
+        """
+        arguments = create_stream_arguments(
+            client_id, client_secret, table_properties, options, headers_provider
+        )
+        return open_stream_pool(self._config, self._shared_channel, arguments, streams, key, growth)
+
+    def create_stream_pool_with_headers_provider(
+        self,
+        headers_provider: HeadersProvider,
+        table_properties: TableProperties,
+        options: StreamConfigurationOptions | None = None,
+        *,
+        streams: int | str = 4,
+        key: KeySpec | None = None,
+        growth: PoolGrowth | None = None,
+    ) -> StreamPool:
+        """`create_stream_pool` authenticated by a custom `HeadersProvider`."""
+        return self.create_stream_pool(
+            None,
+            None,
+            table_properties,
+            options,
+            streams=streams,
+            key=key,
+            growth=growth,
+            headers_provider=headers_provider,
+        )
 
     def recreate_stream(self, old_stream: ZerobusStream) -> ZerobusStream:
         """A new stream like `old_stream` (closed or failed), with its unacknowledged records re-sent first."""
