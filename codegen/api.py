@@ -10,7 +10,6 @@ json_encoder(schema)({"temp": 3}) -> JSON record text;  proto_encoder(schema)(ro
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,6 +22,8 @@ from zerobus.codegen.parse import schema_from_ddl, schema_from_uc_json
 from zerobus.codegen.proto_layout import layout
 from zerobus.codegen.records import codec
 from zerobus.errors import ConfigurationError, SchemaError
+from zerobus.json_depth import JsonTooDeep, loads_within_depth
+from zerobus.names import check_name_part, parse_table_name
 
 __all__ = [
     "ENV_CLIENT_ID",
@@ -61,8 +62,12 @@ def schema_from_file(path: str | os.PathLike[str]) -> TableSchema:
         text = file_path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigurationError(f"cannot read table JSON {file_path}: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigurationError(f"cannot read table JSON {file_path}: not UTF-8 ({error})") from None
     try:
-        table = json.loads(text)
+        table = loads_within_depth(text)
+    except JsonTooDeep as error:
+        raise SchemaError(f"{file_path}: {error}") from None
     except ValueError as error:
         raise SchemaError(f"{file_path} is not valid JSON: {error}") from error
     return schema_from_uc_json(table)
@@ -116,6 +121,10 @@ def load_schema(
     if ddl is not None:
         if not table:
             raise ConfigurationError("a DDL schema needs a table name: load_schema(name, ddl=...)")
+        if "." in table:
+            parse_table_name(table)
+        else:
+            check_name_part(table, "table name")
         schema = schema_from_ddl(ddl, table)
     elif path is not None:
         schema = schema_from_file(path)

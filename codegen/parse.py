@@ -29,9 +29,20 @@ from zerobus.codegen.ir import (
 )
 from zerobus.errors import SchemaError
 
-__all__ = ["parse_columns", "parse_type", "parse_type_json", "schema_from_ddl", "schema_from_uc_json"]
+__all__ = [
+    "MAX_TYPE_DEPTH",
+    "parse_columns",
+    "parse_type",
+    "parse_type_json",
+    "schema_from_ddl",
+    "schema_from_uc_json",
+]
 
 MAX_DECIMAL_PRECISION = 38
+# Types nest at most this deep (``array<int>`` is 2 levels): deeper ones are refused with a
+# SchemaError naming the column, never a RecursionError, and every layer that walks a type
+# (descriptors, protobuf's own parser, the converters) stays far from Python's recursion limit.
+MAX_TYPE_DEPTH = 64
 
 _PRIMITIVE_ALIASES: dict[str, Primitive] = {
     "TINYINT": Primitive.TINYINT,
@@ -135,6 +146,7 @@ class _Parser:
         self.column = column
         self.tokens = _tokenize(text, column)
         self.index = 0
+        self.depth = 0
 
     # -- token helpers -------------------------------------------------------------------------
     def peek(self) -> _Token:
@@ -177,6 +189,15 @@ class _Parser:
 
     # -- grammar -------------------------------------------------------------------------------
     def data_type(self, path: str) -> DataType:
+        self.depth += 1
+        try:
+            if self.depth > MAX_TYPE_DEPTH:
+                self.fail(_too_deep(), path, self.peek())
+            return self._data_type(path)
+        finally:
+            self.depth -= 1
+
+    def _data_type(self, path: str) -> DataType:
         token = self.next()
         if token.kind != "word":
             self.fail(f"expected a type but found {token.text or 'end of text'!r}", path, token)
@@ -314,6 +335,27 @@ class _Parser:
             self.fail(f"unexpected {token.text!r} after the type", path, token)
 
 
+def _too_deep() -> str:
+    return f"type nested more than {MAX_TYPE_DEPTH} levels deep (at most {MAX_TYPE_DEPTH} are supported)"
+
+
+def _flag(raw: Mapping[str, Any], key: str, default: bool, path: str) -> bool:
+    """A JSON boolean field: `"false"` (a string) or 0 would otherwise read as the opposite or pass."""
+    value = raw.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise SchemaError(f"'{key}' must be a JSON boolean (true or false), got {value!r}", path or None)
+    return value
+
+
+def _optional_text(raw: Mapping[str, Any], key: str, path: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SchemaError(f"'{key}' must be a JSON string or null, got {value!r}", path or None)
+    return value
+
+
 def _check_unique(names: list[str], path: str) -> None:
     seen: set[str] = set()
     for name in names:
@@ -345,8 +387,13 @@ def schema_from_ddl(ddl: str, name: str) -> TableSchema:
     return TableSchema(name, columns)
 
 
-def parse_type_json(value: Any, path: str = "") -> DataType:
-    """Parse a Spark JSON data type (`"long"`, `{"type": "array", ...}`, `"decimal(10,2)"`)."""
+def parse_type_json(value: Any, path: str = "", depth: int = 1) -> DataType:
+    """Parse a Spark JSON data type (`"long"`, `{"type": "array", ...}`, `"decimal(10,2)"`).
+
+    `depth` is the nesting level of `value` (1 for a column's own type).
+    """
+    if depth > MAX_TYPE_DEPTH:
+        raise SchemaError(_too_deep(), path or None)
     if isinstance(value, str):
         primitive = _JSON_PRIMITIVES.get(value)
         if primitive is not None:
@@ -358,29 +405,39 @@ def parse_type_json(value: Any, path: str = "") -> DataType:
     if isinstance(value, Mapping):
         kind = value.get("type")
         if kind == "array":
-            element = parse_type_json(value.get("elementType"), f"{path}.element")
-            return ArrayType(element, bool(value.get("containsNull", True)))
+            element = parse_type_json(value.get("elementType"), f"{path}.element", depth + 1)
+            return ArrayType(element, _flag(value, "containsNull", True, path))
         if kind == "map":
-            key = parse_type_json(value.get("keyType"), f"{path}.key")
-            item = parse_type_json(value.get("valueType"), f"{path}.value")
-            return MapType(key, item, bool(value.get("valueContainsNull", True)))
+            key = parse_type_json(value.get("keyType"), f"{path}.key", depth + 1)
+            item = parse_type_json(value.get("valueType"), f"{path}.value", depth + 1)
+            return MapType(key, item, _flag(value, "valueContainsNull", True, path))
         if kind == "struct":
-            fields = tuple(_struct_field_from_json(f, path) for f in value.get("fields", []))
+            raw_fields = value.get("fields", [])
+            if not isinstance(raw_fields, list):
+                raise SchemaError(f"struct 'fields' must be a JSON array, got {raw_fields!r}", path or None)
+            fields = tuple(_struct_field_from_json(f, path, depth + 1) for f in raw_fields)
             _check_unique([f.name for f in fields], path)
             return StructType(fields)
     raise SchemaError(f"unrecognised Spark JSON type {value!r}", path or None)
 
 
-def _struct_field_from_json(value: Any, path: str) -> StructField:
+def _struct_field_from_json(value: Any, path: str, depth: int = 1) -> StructField:
     if not isinstance(value, Mapping) or "name" not in value or "type" not in value:
         raise SchemaError(f"malformed struct field JSON {value!r}", path or None)
-    name = str(value["name"])
+    name = value["name"]
+    if not isinstance(name, str) or not name:
+        raise SchemaError(f"a field name must be a non-empty string, got {name!r}", path or None)
     field_path = f"{path}.{name}" if path else name
     metadata = value.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        raise SchemaError(f"'metadata' must be a JSON object, got {metadata!r}", field_path)
     original = metadata.get("__CHAR_VARCHAR_TYPE_STRING")
-    data_type = parse_type(original, field_path) if original else parse_type_json(value["type"], field_path)
+    if original:
+        data_type = parse_type(str(original), field_path)
+    else:
+        data_type = parse_type_json(value["type"], field_path, depth)
     comment = metadata.get("comment")
-    return StructField(name, data_type, bool(value.get("nullable", True)), comment)
+    return StructField(name, data_type, _flag(value, "nullable", True, field_path), comment)
 
 
 def schema_from_uc_json(table: Mapping[str, Any]) -> TableSchema:
@@ -405,8 +462,10 @@ def schema_from_uc_json(table: Mapping[str, Any]) -> TableSchema:
     columns: list[Column] = []
     for position, (_, raw) in enumerate(ordered):
         column_name = raw.get("name")
-        if not column_name:
-            raise SchemaError(f"column at position {position} of {name!r} has no name")
+        if not column_name or not isinstance(column_name, str):
+            raise SchemaError(
+                f"column at position {position} of {name!r} has no name (a string): {column_name!r}"
+            )
         type_json = raw.get("type_json")
         if type_json:
             if isinstance(type_json, str):
@@ -414,15 +473,18 @@ def schema_from_uc_json(table: Mapping[str, Any]) -> TableSchema:
                     type_json = json.loads(type_json)
                 except ValueError as error:
                     raise SchemaError(f"'type_json' is not valid JSON: {error}", column_name) from None
+                except RecursionError:
+                    raise SchemaError(f"'type_json': {_too_deep()}", column_name) from None
             data_type = _struct_field_from_json(type_json, "").type
         elif raw.get("type_text"):
             data_type = parse_type(str(raw["type_text"]), column_name)
         else:
             raise SchemaError("has neither 'type_json' nor 'type_text'", column_name)
-        nullable = raw.get("nullable", True)
-        columns.append(Column(column_name, data_type, bool(nullable), raw.get("comment"), position))
+        nullable = _flag(raw, "nullable", True, column_name)
+        comment = _optional_text(raw, "comment", column_name)
+        columns.append(Column(column_name, data_type, nullable, comment, position))
     _check_unique([c.name for c in columns], "")
-    return TableSchema(name, tuple(columns), table.get("comment"))
+    return TableSchema(name, tuple(columns), _optional_text(table, "comment", ""))
 
 
 def _position(raw: Mapping[str, Any], index: int) -> int:

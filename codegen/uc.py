@@ -28,9 +28,11 @@ from zerobus.endpoints import parse_endpoint, parse_table_name
 from zerobus.errors import (
     ConfigurationError,
     NonRetriableException,
+    SchemaError,
     ZerobusException,
     tls_failure,
 )
+from zerobus.json_depth import JsonTooDeep, loads_within_depth
 
 __all__ = [
     "TABLES_PATH",
@@ -140,7 +142,9 @@ def fetch_table_json(
             raise CatalogUnavailableError(text)
         raise CatalogRequestError(text)
     try:
-        body = response.json()
+        body = loads_within_depth(response.content)
+    except JsonTooDeep as error:  # a type nested this deep is one codegen cannot represent
+        raise SchemaError(f"Unity Catalog answer for {full_name}: {error}") from None
     except ValueError as error:
         raise CatalogRequestError(f"Unity Catalog answer for {full_name} is not JSON", cause=error) from error
     if not isinstance(body, dict) or not isinstance(body.get("columns"), list):

@@ -1,46 +1,18 @@
-"""Endpoint and table-name rules of PROTOCOL.md section 1, checked before any network call."""
+"""Endpoint rules of PROTOCOL.md section 1, checked before any network call.
+
+Table names are checked in `zerobus.names`; `TableName` and `parse_table_name` are re-exported here.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from zerobus.errors import ConfigurationError
+from zerobus.names import TableName, parse_table_name
 
 __all__ = ["Endpoint", "TableName", "is_loopback_host", "parse_endpoint", "parse_table_name"]
-
-_TABLE_PART = re.compile(r"^[A-Za-z0-9_]+$")
-
-
-@dataclass(frozen=True)
-class TableName:
-    catalog: str
-    schema: str
-    table: str
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.catalog}.{self.schema}.{self.table}"
-
-    def __str__(self) -> str:
-        return self.full_name
-
-
-def parse_table_name(name: object) -> TableName:
-    """`catalog.schema.table`: three non-empty parts of ASCII letters, digits and underscore."""
-    if not isinstance(name, str):
-        raise ConfigurationError(
-            f"table name must be a string 'catalog.schema.table', got {type(name).__name__}"
-        )
-    parts = name.split(".")
-    if len(parts) != 3 or not all(_TABLE_PART.match(part) for part in parts):
-        raise ConfigurationError(
-            f"invalid table name {name!r}: expected exactly three dot-separated parts 'catalog.schema.table' "
-            "made of ASCII letters, digits and underscore"
-        )
-    return TableName(*parts)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ raised with `raise ... from`). gRPC statuses are classified here and nowhere els
 
 from __future__ import annotations
 
+import reprlib
 import socket
 from typing import Any
 
@@ -49,7 +50,10 @@ class InvalidRecordError(NonRetriableException, ValueError):
     """A record does not fit the table; names the field path, the value and the reason."""
 
     def __init__(self, field: str, value: Any, reason: str, cause: BaseException | None = None) -> None:
-        shown = repr(value)
+        try:
+            shown = repr(value)
+        except RecursionError:  # a deeply nested record: its own repr recurses too deep
+            shown = reprlib.repr(value)
         if len(shown) > 80:
             shown = shown[:77] + "..."
         where = f"field '{field}'" if field else "record"

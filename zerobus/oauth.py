@@ -15,6 +15,7 @@ import requests
 
 from zerobus.endpoints import Endpoint, TableName, parse_endpoint
 from zerobus.errors import NonRetriableException, ZerobusException, tls_failure
+from zerobus.json_depth import loads_within_depth
 
 __all__ = [
     "TOKEN_PATH",
@@ -93,9 +94,12 @@ def request_token(
             raise ZerobusException(text)
         raise NonRetriableException(text)
     try:
-        token = response.json().get("access_token")
-    except ValueError as error:
-        raise ZerobusException(f"OAuth token response from {url} is not JSON", cause=error) from error
+        body = loads_within_depth(response.content)
+    except ValueError as error:  # nested too deep included
+        raise ZerobusException(
+            f"OAuth token response from {url} is not JSON: {error}", cause=error
+        ) from error
+    token = body.get("access_token") if isinstance(body, dict) else None
     if not token:
         raise NonRetriableException(f"OAuth token response from {url} has no access_token")
     return str(token)
@@ -103,7 +107,7 @@ def request_token(
 
 def _error_text(response: requests.Response) -> str:
     try:
-        body = response.json()
+        body = loads_within_depth(response.content)
     except ValueError:
         return response.text[:500] or response.reason or "no details"
     if isinstance(body, dict):

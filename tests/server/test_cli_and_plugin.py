@@ -100,3 +100,35 @@ def test_a_client_closing_its_stream_is_not_logged_as_news(
     finally:
         zerobus_server.drop_table(table)
     assert not [r for r in caplog.records if r.name == "grpclib.server" and r.levelno <= logging.INFO]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["describe", "main.default.t\n"],
+        ["describe", "main.default.caf\u00e9"],
+        ["rows", "main..t"],
+        ["rows", "a.b.c.d"],
+        ["create-table", "main.default.t ", "id BIGINT"],
+        ["create-table", "main.default." + "t" * 256, "id BIGINT"],
+        ["create-table", "main.default.t", "id BIGINT, ID STRING"],
+        ["start", "--in-memory", "--table", "main.default.t\n: id BIGINT"],
+        ["start", "--in-memory", "--table", "main.default.t\uff11: id BIGINT"],
+        ["start", "--in-memory", "--table", "main.default.t: id BIGINT, Id STRING"],
+        ["start", "--in-memory", "--table", "main.default.t: s " + "STRUCT<x:" * 70 + "INT" + ">" * 70],
+    ],
+)
+def test_bad_names_and_table_specs_fail_on_one_line_before_any_network_call(args: list[str]) -> None:
+    # Port 9 (discard) on loopback: nothing answers there, so reaching the network would fail differently.
+    result = CliRunner().invoke(main, args, env={"DATABRICKS_HOST": "http://127.0.0.1:9"})
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert "invalid" in lines[0] or "case-insensitive" in lines[0] or "levels deep" in lines[0]
+
+
+def test_negative_row_limits_are_usage_errors() -> None:
+    result = CliRunner().invoke(
+        main, ["rows", "a.b.c", "--limit", "-1"], env={"DATABRICKS_HOST": "http://127.0.0.1:9"}
+    )
+    assert result.exit_code == 2 and "-1" in result.output

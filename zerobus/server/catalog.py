@@ -20,7 +20,7 @@ from typing import Any
 
 from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.parse import schema_from_ddl, schema_from_uc_json
-from zerobus.endpoints import parse_table_name
+from zerobus.names import parse_table_name
 from zerobus.server.atomic_files import (
     atomic_write,
     ensure_directory,

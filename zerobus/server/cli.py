@@ -94,7 +94,7 @@ def _parse_table_option(text: str) -> tuple[str, str]:
     name, sep, columns = text.partition(":")
     if not sep or not name.strip() or not columns.strip():
         raise BadInputError(f"--table: expected 'catalog.schema.table: col TYPE, ...', got {text!r}")
-    full_name = _table_name(name.strip()).full_name
+    full_name = _table_name(name.strip(" ")).full_name  # spaces around ':' are layout; nothing else is
     try:
         schema_from_ddl(columns, full_name)
     except SchemaError as error:

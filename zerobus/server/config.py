@@ -82,5 +82,10 @@ class ServerConfig:
             object.__setattr__(self, "tls_dir", Path(self.tls_dir))
         for full_name, columns in self.tables.items():
             # Refused here, before the server opens its data directory or a port.
-            schema_from_ddl(columns, parse_table_name(full_name).full_name)
+            name = parse_table_name(full_name).full_name
+            if not isinstance(columns, str):
+                raise ConfigurationError(
+                    f"tables[{full_name!r}] must be a column DDL string, got {type(columns).__name__}"
+                )
+            schema_from_ddl(columns, name)
         object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))

@@ -16,7 +16,15 @@ use OAuth's ``{"error": ..., "error_description": ...}``):
   decimals as strings, binary as base64).
 
 The REST routes need a bearer token from the token endpoint: SELECT (or MODIFY) on a table to
-read it, CREATE TABLE on the schema to create one, MANAGE (or ALL PRIVILEGES) to drop it.
+read it, CREATE TABLE on the schema to create one, MANAGE (or ALL PRIVILEGES) to drop it. The
+principal must hold the privilege, and a token minted with ``authorization_details`` must name
+it too: an ingest token for one table cannot see, create or drop any other.
+
+Client mistakes are 4xx naming the field and value, never 500: a Content-Length that is not
+one plain decimal number (the connection is then closed: the body's end is unknown), names
+that are not exactly ``catalog.schema.table`` (`zerobus.names`), privileges that are not a
+JSON array of known names, JSON booleans given as strings, JSON nested deeper than
+`zerobus.json_depth.MAX_JSON_DEPTH`, a row ``limit`` that is not 0-999999999.
 """
 
 from __future__ import annotations
@@ -39,7 +47,8 @@ from zerobus.codegen.parse import schema_from_uc_json
 from zerobus.errors import ConfigurationError, SchemaError
 from zerobus.json_depth import JsonTooDeep, loads_within_depth
 from zerobus.names import check_name_part, parse_table_name
-from zerobus.server.auth import KNOWN_PRIVILEGES, AuthError, Caller, Principal
+from zerobus.server.auth import AuthError, Caller
+from zerobus.server.authorization_details import requested_privileges
 from zerobus.server.catalog import TableAlreadyExists, TableEntry, TableNotFound
 from zerobus.server.core import ServerCore
 from zerobus.server.http_timeouts import RequestDeadline, RequestTimedOut
@@ -148,7 +157,10 @@ class WorkspaceHttpServer:
         scope = form.get("scope", "")
         if "all-apis" not in scope.split():
             raise _oauth_error(400, "invalid_scope", "scope must be 'all-apis'")
-        authorized = _check_authorization_details(principal, form.get("authorization_details"))
+        try:
+            authorized = requested_privileges(principal, form.get("authorization_details"))
+        except AuthError as error:
+            raise _oauth_error(error.status, error.error, error.message) from None
         token = self.core.tokens.issue(principal, scope, form.get("resource") or None, authorized)
         return {
             "access_token": token.value,
@@ -262,7 +274,6 @@ def _require_any(caller: Caller, privileges: tuple[str, ...], full_name: str) ->
         )
 
 
-_OBJECT_TYPES = {"CATALOG": 1, "SCHEMA": 2, "TABLE": 3}
 # Up to a billion rows: an ASCII decimal, no sign, spaces, underscores or Unicode digits.
 _LIMIT_TEXT = re.compile(r"[0-9]{1,9}")
 
@@ -275,69 +286,6 @@ def _row_limit(text: str) -> int:
             f"limit must be a whole number of rows from 0 to 999999999, got {text!r}",
         )
     return int(text)
-
-
-def _check_authorization_details(principal: Principal, text: str | None) -> list[tuple[str, str]]:
-    """The (object, privilege) pairs asked for; each must be granted to the principal."""
-    if not text:
-        return []
-    try:
-        details = loads_within_depth(text)
-    except JsonTooDeep as error:
-        raise _oauth_error(400, "invalid_request", f"authorization_details: {error}") from None
-    except ValueError:
-        raise _oauth_error(400, "invalid_request", "authorization_details is not valid JSON") from None
-    if not isinstance(details, list):
-        raise _oauth_error(400, "invalid_request", "authorization_details must be a JSON array")
-    authorized: list[tuple[str, str]] = []
-    for detail in details:
-        path, object_type, privileges = _authorization_detail(detail)
-        for privilege in privileges:
-            if not principal.has_privilege(privilege, path):
-                raise _oauth_error(
-                    400,
-                    "invalid_request",
-                    f"User is not authorized to the requested authorizations: '{principal.client_id}' lacks "
-                    f"{privilege} on {object_type} {path}",
-                )
-            authorized.append((path, privilege))
-    return authorized
-
-
-def _authorization_detail(detail: Any) -> tuple[str, str, list[str]]:
-    """One entry of `authorization_details` checked: (object_full_path, object_type, privileges)."""
-    if not isinstance(detail, dict) or detail.get("type") != "unity_catalog_privileges":
-        raise _oauth_error(400, "invalid_request", f"unsupported authorization detail {detail!r}")
-    path, object_type = detail.get("object_full_path"), detail.get("object_type")
-    parts = _OBJECT_TYPES.get(object_type.upper()) if isinstance(object_type, str) else None
-    if (
-        parts is None
-        or not isinstance(object_type, str)
-        or not isinstance(path, str)
-        or len(path.split(".")) != parts
-    ):
-        raise _oauth_error(400, "invalid_request", f"bad object_type/object_full_path in {detail!r}")
-    try:
-        for part in path.split("."):
-            check_name_part(part, "object_full_path part")
-    except ConfigurationError as error:
-        raise _oauth_error(400, "invalid_request", f"{error} in {detail!r}") from None
-    privileges = detail.get("privileges")
-    if not isinstance(privileges, list) or not all(isinstance(p, str) for p in privileges):
-        raise _oauth_error(
-            400,
-            "invalid_request",
-            f"privileges must be a JSON array of strings, got {privileges!r} in {detail!r}",
-        )
-    normalized = [p.strip().upper() for p in privileges]
-    unknown = [p for p, n in zip(privileges, normalized, strict=True) if n not in KNOWN_PRIVILEGES]
-    if unknown:
-        raise _oauth_error(
-            400,
-            "invalid_request",
-            f"unknown privileges {unknown} in {detail!r}; known: {sorted(KNOWN_PRIVILEGES)}",
-        )
-    return path, object_type.upper(), normalized
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -384,6 +332,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _content_length(self) -> int:
         """The body's length; a bad or too large one also ends the connection (its end is unknown)."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            self.close_connection = True
+            raise _uc_error(
+                HTTPStatus.LENGTH_REQUIRED,
+                "MALFORMED_REQUEST",
+                "Transfer-Encoding is not supported: send the body with a Content-Length",
+            )
         values = self.headers.get_all("Content-Length") or []
         if not values:
             return 0

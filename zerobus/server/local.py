@@ -51,7 +51,8 @@ class LocalZerobusServer:
 
     Arguments:
         data_dir: where the catalog, the durable log and the Delta tables live; a server started
-            again on the same directory recovers everything. None: in-memory mode (a private
+            again on the same directory recovers everything, and honours the tokens it issued
+            until they expire (clients cache them). None: in-memory mode (a private
             temporary directory deleted at `stop()`).
         host, grpc_port, http_port: where to listen; port 0 picks a free port.
         materialize_delay_s: acknowledged records reach their Delta table within this delay.
@@ -409,7 +410,7 @@ class LocalZerobusServer:
         self.core.principals.remove(client_id)
 
     def expire_tokens(self) -> None:
-        """Make every token issued so far expired (to test token expiry)."""
+        """Make every token issued so far expired (to test token expiry), also after a restart."""
         self.core.tokens.expire_all()
 
 

@@ -134,6 +134,7 @@ def _check_fields(
     columns = {f.name: f for f in struct.fields}
     lowered = {name.lower(): f for name, f in columns.items()}
     kind = "column" if top_level else "field"
+    _check_distinct_ignoring_case(message, path, kind)
     for field in message.field:
         column_path = f"{path}.{field.name}" if path else field.name
         column = columns.get(field.name) or lowered.get(field.name.lower())
@@ -150,6 +151,20 @@ def _check_fields(
             raise DescriptorError(
                 f"{kind} '{column_path}' is NOT NULL but the descriptor has no field for it"
             )
+
+
+def _check_distinct_ignoring_case(message: descriptor_pb2.DescriptorProto, path: str, kind: str) -> None:
+    """Delta column names are case-insensitive: `id` and `ID` would land in one column."""
+    seen: dict[str, str] = {}
+    for field in message.field:
+        first = seen.get(field.name.lower())
+        if first is not None:
+            where = f" of '{path}'" if path else ""
+            raise DescriptorError(
+                f"descriptor fields '{first}' and '{field.name}'{where} name the same {kind} "
+                "(column names are case-insensitive)"
+            )
+        seen[field.name.lower()] = field.name
 
 
 def _check_field(

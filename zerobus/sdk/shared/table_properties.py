@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerobus.endpoints import TableName, parse_table_name
 from zerobus.errors import ConfigurationError
+from zerobus.names import TableName, parse_table_name
 
 __all__ = ["TableProperties"]
 
@@ -37,13 +37,21 @@ class TableProperties:
                 )
             descriptor_proto = descriptor
         self._name: TableName = parse_table_name(table_name)
-        self.table_name: str = self._name.full_name
         self.descriptor: Any = descriptor_proto
 
     @property
     def descriptor_proto(self) -> Any:
         """The official SDK's name for `descriptor`."""
         return self.descriptor
+
+    @property
+    def table_name(self) -> str:
+        """`catalog.schema.table`, checked (`zerobus.names`) when set, before any network call."""
+        return self._name.full_name
+
+    @table_name.setter
+    def table_name(self, value: str) -> None:
+        self._name = parse_table_name(value)
 
     @property
     def parsed_name(self) -> TableName:
