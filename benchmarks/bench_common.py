@@ -67,8 +67,13 @@ class Emulator:
 
 
 @contextmanager
-def emulator(tables: list[str], materialize_delay_s: float = 2.0) -> Iterator[Emulator]:
-    """Start the emulator with `tables` (each gets `COLUMNS`), in memory; stop it afterwards."""
+def emulator(
+    tables: list[str], materialize_delay_s: float = 2.0, extra_args: tuple[str, ...] = ()
+) -> Iterator[Emulator]:
+    """Start the emulator with `tables` (each gets `COLUMNS`), in memory; stop it afterwards.
+
+    `extra_args` go to ``zerobus-emulator start`` as they are (``--stream-rate-limit 15000``).
+    """
     with tempfile.TemporaryDirectory() as scratch:
         ready = Path(scratch) / "ready.json"
         command = [
@@ -86,6 +91,7 @@ def emulator(tables: list[str], materialize_delay_s: float = 2.0) -> Iterator[Em
         ]
         for table in tables:
             command += ["--table", f"{table}: {COLUMNS}"]
+        command += list(extra_args)
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 60

@@ -12,6 +12,11 @@ Fixtures:
   ``ZerobusSdk(server.grpc_endpoint, server.workspace_url, root_certificates=server.ca_file)``.
   Started only by the tests that ask for it.
 
+Options: ``--zerobus-stream-rate-limit RECORDS_PER_S``, ``--zerobus-stream-byte-rate-limit
+BYTES_PER_S`` and ``--zerobus-service-limits`` (15,000 records/s and 100 MB/s) hold every stream
+of the session servers to those limits, as the service does (acknowledgements are paced, so
+clients see backpressure). Default: unlimited.
+
 Read rows back with ``zerobus_server.rows(full_name)``. Importing this module is cheap: the
 server (and deltalake, pyarrow) is imported only when a fixture is first used.
 """
@@ -22,7 +27,7 @@ import contextlib
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -38,12 +43,49 @@ SESSION_MATERIALIZE_DELAY_S = 0.2
 _table_counter = itertools.count(1)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("zerobus", "Zerobus local server")
+    group.addoption(
+        "--zerobus-stream-rate-limit",
+        type=float,
+        default=None,
+        metavar="RECORDS_PER_S",
+        help="Hold every stream of the session's local servers to this many records/s.",
+    )
+    group.addoption(
+        "--zerobus-stream-byte-rate-limit",
+        type=float,
+        default=None,
+        metavar="BYTES_PER_S",
+        help="Hold every stream of the session's local servers to this many request bytes/s.",
+    )
+    group.addoption(
+        "--zerobus-service-limits",
+        action="store_true",
+        default=False,
+        help="The service's per-stream limits (15,000 records/s, 100 MB/s) on the session's local servers.",
+    )
+
+
+def _rate_limits(config: pytest.Config) -> dict[str, Any]:
+    """The session servers' rate-limit arguments, from the command line."""
+    return {
+        "stream_rate_limit": config.getoption("zerobus_stream_rate_limit"),
+        "stream_byte_rate_limit": config.getoption("zerobus_stream_byte_rate_limit"),
+        "service_limits": config.getoption("zerobus_service_limits"),
+    }
+
+
 @pytest.fixture(scope="session")
-def _zerobus_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalZerobusServer]:
+def _zerobus_session_server(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[LocalZerobusServer]:
     from zerobus.server import LocalZerobusServer
 
     data_dir = tmp_path_factory.mktemp("zerobus-server")
-    server = LocalZerobusServer(data_dir=data_dir, materialize_delay_s=SESSION_MATERIALIZE_DELAY_S)
+    server = LocalZerobusServer(
+        data_dir=data_dir, materialize_delay_s=SESSION_MATERIALIZE_DELAY_S, **_rate_limits(pytestconfig)
+    )
     with server:
         yield server
 
@@ -56,11 +98,18 @@ def zerobus_server(_zerobus_session_server: LocalZerobusServer) -> Iterator[Loca
 
 
 @pytest.fixture(scope="session")
-def _zerobus_session_tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalZerobusServer]:
+def _zerobus_session_tls_server(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[LocalZerobusServer]:
     from zerobus.server import LocalZerobusServer
 
     data_dir = tmp_path_factory.mktemp("zerobus-tls-server")
-    server = LocalZerobusServer(data_dir=data_dir, materialize_delay_s=SESSION_MATERIALIZE_DELAY_S, tls=True)
+    server = LocalZerobusServer(
+        data_dir=data_dir,
+        materialize_delay_s=SESSION_MATERIALIZE_DELAY_S,
+        tls=True,
+        **_rate_limits(pytestconfig),
+    )
     with server:
         yield server
 

@@ -20,6 +20,7 @@ class ServerStats:
     - `requests_rejected`: ingest requests that ended their call with an error.
     - `acks_sent`: ack messages sent (acks are cumulative and coalesced, so fewer than requests).
     - `close_signals_sent`: CloseStreamSignal messages sent.
+    - `acks_paced`: times a stream rate limit held a due acknowledgement back.
     - `rows_materialized`: rows committed into Delta tables.
     - `https_handshakes_failed`: HTTPS connections whose TLS handshake failed (typically a client
       that does not trust the server's CA).
@@ -35,5 +36,6 @@ class ServerStats:
     requests_rejected: int = 0
     acks_sent: int = 0
     close_signals_sent: int = 0
+    acks_paced: int = 0
     rows_materialized: int = 0
     https_handshakes_failed: int = 0

@@ -8,9 +8,12 @@ from typing import Any
 import grpc.aio
 
 from zerobus.errors import NonRetriableException, ZerobusException
+from zerobus.sdk.aio.pool import StreamPool, open_stream_pool
 from zerobus.sdk.aio.stream import ZerobusStream
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
+from zerobus.sdk.shared.pool_core import PoolGrowth
+from zerobus.sdk.shared.pool_keys import KeySpec
 from zerobus.sdk.shared.sdk_base import SdkBase
 from zerobus.sdk.shared.setup import create_stream_arguments, plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
@@ -71,6 +74,46 @@ class ZerobusSdk(SdkBase):
     ) -> ZerobusStream:
         """`create_stream` authenticated by a custom `HeadersProvider`."""
         return await self.create_stream(None, None, table_properties, options, headers_provider)
+
+    async def create_stream_pool(
+        self,
+        client_id: Any = None,
+        client_secret: Any = None,
+        table_properties: TableProperties | None = None,
+        options: StreamConfigurationOptions | None = None,
+        *,
+        streams: int | str = 4,
+        key: KeySpec | None = None,
+        growth: PoolGrowth | None = None,
+        headers_provider: HeadersProvider | None = None,
+    ) -> StreamPool:
+        """Open a `StreamPool`; see `zerobus.sdk.sync.ZerobusSdk.create_stream_pool`."""
+        arguments = create_stream_arguments(
+            client_id, client_secret, table_properties, options, headers_provider
+        )
+        return await open_stream_pool(self._config, self._shared_channel, arguments, streams, key, growth)
+
+    async def create_stream_pool_with_headers_provider(
+        self,
+        headers_provider: HeadersProvider,
+        table_properties: TableProperties,
+        options: StreamConfigurationOptions | None = None,
+        *,
+        streams: int | str = 4,
+        key: KeySpec | None = None,
+        growth: PoolGrowth | None = None,
+    ) -> StreamPool:
+        """`create_stream_pool` authenticated by a custom `HeadersProvider`."""
+        return await self.create_stream_pool(
+            None,
+            None,
+            table_properties,
+            options,
+            streams=streams,
+            key=key,
+            growth=growth,
+            headers_provider=headers_provider,
+        )
 
     async def recreate_stream(self, old_stream: ZerobusStream) -> ZerobusStream:
         """A new stream like `old_stream` (closed or failed), its unacknowledged records re-sent first."""

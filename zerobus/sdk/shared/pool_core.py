@@ -1,0 +1,335 @@
+"""The decisions of a stream pool, with no I/O: where each record goes, and when to open a stream.
+
+Both pool drivers (`zerobus.sdk.sync.pool`, `zerobus.sdk.aio.pool`) ask this core and only do
+the I/O: ingest into the stream it names, open a stream when it asks for one, flush and close.
+
+- Offsets: a submission's place in a pool is a `PoolOffset`, the pair ``(stream, offset)``: the
+  stream's index in the pool and the offset that stream handed out (a plain tuple: the
+  per-record path builds one per record, and a named tuple cost a tenth more CPU per record). Order holds per stream, so a pool-wide counter would
+  promise an order the table does not keep.
+- Without a key, records go to the least-loaded stream that accepts records (fewest records
+  not yet acknowledged). The choice sticks for `REBALANCE_EVERY` records, or until that
+  stream's in-flight window is full or it stops accepting records (closing, failed), so that
+  consecutive records still batch on the wire and one stream failing or recovering (its
+  window fills, no acks) never holds the others up.
+- With a key, each record goes to the stream its key hashes to (`pool_keys`): records with
+  the same key always go to the same stream, so their order holds. A keyed pool never grows:
+  moving a key to a new stream could let its later records overtake earlier ones.
+- Growth (``streams="auto"``): once per `PoolGrowth.window_s`, from the streams' acknowledged
+  record counts read on the injected clock; when for `windows` windows in a row every live
+  stream was acknowledged at `at_limit` of the per-stream limit or more while its in-flight
+  window was at least half full (the pool, not the producer, is the bottleneck), the core
+  asks for one more stream, up to `max_streams`, and logs why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from zerobus.errors import ZerobusException
+from zerobus.sdk.shared.pool_keys import KeySpec, jump_hash, key_reader, stable_key_hash
+from zerobus.sdk.shared.pool_setup import (
+    PoolGrowth,
+    PoolOffset,
+    StreamArguments,
+    check_pool_offset,
+    pool_layout,
+    raise_first,
+)
+
+# The pool's setup types are re-exported: callers import everything pool-related from here.
+__all__ = [
+    "REBALANCE_EVERY",
+    "PoolCore",
+    "PoolGrowth",
+    "PoolOffset",
+    "StreamArguments",
+    "StreamGauge",
+    "check_pool_offset",
+    "pool_layout",
+    "raise_first",
+]
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+# Records sent to the chosen stream before the least-loaded choice is made again (a full window
+# or a failed stream re-chooses at once): long runs let each stream's sender ship large batches;
+# switching every few hundred records split them into many small requests, each costing grpc's
+# Python threads their per-message overhead.
+REBALANCE_EVERY = 16384
+# Keys whose stream is remembered (a dict lookup instead of a hash per record).
+_KEY_CACHE_SIZE = 65_536
+
+
+class StreamGauge(Protocol):
+    """What the core reads of each stream's engine (`zerobus.engine.StreamCore`)."""
+
+    next_offset: int
+    window_end: int
+    max_inflight: int
+    failure: ZerobusException | None
+
+    @property
+    def unacked_count(self) -> int: ...
+
+    @property
+    def acked_records(self) -> int: ...
+
+
+class PoolCore:
+    """Routing and growth of one pool. The drivers serialise growth; `route` may race harmlessly."""
+
+    def __init__(
+        self,
+        gauges: Iterable[StreamGauge],
+        key: KeySpec | None,
+        growth: PoolGrowth | None,
+        clock: Clock,
+        table_name: str = "",
+    ) -> None:
+        self._gauges: list[StreamGauge] = list(gauges)
+        self._read_key = key_reader(key) if key is not None else None
+        self._key_field = key if isinstance(key, str) else "key"
+        self._key_cache: dict[Any, int] = {}
+        self._growth = growth
+        self._clock = clock
+        self._table_name = table_name
+        self._current = 0
+        self._left = REBALANCE_EVERY
+        self.growing = False
+        self._window_start = clock()
+        self._acked_at_start = [gauge.acked_records for gauge in self._gauges]
+        self._streak = 0
+
+    @property
+    def stream_count(self) -> int:
+        return len(self._gauges)
+
+    @property
+    def keyed(self) -> bool:
+        return self._read_key is not None
+
+    # --- routing --------------------------------------------------------------------------------
+
+    def route(self, record: Any) -> int:
+        """The index of the stream for `record`; ``~index`` (negative) when a stream should be opened too."""
+        if self._read_key is not None:
+            return self._route_key(record)
+        self._left -= 1
+        gauge = self._gauges[self._current]
+        if self._left < 0 or gauge.next_offset >= gauge.window_end:
+            return self._rebalance()
+        return self._current
+
+    def compile_route(self) -> Callable[[Any], int]:
+        """`route` for the per-record path, compiled into a closure: no attribute lookups per record.
+
+        The same decisions as `route`; the sticky choice's countdown lives in the closure.
+        """
+        if self._read_key is not None:
+            return self._route_key
+        gauges = self._gauges  # the same list growth appends to
+        rebalance = self._rebalance
+        left = REBALANCE_EVERY
+        gauge = gauges[self._current]
+        current = self._current
+
+        def route_one(record: Any) -> int:
+            nonlocal left, gauge, current
+            left -= 1
+            if left < 0 or gauge.next_offset >= gauge.window_end:
+                chosen = rebalance()
+                current = chosen if chosen >= 0 else ~chosen
+                gauge, left = gauges[current], REBALANCE_EVERY
+                return chosen
+            return current
+
+        return route_one
+
+    def compile_ingest_one(
+        self,
+        fast: list[Callable[[Any], int]],
+        slow: list[Callable[[Any], int]],
+        grow: Callable[[], object],
+        refused: Callable[[int, Any, ZerobusException], PoolOffset],
+    ) -> Callable[[Any], PoolOffset]:
+        """The whole per-record path of a blocking pool (route, ingest, offset) as one closure.
+
+        `fast[i]` queues a record on stream i and returns its offset, or -1 (queuing nothing)
+        when the record needs that stream's general path: window full, stream not accepting
+        records (it checks what `route` checks, so this path does not); `slow[i]` is that
+        general path, which waits for room. Both lists are the ones growth appends to.
+        `grow()` opens a stream when the core asks for one; `refused(i, record, error)` handles
+        a record stream i refused (see `may_reroute`). Compiled because every record runs it:
+        a method calling `route` and then the stream cost a quarter more CPU per record.
+        """
+        if self._read_key is not None:
+            route_key = self._route_key
+
+            def ingest_keyed(payload: Any) -> PoolOffset:
+                index = route_key(payload)
+                offset = fast[index](payload)
+                if offset >= 0:
+                    return index, offset
+                try:
+                    return index, slow[index](payload)
+                except ZerobusException as error:
+                    return refused(index, payload, error)
+
+            return ingest_keyed
+        rebalance = self._rebalance
+        left = REBALANCE_EVERY
+        current = self._current
+        fast_current = fast[current]
+
+        def elsewhere(payload: Any) -> PoolOffset:
+            """Time to choose again, or the current stream could not take the record at once."""
+            nonlocal left, current, fast_current
+            chosen = rebalance()
+            current = chosen if chosen >= 0 else ~chosen
+            fast_current, left = fast[current], REBALANCE_EVERY
+            if chosen < 0:
+                grow()
+            offset = fast_current(payload)
+            if offset >= 0:
+                return current, offset
+            try:  # every stream is full (this one is the least loaded), or it failed just now
+                return current, slow[current](payload)
+            except ZerobusException as error:
+                return refused(current, payload, error)
+
+        def ingest_one(payload: Any) -> PoolOffset:
+            nonlocal left
+            left -= 1
+            if left >= 0:
+                offset = fast_current(payload)
+                if offset >= 0:
+                    return current, offset
+            return elsewhere(payload)
+
+        return ingest_one
+
+    def route_batch(self, records: list[Any]) -> list[tuple[int, list[Any]]]:
+        """(stream index, its records in their order) per stream the batch goes to; growth as in `route`."""
+        if not records:
+            return []
+        if self._read_key is None:
+            self._left -= len(records) - 1
+            return [(self.route(None), records)]
+        groups: dict[int, list[Any]] = {}
+        for record in records:
+            groups.setdefault(self._route_key(record), []).append(record)
+        return list(groups.items())
+
+    def _route_key(self, record: Any) -> int:
+        assert self._read_key is not None
+        value = self._read_key(record)
+        cache = self._key_cache
+        try:
+            index = cache.get(value)
+        except TypeError:  # unhashable: key_bytes names what is wrong with it
+            index = None
+        if index is None:
+            index = jump_hash(stable_key_hash(value, self._key_field), len(self._gauges))
+            if len(cache) >= _KEY_CACHE_SIZE:
+                cache.clear()
+            with contextlib.suppress(TypeError):  # unhashable keys are not cached
+                cache[value] = index
+        return index
+
+    def _rebalance(self) -> int:
+        """Choose the least-loaded stream that accepts records (and has room, if one does)."""
+        gauges = self._gauges
+        count = len(gauges)
+        best, best_load = self._current, None
+        # From the stream after the current one: equal loads take turns instead of piling on one.
+        for step in range(1, count + 1):
+            index = (self._current + step) % count
+            gauge = gauges[index]
+            if gauge.window_end < 0:  # closing or failed: takes no records
+                continue
+            load = gauge.unacked_count + (0 if gauge.next_offset < gauge.window_end else gauge.max_inflight)
+            if best_load is None or load < best_load:
+                best, best_load = index, load
+        self._current = best
+        self._left = REBALANCE_EVERY
+        return ~best if self._growth_due() else best
+
+    def may_reroute(self, index: int) -> bool:
+        """Whether a record refused by stream `index` may go to another stream instead.
+
+        Only without a key (a key's records must stay on their stream), only when that stream
+        stopped taking records (failed or closing: not an invalid record), and only while
+        another stream still takes them.
+        """
+        if self._read_key is not None or self._gauges[index].window_end >= 0:
+            return False
+        return any(gauge.window_end >= 0 for gauge in self._gauges)
+
+    def reroute(self) -> int:
+        """The least-loaded stream that still takes records (after `may_reroute` said yes)."""
+        self._left = 0
+        index = self._rebalance()
+        return ~index if index < 0 else index
+
+    # --- growth ---------------------------------------------------------------------------------
+
+    def _growth_due(self) -> bool:
+        growth = self._growth
+        if growth is None or self.growing or len(self._gauges) >= growth.max_streams:
+            return False
+        now = self._clock()
+        elapsed = now - self._window_start
+        if elapsed < growth.window_s:
+            return False
+        # A stream added since the window started has no sample yet: zip leaves it out.
+        live = [
+            (gauge, (gauge.acked_records - before) / elapsed)
+            for gauge, before in zip(self._gauges, self._acked_at_start, strict=False)
+            if gauge.failure is None
+        ]
+        self._start_window(now)
+        if not live:
+            return False
+        slowest = min(rate for _, rate in live)
+        fill = sum(min(1.0, gauge.unacked_count / gauge.max_inflight) for gauge, _ in live) / len(live)
+        limit = growth.stream_records_per_s
+        if slowest < growth.at_limit * limit or fill < 0.5:
+            self._streak = 0
+            return False
+        self._streak += 1
+        if self._streak < growth.windows:
+            return False
+        self._streak = 0
+        self.growing = True
+        logger.info(
+            "stream pool for %s: opening stream %d of at most %d: for %d window(s) of %g s every stream was "
+            "acknowledged at %.0f records/s or more (the per-stream limit is %g records/s) with its "
+            "in-flight window %.0f%% full on average",
+            self._table_name,
+            len(self._gauges) + 1,
+            growth.max_streams,
+            growth.windows,
+            growth.window_s,
+            slowest,
+            limit,
+            fill * 100,
+        )
+        return True
+
+    def _start_window(self, now: float) -> None:
+        self._window_start = now
+        self._acked_at_start = [gauge.acked_records for gauge in self._gauges]
+
+    def growth_done(self, gauge: StreamGauge | None) -> None:
+        """The stream the core asked for is open (`gauge`), or could not be opened (None)."""
+        if gauge is not None:
+            self._gauges.append(gauge)
+            self._key_cache = {}
+        self.growing = False
+        self._streak = 0
+        self._start_window(self._clock())

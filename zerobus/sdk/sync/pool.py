@@ -1,0 +1,262 @@
+"""`StreamPool` (synchronous): several streams to one table behind the ingest API of one stream.
+
+The service holds each stream to about 15,000 records/s and 100 MB/s; a pool spreads records
+over several streams to go past that. Every decision (which stream, when to open another) is
+`PoolCore`'s; this driver ingests into the stream it names, opens streams on a thread of their
+own (ingest never waits for a stream being opened), and flushes and closes them all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import grpc
+
+from zerobus.errors import ZerobusException
+from zerobus.sdk.shared.pool_core import (
+    PoolCore,
+    PoolGrowth,
+    PoolOffset,
+    StreamArguments,
+    check_pool_offset,
+    pool_layout,
+    raise_first,
+)
+from zerobus.sdk.shared.pool_keys import KeySpec
+from zerobus.sdk.shared.setup import SdkConfig, plan_stream
+from zerobus.sdk.shared.state import StreamState
+from zerobus.sdk.sync.stream import ZerobusStream
+
+__all__ = ["StreamPool", "open_stream_pool"]
+
+logger = logging.getLogger(__name__)
+
+
+class StreamPool:
+    """Streams to one table, used as one: made by `ZerobusSdk.create_stream_pool`. Thread-safe.
+
+    Offsets are ``(stream, offset)`` pairs (`PoolOffset`); pass them to `wait_for_offset`. Records of
+    one key (with ``key=``) always go to one stream, in order; without a key they go to the
+    least-loaded stream. `flush()` and `close()` cover every stream: a stream that failed does
+    not stop the others from being flushed or closed, and its records stay in
+    `get_unacked_records()`.
+    """
+
+    def __init__(
+        self,
+        open_stream: Callable[[], ZerobusStream],
+        streams: int,
+        key: KeySpec | None,
+        growth: PoolGrowth | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._open_stream = open_stream
+        self._streams: list[ZerobusStream] = []
+        try:
+            for _ in range(streams):
+                self._streams.append(open_stream())
+        except BaseException:
+            for stream in self._streams:
+                try:
+                    stream.close()
+                except ZerobusException as error:
+                    logger.warning("closing a stream of a pool that failed to open: %s", error)
+            raise
+        table_name = self._streams[0].table_properties.table_name
+        self._router = PoolCore([s._core for s in self._streams], key, growth, clock, table_name)
+        self._ingest_one: list[Callable[[Any], int]] = [s.ingest_record_offset for s in self._streams]
+        self._ingest_at_once = [_ingest_at_once(s) for s in self._streams]
+        # Each pool runs its own compiled per-record path (`PoolCore.compile_ingest_one`).
+        compiled = self._router.compile_ingest_one(
+            self._ingest_at_once, self._ingest_one, self._grow, self._refused
+        )
+        compiled.__name__ = compiled.__qualname__ = "ingest_record_offset"
+        compiled.__doc__ = StreamPool.ingest_record_offset.__doc__
+        self.ingest_record_offset = compiled  # type: ignore[method-assign,assignment]
+        self._growth_lock = threading.Lock()
+        self._grower: threading.Thread | None = None
+        self._closed = False
+
+    # --- the pool -------------------------------------------------------------------------------
+
+    @property
+    def streams(self) -> tuple[ZerobusStream, ...]:
+        """The pool's streams, in index order (a pool offset's stream index indexes this)."""
+        return tuple(self._streams)
+
+    @property
+    def stream_count(self) -> int:
+        return len(self._streams)
+
+    def get_states(self) -> list[StreamState]:
+        """Each stream's state, in index order."""
+        return [stream.get_state() for stream in self._streams]
+
+    # --- ingest ---------------------------------------------------------------------------------
+
+    def ingest_record_offset(self, payload: Any) -> PoolOffset:
+        """Queue one record on its stream; returns where it went (blocks only when that stream is full).
+
+        Each pool replaces this method with `PoolCore.compile_ingest_one`: the same steps.
+        """
+        index = self._router.route(payload)
+        if index < 0:
+            index = ~index
+            self._grow()
+        try:
+            return index, self._ingest_one[index](payload)
+        except ZerobusException as error:
+            return self._refused(index, payload, error)
+
+    def _refused(self, index: int, payload: Any, error: ZerobusException) -> PoolOffset:
+        """Stream `index` refused `payload`: if it just failed (and there is no key), another stream takes it."""
+        if not self._router.may_reroute(index):
+            raise error
+        index = self._router.reroute()
+        return index, self._ingest_one[index](payload)
+
+    def ingest_record_nowait(self, payload: Any) -> None:
+        """Queue one record without returning anything; `flush()` and `close()` still wait for it."""
+        self.ingest_record_offset(payload)
+
+    def ingest_records_offset(self, payloads: Iterable[Any]) -> list[PoolOffset]:
+        """Queue several records; returns one `PoolOffset` per stream they went to ([] for none).
+
+        Without a key the list goes to one stream as one submission (all-or-nothing, as on a
+        stream). With a key it is split by stream, each part one submission; every record is
+        validated before any part is queued, so an invalid record queues nothing.
+        """
+        records = list(payloads)
+        groups = self._router.route_batch(records)
+        if groups and groups[0][0] < 0:
+            groups = [(~groups[0][0], groups[0][1])]
+            self._grow()
+        if len(groups) > 1:
+            encoder = self._streams[0]._encoder
+            groups = [(index, encoder.encode_many(part)[0]) for index, part in groups]
+        offsets = []
+        for index, part in groups:
+            offset = self._streams[index].ingest_records_offset(part)
+            if offset is not None:
+                offsets.append((index, offset))
+        return offsets
+
+    def ingest_records_nowait(self, payloads: Iterable[Any]) -> None:
+        """`ingest_records_offset` without the offsets."""
+        self.ingest_records_offset(payloads)
+
+    # --- waiting --------------------------------------------------------------------------------
+
+    def wait_for_offset(self, offset: PoolOffset, timeout_sec: float | None = None) -> None:
+        """Block until the submission at `offset` (from this pool's ingest calls) is durable."""
+        where = check_pool_offset(offset, len(self._streams))
+        self._streams[where[0]].wait_for_offset(where[1], timeout_sec)
+
+    def flush(self) -> None:
+        """Block until everything ingested on every stream before this call is durable.
+
+        Every stream is flushed even when one fails; then the first failure is raised.
+        """
+        errors: list[tuple[int, BaseException]] = []
+        for index, stream in enumerate(self._streams):
+            try:
+                stream.flush()
+            except ZerobusException as error:
+                errors.append((index, error))
+        raise_first(errors, "flush")
+
+    def close(self) -> None:
+        """Flush and close every stream (each even when another fails); then raise the first failure."""
+        self._closed = True
+        with self._growth_lock:
+            grower = self._grower
+        if grower is not None:
+            grower.join()
+        errors: list[tuple[int, BaseException]] = []
+        for index, stream in enumerate(self._streams):
+            try:
+                stream.close()
+            except ZerobusException as error:
+                errors.append((index, error))
+        raise_first(errors, "close")
+
+    def __enter__(self) -> StreamPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if exc_info[0] is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except ZerobusException as error:
+            logger.warning("closing a stream pool after an error failed too: %s", error)
+
+    # --- what is left -----------------------------------------------------------------------------
+
+    def get_unacked_records(self) -> Iterator[bytes | str]:
+        """Every record not acknowledged, from every stream (stream by stream, each in ingest order)."""
+        return (record for stream in list(self._streams) for record in stream.get_unacked_records())
+
+    def get_unacked_batches(self) -> Iterator[list[bytes | str]]:
+        """The unacknowledged records of every stream, one list per submission."""
+        return (batch for stream in list(self._streams) for batch in stream.get_unacked_batches())
+
+    # --- growth ---------------------------------------------------------------------------------
+
+    def _grow(self) -> None:
+        """Open one more stream on a thread of its own (the core asked for it)."""
+        with self._growth_lock:
+            if self._closed or (self._grower is not None and self._grower.is_alive()):
+                self._router.growth_done(None)
+                return
+            self._grower = threading.Thread(target=self._open_one_more, name="zerobus-pool-grow", daemon=True)
+            self._grower.start()
+
+    def _open_one_more(self) -> None:
+        try:
+            stream = self._open_stream()
+        except ZerobusException as error:
+            logger.warning(
+                "stream pool: opening another stream failed (the pool goes on as it is): %s", error
+            )
+            self._router.growth_done(None)
+            return
+        with self._growth_lock:
+            if self._closed:
+                stream.close()
+                self._router.growth_done(None)
+                return
+            self._streams.append(stream)
+            self._ingest_one.append(stream.ingest_record_offset)
+            self._ingest_at_once.append(_ingest_at_once(stream))
+            self._router.growth_done(stream._core)
+
+
+def _ingest_at_once(stream: ZerobusStream) -> Callable[[Any], int]:
+    """The stream's per-record path that never waits: -1 (nothing queued) where it would."""
+    return stream._core.compile_ingest_one(stream._encoder, stream._lock, stream._sender_wake.notify)
+
+
+def open_stream_pool(
+    config: SdkConfig,
+    channel: Callable[[], grpc.Channel],
+    arguments: StreamArguments,
+    streams: int | str,
+    key: KeySpec | None,
+    growth: PoolGrowth | None,
+) -> StreamPool:
+    """`ZerobusSdk.create_stream_pool`: check the layout, plan once, open the streams."""
+    count, growth = pool_layout(streams, key, growth)
+    plan = plan_stream(config, *arguments)
+
+    def open_stream() -> ZerobusStream:
+        stream = ZerobusStream(config, plan, channel())
+        stream._open()
+        return stream
+
+    return StreamPool(open_stream, count, key, growth)
