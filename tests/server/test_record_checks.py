@@ -240,11 +240,21 @@ def test_proto_batch_check_agrees_with_the_reference(data: st.DataObject) -> Non
 
 
 def test_a_table_needing_no_check_compiles_no_batch_check() -> None:
-    schema = schema_from_ddl(
-        "id BIGINT NOT NULL, name STRING, tags ARRAY<STRING>, loc STRUCT<x: DOUBLE>", "t"
-    )
+    schema = schema_from_ddl("id BIGINT NOT NULL, n INT, tags ARRAY<BIGINT>, loc STRUCT<x: DOUBLE>", "t")
     compiled = compile_descriptor(descriptor_proto(schema).SerializeToString(), schema)
     assert batch_check(compiled.descriptor, schema.as_struct(), compiled.required_fields) is None
+
+
+def test_string_columns_are_checked_because_proto2_strings_may_not_be_utf8() -> None:
+    """upb hands back bytes for a proto2 string that is not UTF-8; Delta could never store it."""
+    schema = schema_from_ddl("id BIGINT NOT NULL, name STRING", "t")
+    compiled = compile_descriptor(descriptor_proto(schema).SerializeToString(), schema)
+    check = batch_check(compiled.descriptor, schema.as_struct(), compiled.required_fields)
+    assert check is not None
+    good = compiled.message_class(id=1, name="é").SerializeToString()
+    bad = good.replace("é".encode(), b"\xff\xfe")
+    assert check([compiled.message_class.FromString(good)])
+    assert not check([compiled.message_class.FromString(good), compiled.message_class.FromString(bad)])
 
 
 # --- PROTO: errors name the record of the batch -------------------------------------------------

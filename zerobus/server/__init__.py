@@ -7,8 +7,10 @@ starting a server does.
 
 from zerobus.server.auth import ALL_PRIVILEGES, FULL_ACCESS, Grant, Principal
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, MAX_REQUEST_BYTES, ServerConfig
+from zerobus.server.delta_recovery import TableUnavailable
 from zerobus.server.faults import FaultInjector
 from zerobus.server.local import LocalZerobusServer
+from zerobus.server.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 from zerobus.server.stats import ServerStats
 
 __all__ = [
@@ -18,9 +20,13 @@ __all__ = [
     "FULL_ACCESS",
     "MAX_REQUEST_BYTES",
     "FaultInjector",
+    "FramesQuarantined",
     "Grant",
     "LocalZerobusServer",
+    "MaterializationFailing",
     "Principal",
+    "QuarantinedFrame",
     "ServerConfig",
     "ServerStats",
+    "TableUnavailable",
 ]

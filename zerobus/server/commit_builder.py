@@ -3,6 +3,11 @@
 Record frames give rows (dicts, converted by `pyarrow.Table.from_pylist`); Arrow frames give
 whole batches, conformed to the table's schema and kept as Arrow (no per-row Python). Runs of
 rows between batches become tables of their own, so the commit keeps the log's order.
+
+A frame whose rows Arrow cannot take (or that puts a null where the schema says NOT NULL) is
+left out and listed in `rejected`, with the reason, for the materializer to quarantine: one bad
+frame never fails the commit of the others. Runs of rows are converted in one call; only when
+that fails is the run converted frame by frame to find the culprits.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from zerobus.codegen.arrow_schema import arrow_schema
 from zerobus.codegen.ir import TableSchema
 from zerobus.server.arrow_batches import conform
 from zerobus.server.arrow_ipc import frame_table
+from zerobus.server.arrow_nulls import null_violation
 
 __all__ = ["CommitBuilder"]
 
@@ -24,16 +30,23 @@ class CommitBuilder:
         self._schema = schema
         self._target = arrow_schema(schema)
         self._rows: list[dict[str, Any]] = []
+        self._frame_starts: list[tuple[int, int]] = []  # (seq, index of its first row in _rows)
         self._tables: list[Any] = []
         self.num_rows = 0
+        self.rejected: list[tuple[int, str]] = []  # (seq, reason) of frames left out
 
-    def add_row(self, row: dict[str, Any]) -> None:
-        self._rows.append(row)
-        self.num_rows += 1
+    def add_frame_rows(self, seq: int, rows: list[dict[str, Any]]) -> None:
+        """The rows of log frame `seq` (a record frame: all of them or, if rejected, none)."""
+        self._frame_starts.append((seq, len(self._rows)))
+        self._rows.extend(rows)
+        self.num_rows += len(rows)
 
     def add_arrow_frame(self, ipc_stream: bytes) -> None:
-        """An Arrow frame's IPC stream (schema + one batch); raises if it cannot be decoded."""
+        """An Arrow frame's IPC stream (schema + one batch); raises if it cannot be written."""
         table = conform(self._schema, frame_table(ipc_stream))
+        problem = null_violation(table)
+        if problem is not None:
+            raise ValueError(problem)
         self._flush_rows()
         self._tables.append(table)
         self.num_rows += table.num_rows
@@ -52,7 +65,27 @@ class CommitBuilder:
 
     def _flush_rows(self) -> None:
         if self._rows:
-            import pyarrow as pa
+            try:
+                self._tables.append(self._checked_table(self._rows))
+            except Exception:
+                self._isolate_frames()
+        self._rows = []
+        self._frame_starts = []
 
-            self._tables.append(pa.Table.from_pylist(self._rows, schema=self._target))
-            self._rows = []
+    def _checked_table(self, rows: list[dict[str, Any]]) -> Any:
+        import pyarrow as pa
+
+        table = pa.Table.from_pylist(rows, schema=self._target)
+        problem = null_violation(table)
+        if problem is not None:
+            raise ValueError(problem)
+        return table
+
+    def _isolate_frames(self) -> None:
+        ends = [start for _, start in self._frame_starts[1:]] + [len(self._rows)]
+        for (seq, start), end in zip(self._frame_starts, ends, strict=True):
+            try:
+                self._tables.append(self._checked_table(self._rows[start:end]))
+            except Exception as error:
+                self.rejected.append((seq, f"Arrow cannot take its rows: {error!r}"))
+                self.num_rows -= end - start

@@ -6,6 +6,7 @@ sockets, and the two front-ends cannot disagree about a table or a grant.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,13 +15,18 @@ from zerobus.codegen.ir import TableSchema
 from zerobus.server.auth import FULL_ACCESS, Principal, PrincipalRegistry, TokenIssuer
 from zerobus.server.catalog import Catalog, TableEntry, TableNotFound
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
+from zerobus.server.delta_recovery import TableUnavailable
+from zerobus.server.dev_idp import DevIdentityProvider
 from zerobus.server.faults import FaultInjector
 from zerobus.server.log import GroupCommitter
 from zerobus.server.materializer import Materializer, ensure_delta_table
 from zerobus.server.stats import ServerStats
 from zerobus.server.tables import TableRuntime
+from zerobus.server.token_exchange import FederationPolicies
 
 __all__ = ["ServerCore"]
+
+logger = logging.getLogger(__name__)
 
 
 class ServerCore:
@@ -37,22 +43,38 @@ class ServerCore:
         self.principals.add(Principal(DEV_CLIENT_ID, DEV_CLIENT_SECRET, FULL_ACCESS))
         # Tokens outlive a restart: the official SDK reuses its token until it expires.
         self.tokens = TokenIssuer(config.token_lifetime_s, key_file=data_dir / "auth" / "token_key.json")
+        # Federated external-IdP tokens (RFC 8693): the dev IdP and the policies that trust it.
+        self.idp = DevIdentityProvider(data_dir / "auth" / "dev_idp_key.json")
+        self.federation = FederationPolicies()
         self.catalog = Catalog(data_dir)
         self.committer = GroupCommitter()
         # Set by the gRPC front-end: told (from the commit thread) when a table's log advanced.
         self.durable_listener: Callable[[TableRuntime], None] | None = None
         self._lock = threading.Lock()
         self._tables: dict[str, TableRuntime] = {}
+        # Tables that could not be opened at start (lower-cased name -> why): one broken table
+        # must not keep the others from being served.
+        self._unavailable: dict[str, str] = {}
         for entry in self.catalog.entries():
-            self._open(entry)
+            try:
+                self._open(entry)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {error}"
+                logger.error("table %s cannot be opened and is unavailable: %s", entry.full_name, reason)
+                self._unavailable[entry.full_name.lower()] = reason
+                stats.unavailable_tables[entry.full_name] = reason
         for full_name, columns in config.tables.items():
             if self.catalog.find(full_name) is None:
                 self.create_table(full_name, columns)
-        self.materializer = Materializer(config.materialize_delay_s, self.tables, stats)
+        self.materializer = Materializer(config.materialize_delay_s, self.tables, stats, faults.frames)
 
     def _open(self, entry: TableEntry) -> TableRuntime:
         table = TableRuntime(entry, self.committer, self.faults.disk)
-        ensure_delta_table(table)
+        try:
+            ensure_delta_table(table)
+        except BaseException:
+            table.log.close()
+            raise
 
         def durable(_seq: int) -> None:
             listener = self.durable_listener
@@ -72,9 +94,22 @@ class ServerCore:
         """The open table (`TableNotFound` if there is none)."""
         with self._lock:
             table = self._tables.get(full_name.lower())
+            unavailable = self._unavailable.get(full_name.lower())
+        if unavailable is not None:
+            raise TableUnavailable(full_name, unavailable)
         if table is None:
             raise TableNotFound(full_name)
         return table
+
+    def unavailable_tables(self) -> dict[str, str]:
+        """Tables in the catalog that could not be opened at start: full name -> why."""
+        with self._lock:
+            names = dict(self._unavailable)
+        return {
+            entry.full_name: names[entry.full_name.lower()]
+            for entry in self.catalog.entries()
+            if entry.full_name.lower() in names
+        }
 
     def create_table(
         self, full_name: str, columns: str | TableSchema, comment: str | None = None
@@ -90,7 +125,11 @@ class ServerCore:
     def drop_table(self, full_name: str) -> None:
         with self._lock:
             table = self._tables.pop(full_name.lower(), None)
+            unavailable = self._unavailable.pop(full_name.lower(), None)
         if table is None:
+            if unavailable is not None:  # never opened: only its catalog entry and files to remove
+                self.catalog.drop(full_name)
+                return
             raise TableNotFound(full_name)
         table.dropped = True
         table.log.close()

@@ -25,6 +25,9 @@ object at well-defined points (stream creation, each received request, each ack)
   torn frame), or at ``"fsync"``. The requests of a failed group are never acknowledged: their
   calls end with the retryable UNAVAILABLE after everything before them is acknowledged, and the
   log is cut back to its last good frame before anything else is written.
+- `fail_materialization(full_name, seq, reason)`: log frame `seq` of the table cannot be turned
+  into Delta rows (a frame that passed the record checks yet cannot be written cannot be made
+  for real): the materializer quarantines it and the table goes on.
 - `reset()`: disarm everything and release withheld acks. The pytest fixture calls it after
   every test.
 
@@ -41,6 +44,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from zerobus.server.disk_faults import DiskFaults, WriteStage
+from zerobus.server.frame_faults import FrameFaults
 
 __all__ = ["CallEnding", "CreateFailure", "FaultInjector"]
 
@@ -84,6 +88,8 @@ class FaultInjector:
         self._close_signal_handler: Callable[[float], int] | None = None
         # Consumed by every table's log right before it writes (see `fail_log_writes`).
         self.disk = DiskFaults()
+        # Asked by the materializer for every frame (see `fail_materialization`).
+        self.frames = FrameFaults()
         self.calls_ended = 0
         self.creates_failed = 0
         # Read without the lock on the hot path: True while any per-call fault is armed.
@@ -130,6 +136,12 @@ class FaultInjector:
         """The next `count` log group writes fail with `errno` (see the module docstring)."""
         self.disk.fail_writes(errno, count, short, at)
 
+    def fail_materialization(
+        self, full_name: str, seq: int, reason: str = "injected: the frame cannot be materialised"
+    ) -> None:
+        """Log frame `seq` of the table fails to materialise (until `reset`): it gets quarantined."""
+        self.frames.fail(full_name, seq, reason)
+
     def withhold_acks(self) -> None:
         """Stop acknowledging (records are still stored durably) until `release_acks()`."""
         with self._lock:
@@ -171,6 +183,7 @@ class FaultInjector:
             self._acks_withheld = False
             self._ack_delay_s = 0.0
         self.disk.reset()
+        self.frames.reset()
         self._notify()
 
     # --- state read by the server ---------------------------------------------------------------

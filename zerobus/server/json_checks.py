@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import partial
+from math import isfinite
 from operator import is_not
 from typing import Any
 
 from zerobus.codegen.ir import DataType, Primitive, PrimitiveType, StringType, TableSchema
 from zerobus.codegen.typemap import INT_RANGES
+from zerobus.codegen.unicode_text import texts_are_unicode
 from zerobus.codegen.values import (
     MAX_DATE_DAYS,
     MAX_TIMESTAMP_MICROS,
@@ -105,18 +107,27 @@ def _value_probe(data_type: DataType) -> Callable[[list[Any]], bool]:
             return lambda values: set(map(type, values)) == {bool}
         if primitive is Primitive.DOUBLE:
             # Integers are accepted too, but only the reference knows which convert to a float.
-            return lambda values: set(map(type, values)) == {float} or reference(values)
-        if primitive is Primitive.FLOAT:
-            # max() is NaN-safe here: a NaN first makes it NaN (not <= anything), later ones are skipped.
+            # NaN and Infinity are not JSON (1e999 parses as Infinity): finite floats only.
             return lambda values: (
-                (set(map(type, values)) == {float} and max(map(abs, values)) <= _FLOAT32_MAX)
+                (set(map(type, values)) == {float} and all(map(isfinite, values))) or reference(values)
+            )
+        if primitive is Primitive.FLOAT:
+            return lambda values: (
+                (
+                    set(map(type, values)) == {float}
+                    and all(map(isfinite, values))
+                    and max(map(abs, values)) <= _FLOAT32_MAX
+                )
                 or reference(values)
             )
     if isinstance(data_type, StringType):
+        # A JSON \ud800 escape decodes to a lone surrogate, which has no UTF-8 form.
         length = data_type.length
         if length is None:
-            return lambda values: set(map(type, values)) == {str}
-        return lambda values: set(map(type, values)) == {str} and max(map(len, values)) <= length
+            return lambda values: set(map(type, values)) == {str} and texts_are_unicode(values)
+        return lambda values: (
+            set(map(type, values)) == {str} and max(map(len, values)) <= length and texts_are_unicode(values)
+        )
     return reference
 
 

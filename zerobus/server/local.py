@@ -22,8 +22,10 @@ from urllib.parse import unquote
 from zerobus.codegen.ir import TableSchema
 from zerobus.server.auth import FULL_ACCESS, Grant, Principal
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
+from zerobus.server.dev_idp import DEV_IDP_AUDIENCE
 from zerobus.server.faults import FaultInjector
 from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
+from zerobus.server.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 from zerobus.server.rate_limit import limit_from_settings
 from zerobus.server.stats import ServerStats
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from zerobus.server.grpc_service import StreamRegistry
     from zerobus.server.http_api import WorkspaceHttpServer
     from zerobus.server.tls import TlsFiles
+    from zerobus.server.token_exchange import FederationPolicy
 
 __all__ = ["LocalZerobusServer"]
 
@@ -366,20 +369,57 @@ class LocalZerobusServer:
         return self.core.catalog.get(full_name).delta_path
 
     def flush_materialization(self, timeout_s: float = 30.0) -> None:
-        """Materialise every acknowledged record now and wait for it (TimeoutError after `timeout_s`)."""
+        """Materialise every acknowledged record now and wait for it (TimeoutError after `timeout_s`).
+
+        Raises `FramesQuarantined` if any table has quarantined log frames: acknowledged records
+        that are not in Delta (see `quarantined_frames`); `MaterializationFailing` if writing a
+        table keeps failing (it is retried).
+        """
+        acknowledged = [(table, table.log.durable_seq) for table in self.core.tables()]
         self.core.materializer.flush(timeout_s)
+        frames = self.quarantined_frames()
+        if frames:
+            raise FramesQuarantined(frames)
+        for table, seq in acknowledged:
+            if not table.dropped and table.materialized_seq < seq:
+                raise MaterializationFailing(table.entry.full_name, table.materialize_error)
 
     def rows(self, full_name: str, limit: int | None = None) -> list[dict[str, Any]]:
-        """`flush_materialization()`, then the table's rows read back with deltalake, in log order."""
+        """Materialise, then the table's rows read back with deltalake, in log order.
+
+        Raises `FramesQuarantined` if some of the table's acknowledged records could not be
+        materialised (never a success with rows missing), `TableUnavailable` for a table that
+        could not be opened at start.
+        """
         return self._read_rows(full_name, limit)
+
+    def quarantined_frames(self, full_name: str | None = None) -> list[QuarantinedFrame]:
+        """Log frames that could not be materialised, of one table or all; their rows are not in Delta.
+
+        Each is kept under the table's directory (`QuarantinedFrame.path`, with a ``.reason`` file
+        next to it) and was logged at ERROR; deleting both files releases it.
+        """
+        tables = [self.core.table(full_name)] if full_name is not None else self.core.tables()
+        return [frame for table in tables for frame in table.quarantine.frames()]
+
+    def unavailable_tables(self) -> dict[str, str]:
+        """Tables that could not be opened at start (full name -> why); the others are served."""
+        return self.core.unavailable_tables()
 
     def _read_rows(self, full_name: str, limit: int | None) -> list[dict[str, Any]]:
         import pyarrow as pa
 
         from zerobus.server.delta_read import open_dataset
 
-        path = self.table_path(full_name)
-        self.flush_materialization()
+        table_runtime = self.core.table(full_name)
+        path = table_runtime.entry.delta_path
+        acknowledged = table_runtime.log.durable_seq
+        self.core.materializer.flush(30.0)
+        frames = table_runtime.quarantine.frames()
+        if frames:
+            raise FramesQuarantined(frames)
+        if table_runtime.materialized_seq < acknowledged:
+            raise MaterializationFailing(full_name, table_runtime.materialize_error)
         dataset = open_dataset(path)
         # Files in the order of the commits that added them: rows come back in log order.
         order = _commit_order(path)
@@ -412,6 +452,20 @@ class LocalZerobusServer:
     def expire_tokens(self) -> None:
         """Make every token issued so far expired (to test token expiry), also after a restart."""
         self.core.tokens.expire_all()
+
+    def idp_token(
+        self, subject: str = DEV_CLIENT_ID, audience: str = DEV_IDP_AUDIENCE, lifetime_s: float = 3600.0
+    ) -> str:
+        """A JWT of the development identity provider vouching for `subject`, to federate.
+
+        By default the server trusts it account-wide for a subject that is a principal's client
+        id; `add_federation_policy` trusts other subjects for one principal.
+        """
+        return self.core.idp.issue(subject, audience, lifetime_s)
+
+    def add_federation_policy(self, policy: FederationPolicy) -> None:
+        """Trust external-IdP tokens: ``FederationPolicy(issuer, subject, audiences, client_id)``."""
+        self.core.federation.add(policy)
 
 
 def _commit_order(delta_path: Path) -> dict[str, int]:

@@ -6,6 +6,10 @@ frames each table has not materialised yet, decodes them to rows and appends the
 ``(app_id, last seq)``; on restart `DeltaTable.transaction_version(app_id)` says where to resume,
 so a frame is never written twice, nor skipped, even after `kill -9` between the write and any
 bookkeeping of ours.
+
+A frame that cannot be turned into rows (or whose rows Arrow or the schema's NOT NULL refuse)
+never blocks its table: it is quarantined (`quarantine`: kept on disk with the reason, logged,
+counted) before the commit that skips it, and whatever waits for materialisation reports it.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.errors import InvalidRecordError
 from zerobus.server.commit_builder import CommitBuilder
-from zerobus.server.delta_types import arrow_row_converter, arrow_schema
+from zerobus.server.delta_recovery import remove_log_without_commit
+from zerobus.server.delta_types import RowConverter, arrow_row_converter, arrow_schema
+from zerobus.server.frame_faults import FrameFaults
 from zerobus.server.frames import KIND_ARROW, KIND_JSON, split_frame
 from zerobus.server.stats import ServerStats
 from zerobus.server.tables import TableRuntime
@@ -36,6 +41,7 @@ def ensure_delta_table(table: TableRuntime) -> None:
     from deltalake import DeltaTable
 
     path = table.entry.delta_path
+    remove_log_without_commit(path)
     if not (path / "_delta_log").exists():
         DeltaTable.create(str(path), schema=arrow_schema(table.entry.schema), mode="ignore")
     version = DeltaTable(str(path)).transaction_version(table.app_id)
@@ -47,10 +53,17 @@ def ensure_delta_table(table: TableRuntime) -> None:
 class Materializer:
     """The background thread that writes durable records into Delta tables."""
 
-    def __init__(self, delay_s: float, tables: Callable[[], list[TableRuntime]], stats: ServerStats) -> None:
+    def __init__(
+        self,
+        delay_s: float,
+        tables: Callable[[], list[TableRuntime]],
+        stats: ServerStats,
+        frame_faults: FrameFaults | None = None,
+    ) -> None:
         self._delay_s = delay_s
         self._tables = tables
         self._stats = stats
+        self._frame_faults = frame_faults
         self._condition = threading.Condition()
         self._wake = False
         self._stopping = False
@@ -91,9 +104,12 @@ class Materializer:
             for table in self._tables():
                 try:
                     self.materialize(table)
-                except Exception:
+                except Exception as error:
                     if not table.dropped:  # a table dropped meanwhile has nothing left to write
+                        table.materialize_error = f"{type(error).__name__}: {error}"
                         logger.exception("materialising %s failed; will retry", table.entry.full_name)
+                else:
+                    table.materialize_error = None
             with self._condition:
                 self._cycles += 1
                 self._condition.notify_all()
@@ -108,9 +124,14 @@ class Materializer:
 
         total = 0
         while True:
-            data, last_seq = self._collect(table)
+            data, last_seq, rejected = self._collect(table)
             if last_seq is None:
                 return total
+            for seq, payload, reason in rejected:
+                # Durably aside before the commit whose transaction version skips the frame.
+                if table.quarantine.add(seq, payload, reason):
+                    counts = self._stats.quarantined_frames
+                    counts[table.entry.full_name] = counts.get(table.entry.full_name, 0) + 1
             write_deltalake(
                 str(table.entry.delta_path),
                 data,
@@ -122,45 +143,50 @@ class Materializer:
             self._stats.rows_materialized += data.num_rows
             total += data.num_rows
 
-    def _collect(self, table: TableRuntime) -> tuple[Any, int | None]:
-        """The next commit's data (a pyarrow Table, in log order) and its last seq (None: nothing)."""
+    def _collect(self, table: TableRuntime) -> tuple[Any, int | None, list[tuple[int, bytes, str]]]:
+        """The next commit's data (a pyarrow Table, in log order), its last seq (None: nothing),
+        and the frames left out of it: (seq, frame, reason)."""
         converters = {
             False: arrow_row_converter(table.entry.schema, json_mode=False),
             True: arrow_row_converter(table.entry.schema, json_mode=True),
         }
-        rows = CommitBuilder(table.entry.schema)
+        builder = CommitBuilder(table.entry.schema)
+        record_frames: dict[int, bytes] = {}
+        rejected: list[tuple[int, bytes, str]] = []
         last_seq: int | None = None
         for seq, payload in table.log.read_durable(table.materialized_seq):
-            kind, key, request = split_frame(payload)
-            if kind == KIND_ARROW:
-                try:
-                    rows.add_arrow_frame(request)
-                except Exception as error:  # accepted batches were decoded once already
-                    logger.error(
-                        "%s: dropping undecodable Arrow batch of log frame %d: %r",
-                        table.entry.full_name,
-                        seq,
-                        error,
-                    )
-                last_seq = seq
-                if rows.num_rows >= MAX_ROWS_PER_COMMIT:
-                    break
-                continue
-            codec = table.codec(kind, key)
-            convert = converters[kind == KIND_JSON]
-            for record in codec.stored_records(request):
-                try:
-                    row = codec.to_row(record)
-                    rows.add_row(row if convert is None else convert(row))
-                except (InvalidRecordError, ValueError, TypeError) as error:
-                    # Cannot happen for records the handler accepted; never block the log on one.
-                    logger.error(
-                        "%s: dropping undecodable record of log frame %d: %s",
-                        table.entry.full_name,
-                        seq,
-                        error,
-                    )
             last_seq = seq
-            if rows.num_rows >= MAX_ROWS_PER_COMMIT:
+            try:
+                self._add_frame(table, seq, payload, builder, converters)
+            except Exception as error:  # accepted frames were checked once already: a defect or damage
+                rejected.append((seq, payload, f"{type(error).__name__}: {error}"))
+            else:
+                record_frames[seq] = payload
+            if builder.num_rows >= MAX_ROWS_PER_COMMIT:
                 break
-        return rows.table(), last_seq
+        data = builder.table()
+        rejected.extend((seq, record_frames[seq], reason) for seq, reason in builder.rejected)
+        rejected.sort(key=lambda item: item[0])
+        return data, last_seq, rejected
+
+    def _add_frame(
+        self,
+        table: TableRuntime,
+        seq: int,
+        payload: bytes,
+        builder: CommitBuilder,
+        converters: dict[bool, RowConverter | None],
+    ) -> None:
+        """Decode one frame into `builder`; raises if it cannot be."""
+        faults = self._frame_faults
+        injected = faults.failure(table.entry.full_name, seq) if faults is not None else None
+        if injected is not None:
+            raise RuntimeError(injected)
+        kind, key, request = split_frame(payload)
+        if kind == KIND_ARROW:
+            builder.add_arrow_frame(request)
+            return
+        codec = table.codec(kind, key)
+        convert = converters[kind == KIND_JSON]
+        rows = [codec.to_row(record) for record in codec.stored_records(request)]
+        builder.add_frame_rows(seq, rows if convert is None else list(map(convert, rows)))

@@ -4,6 +4,7 @@ The reference check of a record is `codegen.values.wire_row_check` on its wire r
 made by `descriptor.message_reader`). That costs about 2 us a record in Python, although most
 columns need nothing: upb already guarantees the proto type. `batch_check` compiles, once per
 stream, only the checks the table's column types need (narrow ints, DATE and TIMESTAMP ranges,
+string types (upb hands back `bytes` for a proto2 string that is not UTF-8),
 VARCHAR/CHAR lengths, DECIMAL text, VARIANT JSON, NOT NULL fields declared `optional`, nested
 ones inside structs, arrays and maps) into passes over the batch made of C-level iterators
 (`map`, `filter`, `attrgetter`, `min`/`max`), so a 1000-record batch costs a few of them
@@ -172,19 +173,24 @@ def _leaf_probe(data_type: DataType, check: Callable[[Any], None], values: _Sour
             return not found or (low <= min(found) and max(found) <= high)
 
         return in_range
-    if isinstance(data_type, StringType) and data_type.length is not None:
+    if isinstance(data_type, StringType):
+        # upb returns bytes, not str, for a proto2 string field that is not UTF-8.
         length = data_type.length
+        if length is None:
+            return lambda records: _all_text(values(records))
 
-        def short_enough(records: Iterable[Any]) -> bool:
-            return max(map(len, values(records)), default=0) <= length
+        def short_text(records: Iterable[Any]) -> bool:
+            found = list(values(records))
+            return _all_text(found) and max(map(len, found), default=0) <= length
 
-        return short_enough
+        return short_text
     if isinstance(data_type, DecimalType):
         canonical = _canonical_decimal(data_type).fullmatch
 
         def decimal_text(records: Iterable[Any]) -> bool:
             # Canonical text is accepted by a regex; anything else goes through the full check.
-            return all(map(passes, filterfalse(canonical, values(records))))
+            found = list(values(records))
+            return _all_text(found) and all(map(passes, filterfalse(canonical, found)))
 
         return decimal_text
 
@@ -192,6 +198,13 @@ def _leaf_probe(data_type: DataType, check: Callable[[Any], None], values: _Sour
         return all(map(passes, values(records)))
 
     return each
+
+
+def _all_text(values: Iterable[Any]) -> bool:
+    return set(map(type, values)) <= _TEXT
+
+
+_TEXT = {str}
 
 
 def _canonical_decimal(data_type: DecimalType) -> re.Pattern[str]:

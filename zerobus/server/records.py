@@ -25,13 +25,16 @@ from google.protobuf.message import DecodeError
 
 from zerobus.codegen.descriptor import message_reader
 from zerobus.codegen.ir import Column, TableSchema
+from zerobus.codegen.unicode_text import text_problem
 from zerobus.codegen.values import wire_row_check
 from zerobus.errors import InvalidRecordError
+from zerobus.json_depth import check_json_text_depth
 from zerobus.protocol import EphemeralStreamRequest
 from zerobus.server.json_checks import json_batch_check, loads
 from zerobus.server.message_checks import batch_check
 from zerobus.server.schema_check import CompiledDescriptor
 from zerobus.server.typed_requests import typed_requests
+from zerobus.server.undecodable_keys import undecodable_map_path
 
 __all__ = ["JsonRecordCodec", "ProtoRecordCodec", "RecordCodec", "RecordRejected"]
 
@@ -103,9 +106,13 @@ class JsonRecordCodec(RecordCodec):
         self._batch_check = json_batch_check(schema)
 
     def to_row(self, record: Any) -> dict[str, Any]:
+        if not isinstance(record, str):
+            # upb hands back bytes for a proto2 string field that is not UTF-8.
+            raise InvalidRecordError("", _short(record), _not_json_text(record))
         try:
+            check_json_text_depth(record)  # before the recursive parser can hit the recursion limit
             row = loads(record)
-        except ValueError as error:
+        except ValueError as error:  # JsonTooDeep included
             raise InvalidRecordError("", _short(record), f"not valid JSON: {error}") from None
         if not isinstance(row, dict):
             raise InvalidRecordError(
@@ -122,9 +129,11 @@ class JsonRecordCodec(RecordCodec):
 
     def check_batch(self, batch: Any) -> None:
         try:
+            for record in batch.records:
+                check_json_text_depth(record)
             rows = list(map(loads, batch.records))
-        except ValueError:
-            rows = None  # a record that is not JSON: the reference path names it
+        except (ValueError, TypeError):
+            rows = None  # a record that is not JSON (or not UTF-8: bytes): the reference path names it
         if rows is None or not self._batch_check(rows):
             super().check_batch(batch)
 
@@ -208,7 +217,7 @@ class ProtoRecordCodec(RecordCodec):
     def to_row(self, record: Any) -> dict[str, Any]:
         message = self._decode(record) if isinstance(record, bytes) else record
         self._check_required(message)
-        return self._to_dict(message)
+        return self._read(message)
 
     # -- the reference path, record by record -----------------------------------------------------
     def _decode(self, payload: bytes) -> Any:
@@ -226,14 +235,27 @@ class ProtoRecordCodec(RecordCodec):
     def _check_message(self, message: Any) -> None:
         self._check_required(message)
         if self._row_check is not None:
-            _checked(self._row_check, self._to_dict(message))
+            _checked(self._row_check, self._read(message))
+
+    def _read(self, message: Any) -> dict[str, Any]:
+        try:
+            return self._to_dict(message)
+        except UnicodeDecodeError as error:
+            # A string map key that is not UTF-8: upb cannot even hand the map over.
+            reason = f"a map key is not valid UTF-8 text ({error.reason} at byte {error.start})"
+            raise InvalidRecordError(undecodable_map_path(message) or "", None, reason) from None
 
     # -- the fast path ------------------------------------------------------------------------------
     def _passes_fast(self, records: Any, holder: Any) -> bool:
         """True if every record surely passes; `holder` holds them all (one `IsInitialized`)."""
         if self._has_required and not holder.IsInitialized():
             return False
-        return self._batch_check is None or self._batch_check(records)
+        if self._batch_check is None:
+            return True
+        try:
+            return self._batch_check(records)
+        except (ValueError, TypeError):
+            return False  # e.g. a map key that is not UTF-8: the reference path names it
 
 
 def _checked(check: Callable[[Any], None], row: dict[str, Any]) -> None:
@@ -243,6 +265,11 @@ def _checked(check: Callable[[Any], None], row: dict[str, Any]) -> None:
         # A value the check cannot even compute with (a 400-digit integer for a DOUBLE, decimal
         # text like "1E100"): the record's fault, so a 4044, not an internal error.
         raise InvalidRecordError("", row, f"a value cannot be checked: {error!r}") from None
+
+
+def _not_json_text(record: Any) -> str:
+    problem = text_problem(bytes(record)) if isinstance(record, (bytes, bytearray)) else None
+    return f"a JSON record must be UTF-8 text: {problem or f'got {type(record).__name__}'}"
 
 
 def _has_nested_required(message: descriptor_pb2.DescriptorProto) -> bool:

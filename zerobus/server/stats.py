@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["ServerStats"]
 
@@ -24,6 +24,10 @@ class ServerStats:
     - `rows_materialized`: rows committed into Delta tables.
     - `https_handshakes_failed`: HTTPS connections whose TLS handshake failed (typically a client
       that does not trust the server's CA).
+    - `quarantined_frames`: per table (full name), log frames the materializer could not write
+      and quarantined since the start (their rows are not in Delta; see `LocalZerobusServer`).
+    - `unavailable_tables`: tables that could not be opened at start (full name -> why); every
+      other table is served.
     """
 
     stream_calls: int = 0
@@ -39,3 +43,5 @@ class ServerStats:
     acks_paced: int = 0
     rows_materialized: int = 0
     https_handshakes_failed: int = 0
+    quarantined_frames: dict[str, int] = field(default_factory=dict)
+    unavailable_tables: dict[str, str] = field(default_factory=dict)

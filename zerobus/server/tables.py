@@ -16,6 +16,7 @@ from zerobus.server.catalog import TableEntry
 from zerobus.server.disk_faults import DiskFaults
 from zerobus.server.frames import KIND_JSON
 from zerobus.server.log import GroupCommitter, TableLog
+from zerobus.server.quarantine import FrameQuarantine
 from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec
 from zerobus.server.schema_check import compile_descriptor
 
@@ -38,6 +39,10 @@ class TableRuntime:
         self._codecs: dict[tuple[bytes, bytes], RecordCodec] = {}
         self.materialized_seq = -1
         self.dropped = False
+        # Frames the materializer could not write: kept on disk, reported, out of the table's way.
+        self.quarantine = FrameQuarantine(entry.full_name, entry.root / "quarantine")
+        # Why the last materialisation attempt failed (None once one succeeds); it is retried.
+        self.materialize_error: str | None = None
 
     @property
     def app_id(self) -> str:
