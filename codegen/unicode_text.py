@@ -12,11 +12,11 @@ surrogate decodes to a string no JSON reader in the Delta ecosystem accepts.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from zerobus.json_depth import check_json_text_depth
+from zerobus.strict_json import strict_decoder
 
 __all__ = ["has_lone_surrogate", "json_text_problem", "text_problem", "texts_are_unicode"]
 
@@ -24,15 +24,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-class _NotJson(ValueError):
-    """A NaN/Infinity token: Python's json module reads it, JSON does not have it."""
-
-
-def _refuse_constant(token: str) -> Any:
-    raise _NotJson(f"{token} is not JSON (JSON numbers are finite: NaN and Infinity have no spelling)")
-
-
-_strict_decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
+_strict_decode = strict_decoder().decode
 
 
 def has_lone_surrogate(text: str) -> bool:

@@ -8,11 +8,12 @@ and reports it as the normal error of that place ("nested 5000 levels deep, at m
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from itertools import accumulate
 from typing import Any
+
+from zerobus.strict_json import strict_decoder
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -27,6 +28,8 @@ __all__ = [
 # Deep enough for any table JSON of a type at the deepest nesting codegen accepts (64 levels
 # of STRUCT take about 200), far enough from the interpreter's recursion limit.
 MAX_JSON_DEPTH = 512
+
+_strict_decode = strict_decoder().decode
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
@@ -58,11 +61,12 @@ def check_json_text_depth(text: str, limit: int = MAX_JSON_DEPTH) -> None:
 
 
 def loads_within_depth(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> Any:
-    """`json.loads(text)`, or `JsonTooDeep` (a ValueError) when it nests deeper than `limit`."""
+    """The strict decoder's value for `text` (`zerobus.strict_json`: no NaN/Infinity, no key given
+    twice), or `JsonTooDeep` (a ValueError) when it nests deeper than `limit`."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")  # a UnicodeDecodeError is a ValueError too
     check_json_text_depth(text, limit)
-    return json.loads(text)
+    return _strict_decode(text)
 
 
 def value_depth(value: Any, cap: int = 100_000) -> int:

@@ -219,3 +219,33 @@ def test_deep_json_records_are_invalid_argument_not_internal(
         error = stream.wait_done()
         assert error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT, stream.error_text()
     assert zerobus_server.rows(kit.name) == []
+
+
+def test_a_rest_body_naming_a_key_twice_is_400_naming_it(zerobus_server: LocalZerobusServer) -> None:
+    body = (
+        b'{"name": "dup_a", "catalog_name": "main", "schema_name": "default", "name": "dup_b",'
+        b' "columns": [{"name": "id", "type_text": "bigint", "type_name": "LONG", "position": 0}]}'
+    )
+    response = _create(zerobus_server, body)
+    assert response.status_code == 400, response.text
+    assert "key 'name' appears more than once" in response.text
+    listed = requests.get(
+        zerobus_server.workspace_url + TABLES,
+        params={"catalog_name": "main", "schema_name": "default"},
+        headers=_headers(zerobus_server),
+        timeout=10,
+    ).json()
+    assert not any(t["name"] in ("dup_a", "dup_b") for t in listed.get("tables", []))
+
+
+def test_a_variant_value_naming_a_key_twice_is_refused(
+    zerobus_server: LocalZerobusServer, make_table
+) -> None:
+    kit = make_table("id BIGINT, v VARIANT")
+    with open_stream(zerobus_server, kit.name, json=True) as stream:
+        stream.wait_created()
+        stream.record(0, json.dumps({"id": 1, "v": '{"k": 1, "k": 2}'}))
+        error = stream.wait_done()
+        assert error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT, stream.error_text()
+        assert "'v'" in (error.details() or "") and "appears more than once" in (error.details() or "")
+    assert zerobus_server.rows(kit.name) == []

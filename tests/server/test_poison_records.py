@@ -114,6 +114,9 @@ JSON_POSITIONS = [
     ('"ds": [1.0, NaN]', "'ds[1]'", "NaN"),
     ('"m": {"k": Infinity}', "'m['k']'", "Infinity"),
     ('"pos": {"lat": NaN}', "'pos.lat'", "NaN"),
+    ('"name": "a", "name": "b"', "key 'name' appears more than once", ""),
+    ('"loc": {"city": "a", "city": "b"}', "key 'city' appears more than once", ""),
+    ('"attrs": {"k": "a", "k": "b"}', "key 'k' appears more than once", ""),
 ]
 
 

@@ -2,7 +2,7 @@
 
 A JSON record travels as a protobuf string, i.e. UTF-8. Text the wire cannot carry (a lone
 surrogate) or the service cannot read (several values, an array, NaN or Infinity, which are not
-JSON) would otherwise fail the whole stream later, in the sender; here it fails the one ingest
+JSON, or a key given twice) would otherwise fail the whole stream later, in the sender; here it fails the one ingest
 call that brought it, with the reason, and the stream goes on.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from zerobus.errors import InvalidRecordError
 from zerobus.json_depth import check_json_text_depth
+from zerobus.strict_json import strict_decoder
 
 __all__ = ["parse_json_record", "require_utf8"]
 
@@ -21,11 +22,7 @@ __all__ = ["parse_json_record", "require_utf8"]
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number (NaN and Infinity have no JSON spelling)")
-
-
-_decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
+_decode = strict_decoder().decode
 
 
 def require_utf8(text: str, record: Any) -> None:

@@ -11,11 +11,11 @@ Infinity, which `json` accepts but JSON has no spelling for, are refused.
 from __future__ import annotations
 
 import decimal
-import json
 from collections.abc import Callable
 from typing import Any
 
 from zerobus.codegen.ir import ArrayType, DataType, DecimalType, MapType, StructType, TableSchema
+from zerobus.strict_json import strict_decoder
 
 __all__ = ["JsonFloat", "json_loader"]
 
@@ -32,10 +32,6 @@ class JsonFloat(float):
         number = super().__new__(cls, text)
         number.text = text
         return number
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON (NaN and Infinity have no JSON spelling)")
 
 
 def _decimal(value: Any) -> Any:
@@ -86,8 +82,8 @@ def json_loader(data_type: DataType | TableSchema) -> Callable[[str], Any]:
     else:
         fix = _fix(data_type)
     if fix is None:
-        return json.JSONDecoder(parse_constant=_not_json).decode
-    decode = json.JSONDecoder(parse_float=JsonFloat, parse_constant=_not_json).decode
+        return strict_decoder().decode
+    decode = strict_decoder(parse_float=JsonFloat).decode
     fixer = fix
 
     def loads(text: str) -> Any:
