@@ -26,6 +26,8 @@ What lives here:
   something is in flight (`server_lack_of_ack_timeout_ms`), the pause after a
   `CloseStreamSignal` (`stream_paused_max_wait_time_ms`), flush and close.
 - States and their transitions (`zerobus.engine.state`).
+- What a stream reports (`stats()`, `log_fields()`; `zerobus.engine.stats`): counters kept per
+  request and per ack message, never on the per-record path.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from typing import Any, Protocol
 
 from zerobus.engine.recovery import RecoveryPolicy
 from zerobus.engine.state import StreamState, check_transition
+from zerobus.engine.stats import AckLatencies, StreamStats, percentile, stream_log_fields
 from zerobus.engine.waiters import Waiter, WaiterQueue
 from zerobus.errors import NonRetriableException, ZerobusException
 
@@ -157,15 +160,22 @@ class Effects:
 
 
 class _Request:
-    """One request on the wire: consecutive submissions, their records, their offsets."""
+    """One request on the wire: consecutive submissions, their records, their offsets.
 
-    __slots__ = ("count", "entries", "first_offset", "records")
+    `nbytes` is its size in len() units, `sent_at` when it last went out (engine clock).
+    """
 
-    def __init__(self, entries: list[Any], records: list[Payload], first_offset: int, count: int) -> None:
+    __slots__ = ("count", "entries", "first_offset", "nbytes", "records", "sent_at")
+
+    def __init__(
+        self, entries: list[Any], records: list[Payload], first_offset: int, count: int, nbytes: int
+    ) -> None:
         self.entries = entries
         self.records = records
         self.first_offset = first_offset
         self.count = count
+        self.nbytes = nbytes
+        self.sent_at = 0.0
 
     @property
     def last_offset(self) -> int:
@@ -213,6 +223,15 @@ class StreamCore:
         self._inflight: deque[_Request] = deque()
         self._inflight_first_wire = 0
         self._next_wire = 0
+        # For stats(): kept per request and per ack message, never per record.
+        self._resend_records = 0
+        self._inflight_records = 0
+        self._sent_requests = 0
+        self._sent_bytes = 0
+        self._acked_bytes = 0
+        self._recoveries = 0
+        self._latencies = AckLatencies()
+        self._last_error_at: float | None = None
 
         self._phase = StreamState.UNINITIALIZED
         self._accepting = True
@@ -402,35 +421,44 @@ class StreamCore:
             return None
         if self._resend:
             request = self._resend.popleft()
+            self._resend_records -= request.count
         elif self._queue:
             request = self._take_from_queue()
         else:
             return None
+        now = self._clock()
         wire = self._next_wire
         self._next_wire = wire + 1
         if not self._inflight:
             self._inflight_first_wire = wire
-            self._ack_deadline = self._clock() + self.config.lack_of_ack_timeout_s
+            self._ack_deadline = now + self.config.lack_of_ack_timeout_s
+        request.sent_at = now
         self._inflight.append(request)
+        self._inflight_records += request.count
+        self._sent_requests += 1
+        self._sent_bytes += request.nbytes
         return wire, request.records
 
     def _take_from_queue(self) -> _Request:
         queue = self._queue
         first = self._queue_first
         records = len(queue) + self._queue_extra
-        if records <= self._max_batch_records and self._queued_bytes(queue) <= self._max_batch_bytes:
+        if (
+            records <= self._max_batch_records
+            and (nbytes := self._queued_bytes(queue)) <= self._max_batch_bytes
+        ):
             entries = queue
             multi = self._queue_multi
             self._queue = []
             self._queue_extra = self._queue_multi = 0
         else:
-            entries, records, multi = self._take_prefix(queue)
+            entries, records, multi, nbytes = self._take_prefix(queue)
             del queue[: len(entries)]
             self._queue_extra -= records - len(entries)
             self._queue_multi -= multi
         self._queue_first = first + len(entries)
         flat = entries if not multi else _flatten(entries)
-        return _Request(entries, flat, first, records)
+        return _Request(entries, flat, first, records, nbytes)
 
     def _queued_bytes(self, queue: list[Any]) -> int:
         """Size of the queue in len() units (summed here, not counted per record on the hot path)."""
@@ -438,13 +466,14 @@ class StreamCore:
             return sum(map(len, queue))
         return sum(e.nbytes if type(e) is Submission else len(e) for e in queue)
 
-    def _take_prefix(self, queue: list[Any]) -> tuple[list[Any], int, int]:
-        """The longest prefix of the queue within the batch bounds (at least one submission)."""
+    def _take_prefix(self, queue: list[Any]) -> tuple[list[Any], int, int, int]:
+        """The longest prefix of the queue within the batch bounds (at least one submission):
+        its entries, records, Submissions among them and size."""
         if not self._queue_multi:
             # One record per entry: running sizes and a bisection, in C, instead of a Python loop.
             sizes = list(accumulate(map(len, islice(queue, self._max_batch_records))))
             taken = bisect_right(sizes, self._max_batch_bytes) or 1
-            return queue[:taken], taken, 0
+            return queue[:taken], taken, 0, sizes[taken - 1]
         records = nbytes = multi = taken = 0
         for entry in queue:
             if type(entry) is Submission:
@@ -457,7 +486,7 @@ class StreamCore:
             nbytes += size
             multi += count > 1
             taken += 1
-        return queue[:taken], records, multi
+        return queue[:taken], records, multi, nbytes
 
     # --- calls ----------------------------------------------------------------------------------
 
@@ -492,7 +521,11 @@ class StreamCore:
         if kind == "close_stream_signal":
             duration = response.close_stream_signal.duration
             return self.on_close_signal(call_id, duration.seconds + duration.nanos / 1e9)
-        logger.debug("ignoring a response without a known payload on stream %s", self.stream_id)
+        logger.debug(
+            "ignoring a response without a known payload on stream %s",
+            self.stream_id,
+            extra=self.log_fields(),
+        )
         return None
 
     def on_created(self, call_id: int, stream_id: str) -> Effects | None:
@@ -508,15 +541,18 @@ class StreamCore:
         effects = Effects()
         effects.wake_all = True
         effects.released, self._open_waiters = self._open_waiters, []
-        resend = sum(r.count for r in self._resend)
         if first_open:
-            logger.info("stream %s opened for table %s", stream_id, self.config.table_name)
+            logger.info(
+                "stream %s opened for table %s", stream_id, self.config.table_name, extra=self.log_fields()
+            )
         else:
+            self._recoveries += 1
             logger.info(
                 "stream recovered as %s for table %s; resending %d unacknowledged records",
                 stream_id,
                 self.config.table_name,
-                resend,
+                self._resend_records,
+                extra=self.log_fields(),
             )
         return effects
 
@@ -533,20 +569,27 @@ class StreamCore:
                 "server acknowledged wire offset %d but only %d was sent; ignoring the excess",
                 wire_offset,
                 self._next_wire - 1,
+                extra=self.log_fields(),
             )
             count = len(inflight)
-        records = 0
+        now = self._clock()
+        latencies = self._latencies
+        records = nbytes = 0
         request = inflight[0]
         for _ in range(count):
             request = inflight.popleft()
             records += request.count
+            nbytes += request.nbytes
+            latencies.add(now - request.sent_at)
         self._inflight_first_wire += count
         first = self.durable_offset + 1
         self.durable_offset = last = request.last_offset
         self._acked_records += records
+        self._inflight_records -= records
+        self._acked_bytes += nbytes
         self._move_window()
         self._policy.progress()
-        self._ack_deadline = self._clock() + self.config.lack_of_ack_timeout_s if inflight else None
+        self._ack_deadline = now + self.config.lack_of_ack_timeout_s if inflight else None
         effects = Effects()
         effects.acked = (first, last)
         effects.wake_all = True
@@ -569,6 +612,7 @@ class StreamCore:
             self.stream_id,
             duration_s,
             wait,
+            extra=self.log_fields(),
         )
         if wait <= 0 or not self._inflight:
             self._rotate(effects, "close signal with nothing in flight" if wait > 0 else "close signal")
@@ -578,7 +622,7 @@ class StreamCore:
         return effects
 
     def _rotate(self, effects: Effects, why: str) -> None:
-        logger.info("rotating stream %s to a new call: %s", self.stream_id, why)
+        logger.info("rotating stream %s to a new call: %s", self.stream_id, why, extra=self.log_fields())
         self._rotating = True
         self._sending = False
         self._pause_deadline = None
@@ -644,6 +688,8 @@ class StreamCore:
         if self._inflight:
             self._resend.extendleft(reversed(self._inflight))
             self._inflight.clear()
+            self._resend_records += self._inflight_records
+            self._inflight_records = 0
         if self._phase in (StreamState.CLOSED, StreamState.FAILED):
             effects.stop = True
             return effects
@@ -659,10 +705,15 @@ class StreamCore:
             self._cancel_reason or error or ZerobusException("the server ended the stream without a status")
         )
         self.last_error = reason
+        self._last_error_at = self._clock()
         decision = self._policy.on_failure(reason, was_open)
         if not decision.retry:
             logger.error(
-                "stream %s for table %s failed: %s", self.stream_id, self.config.table_name, decision.error
+                "stream %s for table %s failed: %s",
+                self.stream_id,
+                self.config.table_name,
+                decision.error,
+                extra=self.log_fields(),
             )
             self._fail(decision.error, effects)
             effects.stop = True
@@ -676,6 +727,7 @@ class StreamCore:
             decision.attempt,
             self.config.recovery_retries,
             decision.delay_s,
+            extra=self.log_fields(),
         )
         effects.reconnect_in = decision.delay_s
         effects.wake_all = True
@@ -691,13 +743,20 @@ class StreamCore:
         """End the stream for good (the drivers call this for errors outside any call)."""
         effects = Effects()
         if self._phase not in (StreamState.CLOSED, StreamState.FAILED):
-            logger.error("stream %s for table %s failed: %s", self.stream_id, self.config.table_name, error)
+            logger.error(
+                "stream %s for table %s failed: %s",
+                self.stream_id,
+                self.config.table_name,
+                error,
+                extra=self.log_fields(),
+            )
             self._fail(error, effects)
         return effects
 
     def _fail(self, error: ZerobusException, effects: Effects) -> None:
         self._set_phase(StreamState.FAILED)
         self.failure = error
+        self._last_error_at = self._clock()
         self._stop_accepting()
         self._sending = False
         effects.error = error
@@ -777,12 +836,48 @@ class StreamCore:
             effects.released = self._open_waiters + self._waiters.drain()
             self._open_waiters = []
             effects.error = self.rejection()
-            logger.info("stream %s for table %s closed", self.stream_id, self.config.table_name)
+            logger.info(
+                "stream %s for table %s closed",
+                self.stream_id,
+                self.config.table_name,
+                extra=self.log_fields(),
+            )
         return effects
 
     @property
     def closing(self) -> bool:
         return self._closing
+
+    # --- what it reports ------------------------------------------------------------------------
+
+    def log_fields(self) -> dict[str, Any]:
+        """`extra=` for a log record about this stream (table, stream id, offsets)."""
+        return stream_log_fields(
+            self.config.table_name, self.stream_id, self.last_offset, self.durable_offset
+        )
+
+    def stats(self) -> StreamStats:
+        """A snapshot of the stream's counters; percentiles are computed here, not as acks arrive."""
+        samples = self._latencies.samples()
+        error = self.failure or self.last_error
+        return StreamStats(
+            table_name=self.config.table_name,
+            stream_id=self.stream_id,
+            state=self.state,
+            ingested_records=self.next_offset + self._extra_records,
+            queued_records=len(self._queue) + self._queue_extra + self._resend_records,
+            in_flight_records=self._inflight_records,
+            acknowledged_records=self._acked_records,
+            sent_requests=self._sent_requests,
+            sent_bytes=self._sent_bytes,
+            acknowledged_bytes=self._acked_bytes,
+            recoveries=self._recoveries,
+            last_error=None if error is None else error.message,
+            ack_latency_p50_s=percentile(samples, 0.5),
+            ack_latency_p99_s=percentile(samples, 0.99),
+            _latency_samples=samples,
+            _last_error_at=self._last_error_at,
+        )
 
     # --- what is left ---------------------------------------------------------------------------
 

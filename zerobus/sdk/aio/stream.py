@@ -22,7 +22,7 @@ import grpc
 import grpc.aio
 
 from zerobus.engine import TERMINAL_STATES, Effects, records_request
-from zerobus.errors import NonRetriableException, ZerobusException, from_grpc_error
+from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.aio.blocking import run_blocking
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
@@ -103,6 +103,7 @@ class ZerobusStream(StreamBase):
             self._failure_reported = True
             raise opened.error
         remember(self)
+        self._track()
 
     # --- ingest -------------------------------------------------------------------------------------
 
@@ -201,7 +202,7 @@ class ZerobusStream(StreamBase):
             except (TimeoutError, concurrent.futures.TimeoutError):
                 closing.cancel()
                 reason = f"close() did not finish within {bound_ms} ms"
-        report_left_open(self._plan.table.table_name, self._core.unacked_count, reason)
+        report_left_open(self._plan.table.table_name, self._core.unacked_count, reason, self._log_fields())
 
     def _report_abandoned(self) -> None:
         """The supervisor was cancelled before close(): asyncio.run() ending, or the SDK's channel closed.
@@ -220,7 +221,10 @@ class ZerobusStream(StreamBase):
         )
         if undelivered:
             report_left_open(
-                self._plan.table.table_name, undelivered, f"its tasks were cancelled: {_CANCELLED}"
+                self._plan.table.table_name,
+                undelivered,
+                f"its tasks were cancelled: {_CANCELLED}",
+                self._log_fields(),
             )
 
     async def __aenter__(self) -> ZerobusStream:
@@ -232,7 +236,12 @@ class ZerobusStream(StreamBase):
         except ZerobusException as error:
             if exc_info[0] is None:
                 raise
-            logger.warning("closing stream %s after an error failed too: %s", self.stream_id, error)
+            logger.warning(
+                "closing stream %s after an error failed too: %s",
+                self.stream_id,
+                error,
+                extra=self._log_fields(),
+            )
 
     async def get_unacked_records(self) -> Iterator[bytes | str]:
         """Every record not yet acknowledged, in ingest order, as encoded payloads."""
@@ -294,7 +303,7 @@ class ZerobusStream(StreamBase):
             self._report_abandoned()
             raise
         except Exception as bug:  # fail the stream loudly rather than hang its users
-            logger.exception("stream supervisor crashed")
+            logger.exception("stream supervisor crashed", extra=self._log_fields())
             self._apply(
                 self._core.fail(ZerobusException(f"internal error in the stream: {bug!r}", cause=bug))
             )
@@ -330,11 +339,12 @@ class ZerobusStream(StreamBase):
                 if effects is not None:
                     self._apply(effects)
         except grpc.RpcError as error:
-            return from_grpc_error(error, host=self._config.endpoint.host)
+            return self._call_error(error)
         except asyncio.CancelledError:
             if not self._cancelled_by_us:
                 raise  # our task was cancelled, not the call
             return ZerobusException("stream call cancelled by the client")
+        self._call_ended_cleanly()
         return None
 
     async def _send(self, call: Any, call_id: int) -> None:
@@ -354,7 +364,7 @@ class ZerobusStream(StreamBase):
                     return
                 await call.write(records_request(item[0], item[1], json))
         except (grpc.RpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as error:
-            logger.debug("sender of stream %s stopped: %s", self.stream_id, error)
+            logger.debug("sender of stream %s stopped: %s", self.stream_id, error, extra=self._log_fields())
 
     async def _idle(self) -> None:
         self._work.clear()

@@ -9,6 +9,7 @@ from typing import Any
 from zerobus.errors import ZerobusException
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
 from zerobus.sdk.shared.state import StreamState
+from zerobus.sdk.shared.stats_ledger import AggregateStats, ledger_for
 from zerobus.sdk.shared.stream_base import StreamBase
 
 __all__ = ["SdkBase"]
@@ -55,6 +56,14 @@ class SdkBase:
     @property
     def unity_catalog_endpoint(self) -> str:
         return self._config.workspace.url
+
+    def stats(self) -> AggregateStats:
+        """The stats of every stream this SDK object opened, pooled or not (`zerobus.telemetry.AggregateStats`).
+
+        Closed streams keep counting in the cumulative totals; queued and in-flight records and
+        the ack latency cover the streams still open.
+        """
+        return ledger_for(self._config).stats()
 
     @staticmethod
     def _recreate_arguments(old_stream: StreamBase) -> tuple[Any, Any, Any, Any, Any]:

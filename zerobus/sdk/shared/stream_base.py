@@ -14,10 +14,13 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any, NamedTuple
 
-from zerobus.engine import Effects, StreamCore, StreamState, create_stream_request
-from zerobus.errors import ZerobusException
+from zerobus.engine import TERMINAL_STATES, Effects, StreamCore, StreamState, create_stream_request
+from zerobus.engine.stats import StreamStats
+from zerobus.errors import ZerobusException, from_grpc_error
 from zerobus.sdk.shared.callbacks import CallbackDispatcher
+from zerobus.sdk.shared.refusal import CredentialRefusals
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
+from zerobus.sdk.shared.stats_ledger import ledger_for
 
 __all__ = ["AckHandle", "Step", "Steps", "StreamBase"]
 
@@ -88,6 +91,9 @@ class StreamBase:
         self._callbacks = CallbackDispatcher(plan.options.ack_callback, plan.table.table_name)
         self._failure_reported = False
         self._create_request = create_stream_request(*self._core.create_request_fields())
+        self._refusals = CredentialRefusals(plan.headers_provider)
+        # The SDK's stats (`sdk.stats()`) count this stream from `_track()` (opened) until closed.
+        self._ledger = ledger_for(config)
 
     # --- the official API's read-only parts ---------------------------------------------------
 
@@ -106,6 +112,16 @@ class StreamBase:
 
     def get_state(self) -> StreamState:
         return self._core.state
+
+    def stats(self) -> StreamStats:
+        """A snapshot of this stream's counters and ack latency (see `zerobus.telemetry.StreamStats`).
+
+        Safe to call from any thread, at any time, also after the stream closed or failed. An
+        asyncio stream read from another thread than its event loop's may show counts taken a
+        request apart (each one is right; their sum can be off while records move).
+        """
+        with self._guard:
+            return self._core.stats()
 
     # --- written once, stepped by each driver ---------------------------------------------------
 
@@ -138,6 +154,17 @@ class StreamBase:
                 self._core.end_flush()
 
     def _close_steps(self) -> Steps:
+        """Close; once the stream is closed or failed, the SDK's stats keep its final counts.
+
+        A close that was interrupted (an asyncio task cancelled) leaves the stream counted live.
+        """
+        try:
+            yield from self._closing_steps()
+        finally:
+            if self._core.state in TERMINAL_STATES:
+                self._ledger.retire(self)
+
+    def _closing_steps(self) -> Steps:
         """Flush, end the call, wait for callbacks. A timed-out close fails the stream, keeping its records."""
         core = self._core
         with self._guard:
@@ -173,9 +200,25 @@ class StreamBase:
         effects.wake_all = True
         self._apply(effects)
 
+    def _track(self) -> None:
+        """The stream is open: the SDK's stats count it from now on."""
+        self._ledger.track(self)
+
+    def _log_fields(self) -> dict[str, Any]:
+        """`extra=` for the drivers' log records about this stream (table, stream id, offsets)."""
+        return self._core.log_fields()
+
     def _call_headers(self) -> list[tuple[str, str]]:
         """Metadata for a new call: a fresh token every time (blocking)."""
         return self._config.headers(self._plan.headers_provider, self._plan.table.table_name)
+
+    def _call_error(self, rpc_error: BaseException) -> ZerobusException:
+        """A failed call's error in our tree; refused credentials are invalidated first."""
+        error = from_grpc_error(rpc_error, host=self._config.endpoint.host)
+        return self._refusals.call_ended(rpc_error, error) or error
+
+    def _call_ended_cleanly(self) -> None:
+        self._refusals.call_ended(None, None)
 
     def _resolve(self, effects: Effects) -> None:
         """Wake released waiters and queue callbacks (never under a lock)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = [
     "LeftOpen",
@@ -52,8 +52,11 @@ def forget(stream: LeftOpen) -> None:
         _open.discard(stream)
 
 
-def report_left_open(table: str, undelivered: int, reason: str) -> None:
-    """Say what became of a stream the program never closed; a loss is always a WARNING."""
+def report_left_open(table: str, undelivered: int, reason: str, fields: dict[str, Any] | None = None) -> None:
+    """Say what became of a stream the program never closed; a loss is always a WARNING.
+
+    `fields`: the stream's structured log fields (`StreamCore.log_fields()`).
+    """
     if undelivered:
         logger.warning(
             "stream to %s was never closed: %d record(s) were not acknowledged (%s) and may be lost; %s",
@@ -61,10 +64,14 @@ def report_left_open(table: str, undelivered: int, reason: str) -> None:
             undelivered,
             reason,
             ADVICE,
+            extra=fields,
         )
     else:
         logger.info(
-            "stream to %s was never closed: flushed and closed at exit, nothing lost; %s", table, ADVICE
+            "stream to %s was never closed: flushed and closed at exit, nothing lost; %s",
+            table,
+            ADVICE,
+            extra=fields,
         )
 
 

@@ -29,6 +29,7 @@ from zerobus.sdk.shared.pool_core import (
 from zerobus.sdk.shared.pool_keys import KeySpec
 from zerobus.sdk.shared.setup import SdkConfig, plan_stream
 from zerobus.sdk.shared.state import StreamState
+from zerobus.sdk.shared.stats_ledger import AggregateStats, aggregate
 from zerobus.sdk.sync.stream import ZerobusStream
 
 __all__ = ["StreamPool", "open_stream_pool"]
@@ -95,6 +96,10 @@ class StreamPool:
     def get_states(self) -> list[StreamState]:
         """Each stream's state, in index order."""
         return [stream.get_state() for stream in self._streams]
+
+    def stats(self) -> AggregateStats:
+        """The pool's streams' stats summed (each stream's own: `pool.streams[i].stats()`)."""
+        return aggregate([stream.stats() for stream in list(self._streams)])
 
     # --- ingest ---------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from typing import Any, cast
 import grpc
 
 from zerobus.engine import TERMINAL_STATES, Effects, records_request
-from zerobus.errors import NonRetriableException, ZerobusException, from_grpc_error
+from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
 from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
@@ -115,6 +115,7 @@ class ZerobusStream(StreamBase):
             self._failure_reported = True
             raise opened.error
         remember(self)
+        self._track()
 
     # --- ingest -------------------------------------------------------------------------------------
 
@@ -198,7 +199,7 @@ class ZerobusStream(StreamBase):
             self.close()
         except ZerobusException as error:
             reason = exit_loss_reason(error, self._plan.options.flush_timeout_ms)
-        report_left_open(self._plan.table.table_name, self._core.unacked_count, reason)
+        report_left_open(self._plan.table.table_name, self._core.unacked_count, reason, self._log_fields())
 
     def __enter__(self) -> ZerobusStream:
         return self
@@ -210,7 +211,12 @@ class ZerobusStream(StreamBase):
         try:
             self.close()
         except ZerobusException as error:
-            logger.warning("closing stream %s after an error failed too: %s", self.stream_id, error)
+            logger.warning(
+                "closing stream %s after an error failed too: %s",
+                self.stream_id,
+                error,
+                extra=self._log_fields(),
+            )
 
     # --- what is left -------------------------------------------------------------------------------
 
@@ -270,7 +276,7 @@ class ZerobusStream(StreamBase):
         try:
             self._drive(self._supervisor_steps())
         except Exception as bug:  # fail the stream loudly rather than hang its users
-            logger.exception("stream supervisor crashed")
+            logger.exception("stream supervisor crashed", extra=self._log_fields())
             with self._lock:
                 effects = self._core.fail(
                     ZerobusException(f"internal error in the stream: {bug!r}", cause=bug)
@@ -302,9 +308,10 @@ class ZerobusStream(StreamBase):
                     self._poke_timer()
                 if effects is not None:
                     self._apply(effects)
+            self._call_ended_cleanly()
             return None
         except grpc.RpcError as rpc_error:
-            return from_grpc_error(rpc_error, host=self._config.endpoint.host)
+            return self._call_error(rpc_error)
         finally:
             with self._lock:
                 self._call = None
