@@ -52,6 +52,9 @@ DEFAULT_TIMEOUT_S = 30.0
 class CatalogAuthError(NonRetriableException):
     """The credentials were refused, or the principal may not read the table (HTTP 401/403)."""
 
+    # The HTTP status: 401 refused credentials, 403 a missing privilege.
+    status: int | None = None
+
 
 class TableNotFoundError(NonRetriableException):
     """Unity Catalog has no such table (HTTP 404)."""
@@ -135,7 +138,9 @@ def fetch_table_json(
     if status != 200:
         text = f"Unity Catalog returned HTTP {status} for table {full_name}: {_server_message(response)}"
         if status in (401, 403):
-            raise CatalogAuthError(text)
+            refused = CatalogAuthError(text)
+            refused.status = status
+            raise refused
         if status == 404:
             raise TableNotFoundError(text)
         if status >= 500 or status == 429:

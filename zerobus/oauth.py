@@ -9,6 +9,8 @@ client does not trust (retrying cannot change which CAs it trusts).
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -19,10 +21,12 @@ from zerobus.json_depth import loads_within_depth
 
 __all__ = [
     "TOKEN_PATH",
+    "GrantedToken",
     "fetch_ingest_token",
     "fetch_metadata_token",
     "ingest_token_form",
     "metadata_token_form",
+    "request_grant",
     "request_token",
 ]
 
@@ -68,6 +72,14 @@ def metadata_token_form() -> dict[str, str]:
     return {"grant_type": "client_credentials", "scope": "all-apis"}
 
 
+@dataclass(frozen=True)
+class GrantedToken:
+    """An access token and, when the server said, how many seconds it stays valid."""
+
+    value: str
+    expires_in_s: float | None
+
+
 def request_token(
     workspace: Endpoint,
     client_id: str,
@@ -77,11 +89,22 @@ def request_token(
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> str:
     """POST the form to the workspace's token endpoint and return the access token."""
+    return request_grant(workspace, form, (client_id, client_secret), session, timeout_s).value
+
+
+def request_grant(
+    workspace: Endpoint,
+    form: dict[str, str],
+    basic_auth: tuple[str, str] | None,
+    session: requests.Session | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> GrantedToken:
+    """POST the form (with HTTP Basic client credentials, if any) and return the granted token."""
     workspace.require_safe_for_credentials()
     url = workspace.url + TOKEN_PATH
     poster = session or requests
     try:
-        response = poster.post(url, data=form, auth=(client_id, client_secret), timeout=timeout_s)
+        response = poster.post(url, data=form, auth=basic_auth, timeout=timeout_s)
     except requests.RequestException as error:
         failure = tls_failure(f"OAuth token request to {url}", str(error), error)
         if failure is not None:
@@ -102,7 +125,14 @@ def request_token(
     token = body.get("access_token") if isinstance(body, dict) else None
     if not token:
         raise NonRetriableException(f"OAuth token response from {url} has no access_token")
-    return str(token)
+    expires_in = body.get("expires_in")
+    usable = (
+        isinstance(expires_in, (int, float))
+        and not isinstance(expires_in, bool)
+        and math.isfinite(expires_in)
+        and expires_in >= 0
+    )
+    return GrantedToken(str(token), float(expires_in) if usable else None)
 
 
 def _error_text(response: requests.Response) -> str:

@@ -31,6 +31,9 @@ class SyncDriver:
     def create_stream_with_headers_provider(self, *args: Any, **kwargs: Any) -> Any:
         return self.sdk.create_stream_with_headers_provider(*args, **kwargs)
 
+    def create_stream_federated(self, *args: Any, **kwargs: Any) -> Any:
+        return self.sdk.create_stream_federated(*args, **kwargs)
+
     def recreate_stream(self, stream: Any) -> Any:
         return self.sdk.recreate_stream(stream)
 
@@ -69,6 +72,9 @@ class AioDriver:
         return AioStream(
             self, self.run(lambda: self.sdk.create_stream_with_headers_provider(*args, **kwargs))
         )
+
+    def create_stream_federated(self, *args: Any, **kwargs: Any) -> AioStream:
+        return AioStream(self, self.run(lambda: self.sdk.create_stream_federated(*args, **kwargs)))
 
     def recreate_stream(self, stream: AioStream) -> AioStream:
         return AioStream(self, self.run(self.sdk.recreate_stream, stream.inner))

@@ -23,7 +23,9 @@ from zerobus.sdk.shared.setup import SdkConfig, create_stream_arguments
 
 SHARED = [
     "AckCallback",
+    "FederatedToken",
     "HeadersProvider",
+    "IdpTokenSupplier",
     "IngestRecordResponse",
     "NonRetriableException",
     "OAuthHeadersProvider",
@@ -74,7 +76,9 @@ def test_stream_and_sdk_signatures(module: Any) -> None:
         "table_properties",
         "options",
         "headers_provider",
+        "auth",
     ]
+    assert create.parameters["auth"].kind is inspect.Parameter.KEYWORD_ONLY  # as in the official SDK
     init = inspect.signature(module.ZerobusSdk.__init__)
     assert list(init.parameters)[1:5] == [
         "host",

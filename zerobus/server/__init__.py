@@ -8,18 +8,23 @@ starting a server does.
 from zerobus.server.auth import ALL_PRIVILEGES, FULL_ACCESS, Grant, Principal
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, MAX_REQUEST_BYTES, ServerConfig
 from zerobus.server.delta_recovery import TableUnavailable
+from zerobus.server.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER
 from zerobus.server.faults import FaultInjector
 from zerobus.server.local import LocalZerobusServer
 from zerobus.server.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 from zerobus.server.stats import ServerStats
+from zerobus.server.token_exchange import FederationPolicy
 
 __all__ = [
     "ALL_PRIVILEGES",
     "DEV_CLIENT_ID",
     "DEV_CLIENT_SECRET",
+    "DEV_IDP_AUDIENCE",
+    "DEV_IDP_ISSUER",
     "FULL_ACCESS",
     "MAX_REQUEST_BYTES",
     "FaultInjector",
+    "FederationPolicy",
     "FramesQuarantined",
     "Grant",
     "LocalZerobusServer",

@@ -205,8 +205,12 @@ class TokenIssuer:
         scope: str,
         resource: str | None,
         authorized: Iterable[tuple[str, str]] = (),
+        not_after: float | None = None,
     ) -> Token:
+        """A token for `principal`; `not_after` caps its expiry (an exchanged token dies with its subject token)."""
         expires_at = self.clock() + self.lifetime_s
+        if not_after is not None:
+            expires_at = min(expires_at, not_after)
         pairs = frozenset(authorized)
         claims = {
             "sub": principal.client_id,

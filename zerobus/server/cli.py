@@ -37,6 +37,7 @@ from zerobus.names import TableName, parse_table_name
 from zerobus.oauth import fetch_metadata_token
 from zerobus.server.atomic_files import atomic_write
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET
+from zerobus.server.dev_idp import DEV_IDP_TOKEN_PATH
 
 __all__ = ["banner", "main"]
 
@@ -64,6 +65,9 @@ def banner(grpc_endpoint: str, workspace_url: str, data_dir: str, ca_file: Path 
             f"  Client id:      {DEV_CLIENT_ID}",
             f"  Client secret:  {DEV_CLIENT_SECRET}",
             f"  Data:           {data_dir}",
+            "",
+            "Federated tokens (RFC 8693): a development IdP issues JWTs to exchange at /oidc/v1/token:",
+            f"  curl -d subject={DEV_CLIENT_ID} {workspace_url}{DEV_IDP_TOKEN_PATH}",
             "",
             "Point a client at it:",
             f"  export ZEROBUS_SERVER_ENDPOINT={grpc_endpoint}",
@@ -225,6 +229,10 @@ def start(
         shown_dir = "(in memory)" if in_memory else str(server.data_dir.resolve())
         ca_file = server.ca_file.resolve() if tls else None
         click.echo(banner(server.grpc_endpoint, server.workspace_url, shown_dir, ca_file), nl=True)
+        for name, reason in server.unavailable_tables().items():
+            click.echo(
+                f"WARNING: table {name} is unavailable (every other table is served): {reason}", err=True
+            )
         sys.stdout.flush()
         if ready_file is not None:
             ready = {

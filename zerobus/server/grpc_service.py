@@ -307,7 +307,7 @@ class StreamCall:
 
     def _reject(self, code: grpc.StatusCode, message: str) -> GRPCError:
         self.core.stats.streams_rejected += 1
-        return GRPCError(_status(code), message)
+        return GRPCError(_status(code), _status_text(message))
 
     def _authorize(self, header: str | None, table_name: str) -> None:
         if not header or not header.lower().startswith("bearer "):
@@ -633,7 +633,13 @@ class StreamCall:
             except Exception as error:  # the connection may be gone already
                 logger.debug("call %d: cancel failed: %r", self.id, error)
             return
-        raise GRPCError(_status(ending.code), ending.message)
+        raise GRPCError(_status(ending.code), _status_text(ending.message))
+
+
+def _status_text(message: str) -> str:
+    """The message as a status can carry it: UTF-8, so a lone surrogate (say, in a field name a
+    client sent) is spelled as an escape instead of failing the status itself."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ZerobusService:

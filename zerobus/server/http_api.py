@@ -7,6 +7,10 @@ use OAuth's ``{"error": ..., "error_description": ...}``):
   ``scope``, optional ``resource`` and ``authorization_details`` (PROTOCOL.md section 2). Every
   privilege asked for in ``authorization_details`` must be granted to the principal, else 400
   ``invalid_request`` "User is not authorized to the requested authorizations".
+- ``POST /oidc/v1/token`` with ``grant_type=urn:ietf:params:oauth:grant-type:token-exchange``:
+  an external-IdP JWT exchanged for an access token (RFC 8693, see `token_exchange`).
+- ``POST /dev-idp/token`` (``subject``, ``audience``, ``expires_in``): emulator-only; a JWT of
+  the development identity provider (`dev_idp`) to exchange.
 - ``GET /api/2.1/unity-catalog/tables?catalog_name=&schema_name=``: ``{"tables": [...]}``.
 - ``GET|DELETE /api/2.1/unity-catalog/tables/{full_name}``.
 - ``POST /api/2.1/unity-catalog/tables``: ``{"catalog_name", "schema_name", "name", "columns":
@@ -51,8 +55,10 @@ from zerobus.server.auth import AuthError, Caller
 from zerobus.server.authorization_details import requested_privileges
 from zerobus.server.catalog import TableAlreadyExists, TableEntry, TableNotFound
 from zerobus.server.core import ServerCore
+from zerobus.server.dev_idp import DEV_IDP_TOKEN_PATH, issue_from_form
 from zerobus.server.http_timeouts import RequestDeadline, RequestTimedOut
 from zerobus.server.tls import TlsHttpServer
+from zerobus.server.token_exchange import TOKEN_EXCHANGE_GRANT, exchange_token
 
 __all__ = ["ROWS_PREFIX", "TABLES_PATH", "TOKEN_PATH", "WorkspaceHttpServer", "json_safe"]
 
@@ -137,6 +143,12 @@ class WorkspaceHttpServer:
         form = {
             k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()
         }
+        if form.get("grant_type") == TOKEN_EXCHANGE_GRANT:
+            core = self.core
+            try:
+                return exchange_token(form, core.idp, core.federation, core.principals, core.tokens)
+            except AuthError as error:
+                raise _oauth_error(error.status, error.error, error.message) from None
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
         auth = headers.get("Authorization", "")
         if auth.lower().startswith("basic "):
@@ -153,7 +165,11 @@ class WorkspaceHttpServer:
         except AuthError as error:
             raise _oauth_error(error.status, error.error, error.message) from None
         if form.get("grant_type") != "client_credentials":
-            raise _oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials")
+            raise _oauth_error(
+                400,
+                "unsupported_grant_type",
+                f"grant_type must be client_credentials or {TOKEN_EXCHANGE_GRANT}, got {form.get('grant_type')!r}",
+            )
         scope = form.get("scope", "")
         if "all-apis" not in scope.split():
             raise _oauth_error(400, "invalid_scope", "scope must be 'all-apis'")
@@ -168,6 +184,15 @@ class WorkspaceHttpServer:
             "expires_in": int(self.core.tokens.lifetime_s),
             "scope": scope,
         }
+
+    def dev_idp_token(self, body: bytes) -> dict[str, Any]:
+        form = {
+            k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()
+        }
+        try:
+            return issue_from_form(self.core.idp, form)
+        except ValueError as error:
+            raise _oauth_error(400, "invalid_request", str(error)) from None
 
     def caller(self, headers: Any) -> Caller:
         auth = headers.get("Authorization", "")
@@ -384,6 +409,10 @@ class _Handler(BaseHTTPRequestHandler):
             if method != "POST":
                 raise _oauth_error(405, "invalid_request", "use POST")
             return api.token(self.headers, body)
+        if path == DEV_IDP_TOKEN_PATH:
+            if method != "POST":
+                raise _oauth_error(405, "invalid_request", "use POST")
+            return api.dev_idp_token(body)
         if path == TABLES_PATH:
             caller = api.caller(self.headers)
             if method == "GET":
@@ -393,9 +422,9 @@ class _Handler(BaseHTTPRequestHandler):
                     document = loads_within_depth(body or b"{}")
                 except JsonTooDeep as error:
                     raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", f"body: {error}") from None
-                except ValueError:
+                except ValueError as error:
                     raise _uc_error(
-                        HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body is not JSON (UTF-8)"
+                        HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", f"body is not JSON (UTF-8): {error}"
                     ) from None
                 if not isinstance(document, dict):
                     raise _uc_error(HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "body must be a JSON object")

@@ -10,6 +10,8 @@ import grpc.aio
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.aio.pool import StreamPool, open_stream_pool
 from zerobus.sdk.aio.stream import ZerobusStream
+from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
+from zerobus.sdk.shared.federation import federated_arguments, federated_provider, federation_table
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.pool_core import PoolGrowth
@@ -56,8 +58,19 @@ class ZerobusSdk(SdkBase):
         table_properties: TableProperties | None = None,
         options: StreamConfigurationOptions | None = None,
         headers_provider: HeadersProvider | None = None,
+        *,
+        auth: FederatedToken | None = None,
     ) -> ZerobusStream:
-        """Open a stream; see `zerobus.sdk.sync.ZerobusSdk.create_stream`."""
+        """Open a stream; see `zerobus.sdk.sync.ZerobusSdk.create_stream`.
+
+        With ``auth=FederatedToken(supplier)`` the supplier may be ``async def``: it is awaited
+        on this event loop.
+        """
+        if auth is not None:
+            table_properties, headers_provider = federated_arguments(
+                self._config, client_id, client_secret, table_properties, auth, asyncio.get_running_loop()
+            )
+            client_id = client_secret = None
         table, opts, provider, credentials = create_stream_arguments(
             client_id, client_secret, table_properties, options, headers_provider
         )
@@ -75,6 +88,20 @@ class ZerobusSdk(SdkBase):
         """`create_stream` authenticated by a custom `HeadersProvider`."""
         return await self.create_stream(None, None, table_properties, options, headers_provider)
 
+    async def create_stream_federated(
+        self,
+        table_properties: TableProperties,
+        idp_supplier: IdpSupplier | FederatedToken,
+        databricks_client_id: str | None = None,
+        options: StreamConfigurationOptions | None = None,
+    ) -> ZerobusStream:
+        """The official core's spelling of ``create_stream(table_properties=..., auth=...)``."""
+        table = federation_table(None, None, table_properties, idp_supplier)
+        provider = federated_provider(
+            self._config, idp_supplier, table.table_name, databricks_client_id, asyncio.get_running_loop()
+        )
+        return await self.create_stream(None, None, table, options, provider)
+
     async def create_stream_pool(
         self,
         client_id: Any = None,
@@ -86,8 +113,14 @@ class ZerobusSdk(SdkBase):
         key: KeySpec | None = None,
         growth: PoolGrowth | None = None,
         headers_provider: HeadersProvider | None = None,
+        auth: FederatedToken | None = None,
     ) -> StreamPool:
         """Open a `StreamPool`; see `zerobus.sdk.sync.ZerobusSdk.create_stream_pool`."""
+        if auth is not None:
+            table_properties, headers_provider = federated_arguments(
+                self._config, client_id, client_secret, table_properties, auth, asyncio.get_running_loop()
+            )
+            client_id = client_secret = None
         arguments = create_stream_arguments(
             client_id, client_secret, table_properties, options, headers_provider
         )

@@ -3,6 +3,7 @@
 from zerobus.engine import StreamTimeoutError
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.protocol import IngestRecordResponse
+from zerobus.sdk.shared.auth import FederatedToken, IdpTokenSupplier
 from zerobus.sdk.shared.headers_provider import HeadersProvider, OAuthHeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.state import StreamState
@@ -10,7 +11,9 @@ from zerobus.sdk.shared.table_properties import TableProperties
 
 __all__ = [
     "AckCallback",
+    "FederatedToken",
     "HeadersProvider",
+    "IdpTokenSupplier",
     "IngestRecordResponse",
     "NonRetriableException",
     "OAuthHeadersProvider",

@@ -38,8 +38,13 @@ class HeadersProvider:
     def get_headers(self) -> list[tuple[str, str]]:
         raise NotImplementedError(f"{type(self).__name__} must implement get_headers()")
 
-    def invalidate(self) -> None:
-        """Drop cached credentials after the server refused them (default: nothing cached)."""
+    def invalidate(self) -> bool | None:
+        """Drop cached credentials: called when the server refused them, before the next attempt.
+
+        Default: nothing cached. Return True when cached credentials were dropped: the stream
+        then tries once more, with the fresh credentials the next `get_headers()` returns.
+        """
+        return None
 
 
 class OAuthHeadersProvider(HeadersProvider):

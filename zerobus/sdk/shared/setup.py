@@ -30,7 +30,9 @@ from zerobus.sdk.shared.headers_provider import (
     normalize_headers,
 )
 from zerobus.sdk.shared.options import StreamConfigurationOptions
+from zerobus.sdk.shared.refusal import retry_once_if_refused
 from zerobus.sdk.shared.table_properties import TableProperties
+from zerobus.sdk.shared.token_cache import TokenCache
 from zerobus.sdk.shared.trust import RootCertificates, load_root_certificates, trusting_session
 from zerobus.sdk.shared.unity_catalog import fetch_table_schema
 
@@ -59,6 +61,8 @@ class SdkConfig:
         self.root_certificates: RootCertificates | None = load_root_certificates(root_certificates)
         # The OAuth and Unity Catalog calls trust the same CA as the channel (None: requests' own).
         self.http_session = trusting_session(self.root_certificates)
+        # Federated (exchanged) tokens, shared by the streams of this SDK object.
+        self.token_cache = TokenCache()
 
     def close_http_session(self) -> None:
         """Release the HTTPS connections kept for OAuth and Unity Catalog (reopened if used again)."""
@@ -163,13 +167,17 @@ def plan_stream(
         session = config.http_session
         if credentials is not None:
             return fetch_table_schema(table.table_name, config.workspace.url, *credentials, session=session)
-        token = dict(config.headers(provider, table.table_name)).get(AUTHORIZATION, "")
-        return fetch_table_schema(
-            table.table_name,
-            config.workspace.url,
-            bearer_token=token.removeprefix("Bearer "),
-            session=session,
-        )
+
+        def read_with_provider_token() -> Any:
+            token = dict(config.headers(provider, table.table_name)).get(AUTHORIZATION, "")
+            return fetch_table_schema(
+                table.table_name,
+                config.workspace.url,
+                bearer_token=token.removeprefix("Bearer "),
+                session=session,
+            )
+
+        return retry_once_if_refused(provider, read_with_provider_token)
 
     record_type = resolve_record_type(options.record_type, table.descriptor)
     encoder = choose_encoder(table.descriptor, record_type, fetch_schema, options.integer_units)

@@ -10,6 +10,8 @@ from typing import Any
 import grpc
 
 from zerobus.errors import NonRetriableException, ZerobusException
+from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
+from zerobus.sdk.shared.federation import federated_arguments, federated_provider, federation_table
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.pool_core import PoolGrowth
@@ -83,15 +85,24 @@ class ZerobusSdk(SdkBase):
         table_properties: TableProperties | None = None,
         options: StreamConfigurationOptions | None = None,
         headers_provider: HeadersProvider | None = None,
+        *,
+        auth: FederatedToken | None = None,
     ) -> ZerobusStream:
         """Open a stream to `table_properties.table_name`; returns once the server accepted it.
 
         Authenticates with OAuth client credentials (a fresh token per attempt) unless a
-        `headers_provider` is given. The official core's order
+        `headers_provider` is given, or ``auth=FederatedToken(...)``: an external-IdP token
+        exchanged for a Databricks one (RFC 8693), cached per identity and table until it nears
+        its expiry or the server refuses it. The official core's order
         ``create_stream(table_properties, client_id, client_secret, options)`` works too.
         Raises `NonRetriableException` for bad credentials, missing grants, a missing table or a
         schema the server refuses; `ZerobusException` when retries were exhausted.
         """
+        if auth is not None:
+            table_properties, headers_provider = federated_arguments(
+                self._config, client_id, client_secret, table_properties, auth
+            )
+            client_id = client_secret = None
         table, opts, provider, credentials = create_stream_arguments(
             client_id, client_secret, table_properties, options, headers_provider
         )
@@ -109,6 +120,18 @@ class ZerobusSdk(SdkBase):
         """`create_stream` authenticated by a custom `HeadersProvider`."""
         return self.create_stream(None, None, table_properties, options, headers_provider)
 
+    def create_stream_federated(
+        self,
+        table_properties: TableProperties,
+        idp_supplier: IdpSupplier | FederatedToken,
+        databricks_client_id: str | None = None,
+        options: StreamConfigurationOptions | None = None,
+    ) -> ZerobusStream:
+        """The official core's spelling of ``create_stream(table_properties=..., auth=...)``."""
+        table = federation_table(None, None, table_properties, idp_supplier)
+        provider = federated_provider(self._config, idp_supplier, table.table_name, databricks_client_id)
+        return self.create_stream(None, None, table, options, provider)
+
     def create_stream_pool(
         self,
         client_id: Any = None,
@@ -120,6 +143,7 @@ class ZerobusSdk(SdkBase):
         key: KeySpec | None = None,
         growth: PoolGrowth | None = None,
         headers_provider: HeadersProvider | None = None,
+        auth: FederatedToken | None = None,
     ) -> StreamPool:
         """Open `streams` streams to one table, used as one (`StreamPool`): past one stream's limit.
 
@@ -127,7 +151,13 @@ class ZerobusSdk(SdkBase):
         the same stream, so their order holds. Without it, records go to the least-loaded
         stream. ``streams="auto"`` starts with one stream and opens more (see `PoolGrowth`,
         at most 8 by default) while every stream is acknowledged at the per-stream limit.
+        ``auth=FederatedToken(...)`` as in `create_stream`: the streams share one exchanged token.
         """
+        if auth is not None:
+            table_properties, headers_provider = federated_arguments(
+                self._config, client_id, client_secret, table_properties, auth, None
+            )
+            client_id = client_secret = None
         arguments = create_stream_arguments(
             client_id, client_secret, table_properties, options, headers_provider
         )
