@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from deltalake import DeltaTable
 
 from tests.server.wire_client import open_stream
 from zerobus.codegen.descriptor import descriptor_proto, message_class
+from zerobus.oauth import fetch_metadata_token
 from zerobus.protocol import EphemeralStreamRequest, IngestRecordRequest
 from zerobus.server import FramesQuarantined, LocalZerobusServer
 from zerobus.server.frames import JSON_KEY, KIND_JSON, frame_prefix, split_frame
@@ -77,6 +79,17 @@ def test_a_frame_that_cannot_be_materialised_is_quarantined_and_everything_else_
     with pytest.raises(FramesQuarantined):
         zerobus_server.flush_materialization()
     assert _delta_ids(zerobus_server, kit.name) == [1, 4, 5]
+    # Over REST too: a success answer with rows missing would be silent loss.
+    token = fetch_metadata_token(
+        zerobus_server.workspace_url, zerobus_server.client_id, zerobus_server.client_secret
+    )
+    answer = requests.get(
+        f"{zerobus_server.workspace_url}/api/2.0/zerobus-emulator/tables/{kit.name}/rows",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error_code"] == "ROWS_QUARANTINED" and "quarantined" in answer.json()["message"]
 
 
 def _json_frame(offset: int, record: str) -> bytes:

@@ -55,8 +55,10 @@ from zerobus.server.auth import AuthError, Caller
 from zerobus.server.authorization_details import requested_privileges
 from zerobus.server.catalog import TableAlreadyExists, TableEntry, TableNotFound
 from zerobus.server.core import ServerCore
+from zerobus.server.delta_recovery import TableUnavailable
 from zerobus.server.dev_idp import DEV_IDP_TOKEN_PATH, issue_from_form
 from zerobus.server.http_timeouts import RequestDeadline, RequestTimedOut
+from zerobus.server.quarantine import FramesQuarantined, MaterializationFailing
 from zerobus.server.tls import TlsHttpServer
 from zerobus.server.token_exchange import TOKEN_EXCHANGE_GRANT, exchange_token
 
@@ -275,7 +277,16 @@ class WorkspaceHttpServer:
         _require_any(caller, ("SELECT",), entry.full_name)
         limit_text = query.get("limit")
         limit = None if limit_text is None else _row_limit(limit_text)
-        return {"rows": json_safe(self.read_rows(entry.full_name, limit))}
+        try:
+            rows = self.read_rows(entry.full_name, limit)
+        except TableUnavailable as error:
+            raise _uc_error(HTTPStatus.SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE", str(error)) from None
+        except FramesQuarantined as error:
+            # Acknowledged records are missing from Delta: say so instead of answering with fewer rows.
+            raise _uc_error(HTTPStatus.CONFLICT, "ROWS_QUARANTINED", str(error)) from None
+        except MaterializationFailing as error:
+            raise _uc_error(HTTPStatus.SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE", str(error)) from None
+        return {"rows": json_safe(rows)}
 
     def _entry(self, full_name: str) -> TableEntry:
         try:
