@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -105,3 +110,25 @@ def test_read_timeout_must_be_positive(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="http_read_timeout_s must be > 0, got 0"):
         LocalZerobusServer(data_dir=tmp_path, http_read_timeout_s=0)
+
+
+def test_the_emulator_cli_takes_the_read_timeout(tmp_path: Path) -> None:
+    ready = tmp_path / "ready.json"
+    command = [sys.executable, "-m", "zerobus.server.cli", "start", "--in-memory", "--grpc-port", "0"]
+    command += ["--http-port", "0", "--http-read-timeout", "0.5", "--ready-file", str(ready)]
+    emulator = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and emulator.poll() is None and time.monotonic() < deadline:
+            threading.Event().wait(0.05)  # the CLI writes the file once it listens: nothing to wait on
+        assert ready.exists(), (
+            emulator.communicate(timeout=30)[0] if emulator.poll() is not None else "no ready file"
+        )
+        port = urlsplit(json.loads(ready.read_text())["workspace_url"]).port
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as silent:
+            silent.sendall(HEADERS)
+            response = _read_until_closed(silent)
+        assert response.startswith(b"HTTP/1.1 408 ") and b"within 0.5 s" in response
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)

@@ -179,6 +179,13 @@ def main() -> None:
     is_flag=True,
     help="The service's per-stream limits: 15,000 records/s and 100 MB/s (explicit limits above win).",
 )
+@click.option(
+    "--http-read-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds an HTTP request has to arrive whole (line, headers, body) before it gets 408.",
+)
 def start(
     host: str,
     grpc_port: int,
@@ -194,6 +201,7 @@ def start(
     stream_rate_limit: float | None,
     stream_byte_rate_limit: float | None,
     service_limits: bool,
+    http_read_timeout: float,
 ) -> None:
     from zerobus.server.local import LocalZerobusServer
 
@@ -216,6 +224,7 @@ def start(
         stream_rate_limit=stream_rate_limit,
         stream_byte_rate_limit=stream_byte_rate_limit,
         service_limits=service_limits,
+        http_read_timeout_s=http_read_timeout,
     )
     stop = threading.Event()
 
