@@ -1,6 +1,6 @@
 """A table's Arrow schema: the one Arrow Flight ingestion accepts and the Delta table stores.
 
-The type contract (PROTOCOL.md sections 7 and 9) as a table: DATE is date32 (days),
+The type contract (docs/PROTOCOL.md sections 7 and 9) as a table: DATE is date32 (days),
 TIMESTAMP timestamp[us, tz=UTC], TIMESTAMP_NTZ timestamp[us], DECIMAL(p,s) decimal128(p,s),
 the string family string, BINARY binary, VARIANT string (JSON text), ARRAY/MAP/STRUCT nested.
 NOT NULL columns, struct members and array elements without nulls are non-nullable fields.

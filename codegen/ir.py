@@ -246,7 +246,7 @@ class Column:
         return StructField(self.name, self.type, self.nullable, self.comment)
 
     def to_uc_json(self) -> dict[str, Any]:
-        """The column as Unity Catalog's tables API returns it (PROTOCOL.md section 6)."""
+        """The column as Unity Catalog's tables API returns it (docs/PROTOCOL.md section 6)."""
         column: dict[str, Any] = {
             "name": self.name,
             "type_text": self.type.type_text,

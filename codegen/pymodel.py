@@ -6,7 +6,7 @@ types). The emitter renders the plan as module source; `runtime_model.model_clas
 same classes with `pydantic.create_model`. Both read the same `TypeRef` trees, so a generated
 module and a runtime model of one schema have identical fields and JSON schemas.
 
-Type contract (PROTOCOL.md section 7): TINYINT/SMALLINT/INT/BIGINT -> int bounded to the
+Type contract (docs/PROTOCOL.md section 7): TINYINT/SMALLINT/INT/BIGINT -> int bounded to the
 column range; FLOAT, DOUBLE -> float; DECIMAL(p,s) -> Decimal (max_digits p, decimal_places s);
 STRING -> str, VARCHAR(n)/CHAR(n) -> str (max_length n); BINARY -> bytes; DATE -> date;
 TIMESTAMP -> aware datetime; TIMESTAMP_NTZ -> naive datetime; VARIANT -> any JSON value (a str

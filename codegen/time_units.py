@@ -1,7 +1,7 @@
 """Integers given for TIMESTAMP and DATE columns: which unit they are in, and catching the wrong one.
 
 On the wire a TIMESTAMP is microseconds since the epoch and a DATE is days since 1970-01-01
-(PROTOCOL.md section 7). An integer in another unit is still a valid wire value, just a wrong
+(docs/PROTOCOL.md section 7). An integer in another unit is still a valid wire value, just a wrong
 one (epoch seconds land in January 1970), so an integer whose magnitude is typical of another
 unit is refused, naming the unit it looks like and the fix, unless the caller declared the
 unit of its integers (`IntegerUnits`): then they are converted instead.

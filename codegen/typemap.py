@@ -1,4 +1,4 @@
-"""The type contract of PROTOCOL.md section 7 as data: Delta type -> proto2 scalar, ranges.
+"""The type contract of docs/PROTOCOL.md section 7 as data: Delta type -> proto2 scalar, ranges.
 
 Mapping is a table lookup, not a chain of ifs; every emitter and checker reads it from here.
 """

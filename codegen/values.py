@@ -1,4 +1,4 @@
-"""Values on the wire (PROTOCOL.md section 7), converted and checked in one place.
+"""Values on the wire (docs/PROTOCOL.md section 7), converted and checked in one place.
 
 Three directions, each compiled once per type into a closure so the per-record cost is a few
 function calls:

@@ -75,7 +75,7 @@ class ConfigurationError(NonRetriableException, ValueError):
     """An option, table name or endpoint is invalid; raised before any network call."""
 
 
-# PROTOCOL.md section 4: every other code, and a call that ends without a status, is retryable.
+# docs/PROTOCOL.md section 4: every other code, and a call that ends without a status, is retryable.
 NON_RETRYABLE_GRPC_CODES = frozenset(
     {
         grpc.StatusCode.INVALID_ARGUMENT,

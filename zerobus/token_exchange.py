@@ -1,6 +1,6 @@
 """RFC 8693 token exchange: an external-IdP JWT traded for a Zerobus ingest token.
 
-PROTOCOL.md section 10: the same ``/oidc/v1/token`` endpoint as client credentials, with
+docs/PROTOCOL.md section 10: the same ``/oidc/v1/token`` endpoint as client credentials, with
 ``grant_type=urn:ietf:params:oauth:grant-type:token-exchange``, the IdP token as
 ``subject_token`` of type ``urn:ietf:params:oauth:token-type:jwt``, ``scope=all-apis``, and a
 ``client_id`` only for workload identity federation. The request is otherwise shaped like the

@@ -1,4 +1,4 @@
-"""Rows of Python values <-> proto bytes and JSON record text (PROTOCOL.md section 7)."""
+"""Rows of Python values <-> proto bytes and JSON record text (docs/PROTOCOL.md section 7)."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ def test_official_sdk_rejected_record_is_reported(zerobus_server: LocalZerobusSe
     result = run_official(python, str(SCRIPT), stdin=json.dumps(args))
     assert result.returncode != 0
     # The official client sometimes replaces the server's error with a generic "Stream closed"
-    # (a known bug of that SDK, PROTOCOL.md section 5), so the server's side is checked here.
+    # (a known bug of that SDK, docs/PROTOCOL.md section 5), so the server's side is checked here.
     assert ("small" in result.stderr and "out of range" in result.stderr) or "Stream closed" in result.stderr
     assert zerobus_server.stats.requests_rejected > rejected_before
     assert zerobus_server.rows(table) == []

@@ -1,4 +1,4 @@
-"""The official SDKs' known bugs (PROTOCOL.md section 5, last bullet), each shown absent here."""
+"""The official SDKs' known bugs (docs/PROTOCOL.md section 5, last bullet), each shown absent here."""
 
 from __future__ import annotations
 

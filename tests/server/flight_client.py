@@ -23,7 +23,7 @@ __all__ = ["FlightPut", "flight_headers"]
 def flight_headers(
     server: LocalZerobusServer, table: str, token: str | None = None
 ) -> list[tuple[bytes, bytes]]:
-    """The two headers of PROTOCOL.md section 9, with a fresh ingest token unless one is given."""
+    """The two headers of docs/PROTOCOL.md section 9, with a fresh ingest token unless one is given."""
     bearer = token if token is not None else ingest_token(server, table)
     return [
         (b"authorization", f"Bearer {bearer}".encode()),

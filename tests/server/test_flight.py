@@ -1,6 +1,6 @@
 """Arrow Flight `DoPut` ingestion on the local server, with pyarrow's own Flight client.
 
-PROTOCOL.md section 9: the same port, headers and grants as EphemeralStream; the schema first,
+docs/PROTOCOL.md section 9: the same port, headers and grants as EphemeralStream; the schema first,
 a ready signal, batches with sequential `offset_id`s, cumulative acks, rows in Delta.
 """
 

@@ -30,7 +30,7 @@ __all__ = ["JsonEncoder", "json_default"]
 
 
 def json_default(value: Any) -> Any:
-    """Wire values (PROTOCOL.md section 7) for Python types `json` does not know."""
+    """Wire values (docs/PROTOCOL.md section 7) for Python types `json` does not know."""
     if isinstance(value, dt.datetime):
         return datetime_to_micros(value)
     if isinstance(value, dt.date):

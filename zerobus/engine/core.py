@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 Payload = bytes | str
 Clock = Callable[[], float]
 
-# The service rejects a single request above 10 MiB (PROTOCOL.md section 4).
+# The service rejects a single request above 10 MiB (docs/PROTOCOL.md section 4).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 # Room left under the limit for the request's own framing (tags and lengths of each record).
 _FRAMING_ALLOWANCE = 64 * 1024

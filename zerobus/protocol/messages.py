@@ -1,6 +1,6 @@
 """The `databricks.zerobus` wire messages, built at import time without protoc.
 
-The schema is written once, as data below, from PROTOCOL.md section 3 (the reference text is
+The schema is written once, as data below, from docs/PROTOCOL.md section 3 (the reference text is
 `zerobus.proto` beside this file; a test checks that protoc compiles it to the same descriptor).
 Building the FileDescriptorProto in code and loading it into a private pool keeps the classes
 importable on every protobuf major version we support, with no generated `_pb2` drift, and keeps

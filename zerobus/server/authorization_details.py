@@ -1,7 +1,7 @@
 """`authorization_details` of a token request: parsed strictly, and each privilege checked.
 
 The official SDKs ask for an ingest token naming the table and the privileges they need
-(PROTOCOL.md section 2). Every entry must be well formed (a known object type, a valid name,
+(docs/PROTOCOL.md section 2). Every entry must be well formed (a known object type, a valid name,
 a JSON array of known privilege names) and every privilege granted to the principal; the
 (object, privilege) pairs become the token's scope, which gRPC and REST both enforce.
 """

@@ -70,7 +70,7 @@ class TableEntry:
         return self.root / "log"
 
     def to_uc_json(self) -> dict[str, Any]:
-        """The table as the Unity Catalog tables API returns it (PROTOCOL.md section 6)."""
+        """The table as the Unity Catalog tables API returns it (docs/PROTOCOL.md section 6)."""
         name = parse_table_name(self.full_name)
         table: dict[str, Any] = {
             "name": name.table,

@@ -2,7 +2,7 @@
 
 Constants here are the emulator's fixed facts: the well-known development principal (it has
 every privilege, so a fresh server works with no setup) and the service limits the real
-Zerobus service enforces (PROTOCOL.md section 4).
+Zerobus service enforces (docs/PROTOCOL.md section 4).
 """
 
 from __future__ import annotations

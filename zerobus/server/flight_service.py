@@ -1,4 +1,4 @@
-"""Arrow Flight `DoPut` ingestion (PROTOCOL.md section 9), on the Zerobus gRPC port.
+"""Arrow Flight `DoPut` ingestion (docs/PROTOCOL.md section 9), on the Zerobus gRPC port.
 
 A `DoPut` call is a Zerobus stream carrying Arrow record batches instead of records. It shares
 everything with `EphemeralStream` calls except the messages: `FlightPutCall` is a `StreamCall`

@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 
 class _ExpectedCancellations(logging.Filter):
-    """Zerobus clients close a stream by cancelling the call (PROTOCOL.md section 4), so grpclib's
+    """Zerobus clients close a stream by cancelling the call (docs/PROTOCOL.md section 4), so grpclib's
     INFO line for each cancelled request is the normal end of a stream, not news."""
 
     def filter(self, record: logging.LogRecord) -> bool:

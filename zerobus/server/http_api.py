@@ -4,7 +4,7 @@ Routes (errors are Databricks-style JSON ``{"error_code": ..., "message": ...}``
 use OAuth's ``{"error": ..., "error_description": ...}``):
 
 - ``POST /oidc/v1/token``: client credentials (HTTP Basic or form fields), ``grant_type``,
-  ``scope``, optional ``resource`` and ``authorization_details`` (PROTOCOL.md section 2). Every
+  ``scope``, optional ``resource`` and ``authorization_details`` (docs/PROTOCOL.md section 2). Every
   privilege asked for in ``authorization_details`` must be granted to the principal, else 400
   ``invalid_request`` "User is not authorized to the requested authorizations".
 - ``POST /oidc/v1/token`` with ``grant_type=urn:ietf:params:oauth:grant-type:token-exchange``:

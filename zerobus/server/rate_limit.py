@@ -31,7 +31,7 @@ __all__ = [
     "paced_acks",
 ]
 
-# The service's documented per-stream limits (PROTOCOL.md, service limits).
+# The service's documented per-stream limits (docs/PROTOCOL.md, service limits).
 SERVICE_RECORDS_PER_S = 15_000.0
 SERVICE_BYTES_PER_S = 100_000_000.0
 # A stream may run this many seconds' worth of its limit ahead (then it is paced).

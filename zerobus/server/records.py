@@ -91,7 +91,7 @@ class RecordCodec:
 
 
 class JsonRecordCodec(RecordCodec):
-    """JSON records: an object whose keys are column names and values per PROTOCOL.md section 7.
+    """JSON records: an object whose keys are column names and values per docs/PROTOCOL.md section 7.
 
     Batches are parsed with `json_checks.loads` and checked column by column
     (`json_batch_check`); the reference check runs record by record only when that says no.

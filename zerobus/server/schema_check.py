@@ -4,7 +4,7 @@ A PROTO stream sends the serialized `DescriptorProto` of one record message. It 
 self-contained (every message-typed field refers to a type nested inside it: no imports, no
 well-known types), else creation fails with "Error code 4033". It must also fit the table: every
 field is a column, every NOT NULL column has a field, and each field's proto type and label are
-the ones PROTOCOL.md section 7 gives for the column's Delta type (nested structs, arrays and maps
+the ones docs/PROTOCOL.md section 7 gives for the column's Delta type (nested structs, arrays and maps
 checked member by member). Errors name the column path.
 """
 

@@ -1,7 +1,7 @@
 """The RFC 8693 token-exchange grant of ``/oidc/v1/token``: federated external-IdP tokens.
 
 A client holding a JWT from an identity provider the workspace trusts exchanges it for a
-Databricks access token (PROTOCOL.md section 10). Two forms, as in Databricks:
+Databricks access token (docs/PROTOCOL.md section 10). Two forms, as in Databricks:
 
 - workload identity federation: the form names a service principal (`client_id`); one of that
   principal's federation policies must match the token's issuer and subject (and audience, when

@@ -1,7 +1,7 @@
 """Self-verifying bearer tokens: claims signed with a server key kept in the data directory.
 
 The official SDK caches its token for the token's whole `expires_in` and reuses it across
-reconnects (PROTOCOL.md section 8), so a token must stay valid when the server restarts. A token
+reconnects (docs/PROTOCOL.md section 8), so a token must stay valid when the server restarts. A token
 carries its own claims (principal, scope, resource, authorization details, expiry) and an
 HMAC-SHA256 over them, so the server needs no token store: only the key, which a restarted
 server reads back. The key file also holds the revocation epoch: tokens minted before the last

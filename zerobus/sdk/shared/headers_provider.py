@@ -3,7 +3,7 @@
 `HeadersProvider` is the extension point of the official SDK: `get_headers()` returns
 ``[(key, value), ...]`` and is called once per call attempt (stream creation and every
 recovery), so a provider can hand out a fresh token each time. `OAuthHeadersProvider` does
-exactly that with the OAuth client-credentials flow of PROTOCOL.md section 2.
+exactly that with the OAuth client-credentials flow of docs/PROTOCOL.md section 2.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ _OPTIONAL_MS = ("stream_paused_max_wait_time_ms", "callback_max_wait_time_ms")
 
 @dataclass(frozen=True, kw_only=True)
 class StreamConfigurationOptions:
-    """How a stream behaves. Defaults are the official SDK's (PROTOCOL.md section 5).
+    """How a stream behaves. Defaults are the official SDK's (docs/PROTOCOL.md section 5).
 
     - `max_inflight_records`: records ingested but not yet acknowledged before ingest calls block.
     - `recovery`: reopen the stream after retryable failures, resending what was not acknowledged.

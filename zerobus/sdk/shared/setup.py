@@ -1,6 +1,6 @@
 """Everything both drivers do before a stream's first call, written once.
 
-- `SdkConfig`: the endpoints (normalised, PROTOCOL.md section 1), the SDK identifier, and the
+- `SdkConfig`: the endpoints (normalised, docs/PROTOCOL.md section 1), the SDK identifier, and the
   gRPC channel settings (TLS unless `http://`, no message size limits, our user agent).
 - `create_stream_arguments`: the official wrapper's argument order
   ``(client_id, client_secret, table_properties, options, headers_provider)`` and the official
