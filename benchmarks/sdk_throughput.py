@@ -255,6 +255,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000, help="records per case")
     parser.add_argument("--quick", action="store_true", help="only the per-record pb2 and dict cases")
     parser.add_argument(
+        "--case",
+        action="append",
+        choices=sorted(BUILDERS),
+        help="only the cases of this record shape (repeatable): --case pydantic is the model path",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=3,
@@ -265,7 +271,7 @@ def main() -> None:
     if python is None:
         print(f"official SDK unavailable ({reason}); its rows are skipped")
     pydantic_ok = python is not None and official_has_pydantic(python)
-    plan = cases(options.quick)
+    plan = [case for case in cases(options.quick) if not options.case or case.shape in options.case]
     passes = max(1, options.repeat)
     tables = [f"bench.sdk.case_{n}_{p}" for p in range(passes) for n in range(len(plan))]
     runs: dict[Case, list[Measurement | None]] = {case: [] for case in plan}

@@ -9,7 +9,9 @@ contract the SDK relies on:
 - ``Model.message_class()`` -> the runtime protobuf class of the record message;
 - ``model.to_wire()`` -> the row as section 7 wire values (days, microseconds, decimal text),
   ``model.to_proto_bytes()``, ``model.to_json()`` (a JSON record);
-- ``Model.from_wire(row)``, ``Model.from_proto_bytes(data)``, ``Model.from_json(text)``.
+- ``Model.from_wire(row)``, ``Model.from_proto_bytes(data)``, ``Model.from_json(text)``;
+- ``Model.zerobus_proto_encoder()`` -> instance -> record bytes, compiled once per class
+  (`zerobus.codegen.model_fast`); ``to_proto_bytes()`` and the SDK's PROTO streams use it.
 
 Python attribute names differ from column names only where a column name cannot be one
 (keywords, names clashing with the model's own attributes...): such fields carry the column
@@ -21,14 +23,14 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, ClassVar
 
 from google.protobuf import descriptor_pb2
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
-from zerobus.codegen import descriptor
+from zerobus.codegen import descriptor, model_fast
 from zerobus.codegen.ir import Primitive, TableSchema
 from zerobus.codegen.model_inputs import read_raw_values
 from zerobus.codegen.parse import schema_from_ddl
@@ -60,6 +62,9 @@ def embedded_schema(name: str, columns: Sequence[str], comment: str | None = Non
 
 
 _CODECS: weakref.WeakKeyDictionary[type, RecordCodec] = weakref.WeakKeyDictionary()
+# Per class: instance -> proto bytes, instance -> wire row (`model_fast`, compiled on first use).
+_ENCODERS: weakref.WeakKeyDictionary[type, Callable[[Any], bytes]] = weakref.WeakKeyDictionary()
+_WIRE: weakref.WeakKeyDictionary[type, Callable[[Any], dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
 class ZerobusStruct(BaseModel):
@@ -113,20 +118,37 @@ class ZerobusModel(ZerobusStruct):
         """The record message's `DescriptorProto`, as PROTO streams send it in `create_stream`."""
         return descriptor.descriptor_proto(cls.zerobus_schema(), cls.__zerobus_message_name__)
 
+    @classmethod
+    def zerobus_proto_encoder(cls) -> Callable[[Any], bytes]:
+        """One function per class, instance -> record bytes: what the SDK calls for each record."""
+        try:
+            return _ENCODERS[cls]
+        except KeyError:
+            row_codec = cls.zerobus_codec()
+            found = _ENCODERS[cls] = model_fast.proto_encoder(
+                cls, cls.zerobus_schema().as_struct(), row_codec.build_message, _reference_proto_bytes
+            )
+            return found
+
     # -- model -> records -----------------------------------------------------------------------
     def to_wire(self, json_mode: bool = False) -> dict[str, Any]:
         """The row as wire values keyed by column name, nulls left out (PROTOCOL.md section 7).
 
         ``json_mode`` gives the JSON-record flavour (BINARY as base64 text).
         """
-        row_codec = self.zerobus_codec()
-        convert = row_codec.row_to_json_wire if json_mode else row_codec.row_to_wire
-        wire: dict[str, Any] = convert(self.model_dump(by_alias=True))
-        return wire
+        if json_mode:
+            wire: dict[str, Any] = self.zerobus_codec().row_to_json_wire(self.model_dump(by_alias=True))
+            return wire
+        cls = type(self)
+        convert = _WIRE.get(cls)
+        if convert is None:
+            schema = cls.zerobus_schema().as_struct()
+            convert = _WIRE[cls] = model_fast.wire_converter(cls, schema, _reference_wire)
+        return convert(self)
 
     def to_proto_bytes(self) -> bytes:
         """The row as a serialized record message (what PROTO streams ingest)."""
-        return self.zerobus_codec().wire_to_proto_bytes(self.to_wire())
+        return type(self).zerobus_proto_encoder()(self)
 
     def to_proto(self) -> Any:
         """The row as an instance of `message_class()`."""
@@ -153,3 +175,13 @@ class ZerobusModel(ZerobusStruct):
     def from_json(cls, text: str | bytes) -> Self:
         """A model from JSON record text."""
         return cls.model_validate(cls.zerobus_codec().decode_json(text))
+
+
+def _reference_wire(model: ZerobusModel) -> dict[str, Any]:
+    """The row by the generic converters: the meaning the compiled path (`model_fast`) must keep."""
+    wire: dict[str, Any] = model.zerobus_codec().row_to_wire(model.model_dump(by_alias=True))
+    return wire
+
+
+def _reference_proto_bytes(model: ZerobusModel) -> bytes:
+    return model.zerobus_codec().wire_to_proto_bytes(_reference_wire(model))

@@ -28,14 +28,18 @@ __all__ = ["read_raw_values"]
 
 Guard = Callable[[Any], Any]
 _RAW = (int, float, str)
-Plan = tuple[tuple[str, str, Guard], ...]
+# Values Pydantic reads right as they are; the exact types first, as one cheap set lookup.
+_PASSING = (dt.date, decimal.Decimal, BaseModel)
+_PASSING_TYPES = frozenset({dt.datetime, dt.date, decimal.Decimal})
+# Per field: the keys its value may come under (column name, attribute name), and its guard.
+Plan = tuple[tuple[tuple[str, ...], Guard], ...]
 # Per model class, per field-path prefix (a nested struct is checked with its parent's path).
 _GUARDS: weakref.WeakKeyDictionary[type, dict[str, Plan]] = weakref.WeakKeyDictionary()
 
 
 def read_raw_values(model: type[BaseModel], data: Any, prefix: str = "") -> Any:
     """`data` (a model's input) with raw DATE/TIMESTAMP/DECIMAL values converted or refused."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):
         return data
     plans = _GUARDS.get(model)
     if plans is None:
@@ -43,11 +47,13 @@ def read_raw_values(model: type[BaseModel], data: Any, prefix: str = "") -> Any:
     guards = plans.get(prefix)
     if guards is None:
         guards = plans[prefix] = _plan(model, prefix)
+    if not guards:
+        return data
     out: dict[Any, Any] | None = None
-    for column, attr, guard in guards:
-        for key in (column, attr):
+    for keys, guard in guards:
+        for key in keys:
             value = data.get(key)
-            if value is None or isinstance(value, (dt.date, decimal.Decimal, BaseModel)):
+            if value is None or type(value) in _PASSING_TYPES or isinstance(value, _PASSING):
                 continue
             read = guard(value)
             if read is not value:
@@ -62,7 +68,7 @@ def _plan(model: type[BaseModel], prefix: str) -> Plan:
         column = info.alias or attr
         guard = _guard(info.annotation, prefix + column)
         if guard is not None:
-            plan.append((column, attr, guard))
+            plan.append(((column,) if column == attr else (column, attr), guard))
     return tuple(plan)
 
 
@@ -105,7 +111,10 @@ def _decimal_type_text(metadata: list[Any]) -> str:
     return "DECIMAL"
 
 
-def _struct(model: type[BaseModel], path: str) -> Guard:
+def _struct(model: type[BaseModel], path: str) -> Guard | None:
+    if not _plan(model, f"{path}."):
+        return None  # nothing in the struct needs reading
+
     def guard(value: Any) -> Any:
         return read_raw_values(model, value, f"{path}.")
 

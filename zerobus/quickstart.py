@@ -153,22 +153,33 @@ def make_records(model: type[ZerobusModel], count: int, seed: int) -> Iterator[Z
     """Plausible air-quality readings from 20 sensors, one a second up to now."""
     rng = random.Random(seed)
     start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(seconds=count)
+    # What each sensor always reports, made once (the model copies what it validates).
+    sensors = [
+        (
+            f"sensor-{sensor:02d}",
+            {"lat": 52.0 + sensor / 100, "lon": 4.0 + sensor / 100},
+            {"site": f"site-{sensor % 4}", "firmware": "1.4.2"},
+        )
+        for sensor in range(20)
+    ]
+    one_second = dt.timedelta(seconds=1)
+    measured = start
     for index in range(count):
-        sensor = index % 20
-        measured = start + dt.timedelta(seconds=index)
+        name, location, tags = sensors[index % 20]
         yield model.model_validate(
             {
-                "device_name": f"sensor-{sensor:02d}",
+                "device_name": name,
                 "temp": rng.randint(-10, 40),
                 "humidity": rng.randint(10, 95),
                 "pm25": round(rng.uniform(1.0, 80.0), 2),
                 "measured_at": measured,
                 "reading_date": measured.date(),
-                "location": {"lat": 52.0 + sensor / 100, "lon": 4.0 + sensor / 100},
-                "tags": {"site": f"site-{sensor % 4}", "firmware": "1.4.2"},
-                "calibration": decimal.Decimal(rng.randint(-999, 999)) / 1000,
+                "location": location,
+                "tags": tags,
+                "calibration": decimal.Decimal(rng.randint(-999, 999)).scaleb(-3),
             }
         )
+        measured += one_second
 
 
 def ingest(target: Target, model: type[ZerobusModel], count: int, progress: bool, seed: int) -> float:

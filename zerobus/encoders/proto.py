@@ -190,6 +190,10 @@ class ProtoEncoder(RecordEncoder):
             else _plain_dict_encoder(cls)
         )
         own_model = schema.model_class
+        # The stream's own model class: one compiled function per record (`zerobus.codegen.model_fast`).
+        model_encoder: Callable[[], Callable[[Any], bytes]] | None = getattr(
+            own_model, "zerobus_proto_encoder", None
+        )
 
         def encode_other(record: Any) -> bytes:
             if isinstance(record, bytes):
@@ -228,6 +232,8 @@ class ProtoEncoder(RecordEncoder):
                     return _serialize(record)
             if kind is dict:
                 return encode_dict(record)
+            if kind is own_model and model_encoder is not None:
+                return model_encoder()(record)
             return encode_other(record)
 
         self.encode = encode

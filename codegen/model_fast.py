@@ -1,0 +1,268 @@
+"""Model -> wire row -> proto bytes, compiled once per model class.
+
+The reference conversion of a model (``model_dump(by_alias=True)``, then the section 7
+converters of `zerobus.codegen.values` on every field, then the message constructor) walks
+every value twice through generic code. Here each model class gets one generated function
+that reads the instance ``__dict__`` and, per field, either passes the value on (when its
+exact type is already a wire value: a ``str``, an in-range ``int``...), applies the
+arithmetic for dates and timestamps inline, recurses into a nested struct model, or calls
+the very converter the reference path would call.
+
+A value the fast function is not sure of (mutated after validation to another type, a null
+in a NOT NULL field, a text the protobuf runtime refuses) makes it give up and the reference
+path runs instead, so the output is always the reference output, or the reference error.
+Classes whose dump is not their ``__dict__`` (custom serializers, computed or excluded
+fields, fields that are not the table's columns) always take the reference path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import types
+import typing
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from zerobus.codegen.ir import (
+    ArrayType,
+    DataType,
+    DecimalType,
+    MapType,
+    Primitive,
+    PrimitiveType,
+    StringType,
+    StructField,
+    StructType,
+)
+from zerobus.codegen.typemap import INT_RANGES
+from zerobus.codegen.values import EPOCH, EPOCH_DATE, EPOCH_NAIVE, to_wire
+
+__all__ = ["FieldsConverter", "GiveUp", "fields_converter", "proto_encoder", "wire_converter"]
+
+# An instance ``__dict__`` -> wire dict (nulls left out); raises `GiveUp` when unsure.
+FieldsConverter = Callable[[dict[str, Any]], dict[str, Any]]
+
+_ONE_MICRO = dt.timedelta(microseconds=1)
+_INTEGRALS = (Primitive.TINYINT, Primitive.SMALLINT, Primitive.INT, Primitive.BIGINT)
+# Exact Python types that are already the wire value of a column of this primitive.
+_EXACT: dict[Primitive, type] = {Primitive.DOUBLE: float, Primitive.BOOLEAN: bool, Primitive.BINARY: bytes}
+
+
+class GiveUp(Exception):
+    """The fast function cannot vouch for this instance: use the reference path."""
+
+
+_COMPILED: weakref.WeakKeyDictionary[type, dict[bool, FieldsConverter | None]] = weakref.WeakKeyDictionary()
+
+
+def fields_converter(model: type[BaseModel], struct: StructType, trust_text: bool) -> FieldsConverter | None:
+    """The compiled converter of `model`'s instances, or None when it must take the reference path.
+
+    ``trust_text``: pass ``str`` values of unbounded STRING columns as they are, because the
+    protobuf runtime refuses the text it cannot encode (lone surrogates) and the caller then
+    falls back; without it (plain wire rows) the text is checked here.
+    """
+    per_mode = _COMPILED.get(model)
+    if per_mode is None:
+        per_mode = _COMPILED[model] = {}
+    if trust_text not in per_mode:
+        per_mode[trust_text] = _compile(model, struct, "", trust_text)
+    return per_mode[trust_text]
+
+
+def _columns_of(model: type[BaseModel], struct: StructType) -> list[tuple[str, StructField]] | None:
+    """(attribute, column) pairs when the model's dump is exactly its ``__dict__`` by column name."""
+    decorators = model.__pydantic_decorators__
+    if decorators.field_serializers or decorators.model_serializers or model.model_computed_fields:
+        return None
+    by_name = {field.name: field for field in struct.fields}
+    pairs = []
+    for attr, info in model.model_fields.items():
+        column = info.serialization_alias or info.alias or attr
+        field = by_name.pop(column, None)
+        if field is None or info.exclude:
+            return None
+        pairs.append((attr, field))
+    return None if by_name else pairs
+
+
+def _compile(
+    model: type[BaseModel], struct: StructType, prefix: str, trust_text: bool
+) -> FieldsConverter | None:
+    pairs = _columns_of(model, struct)
+    if pairs is None:
+        return None
+    names: dict[str, Any] = {"GiveUp": GiveUp, "EPOCH": EPOCH, "EPOCH_NAIVE": EPOCH_NAIVE}
+    names.update(EPOCH_DATE=EPOCH_DATE, ONE_MICRO=_ONE_MICRO, datetime=dt.datetime, date=dt.date)
+    names["Decimal"] = decimal.Decimal
+    lines = ["def convert(d):", "    out = {}"]
+    for index, (attr, field) in enumerate(pairs):
+        path = prefix + field.name
+        names[f"conv{index}"] = to_wire(field.type, path)
+        nested = _nested_model(model.model_fields[attr].annotation)
+        if nested is not None and isinstance(field.type, StructType):
+            expression = _nested_expression(nested, field.type, index, path, names, trust_text)
+        else:
+            expression = _fast_expression(field.type, index, path, names, trust_text)
+        lines.append(f"    v = d[{attr!r}]")
+        lines.append("    if v is not None:")
+        lines.append(f"        out[{field.name!r}] = {expression}")
+        if not field.nullable:
+            lines.append("    else:")
+            lines.append("        raise GiveUp")
+    lines.append("    return out")
+    exec("\n".join(lines), names)  # names are repr()-quoted: column text never becomes code
+    compiled: FieldsConverter = names["convert"]
+    return compiled
+
+
+def _fast_expression(
+    data_type: DataType, index: int, path: str, names: dict[str, Any], trust_text: bool
+) -> str:
+    """Python text turning ``v`` into its wire value; the column's converter when nothing is faster."""
+    slow = f"conv{index}(v)"
+    if isinstance(data_type, StringType):
+        return f"v if type(v) is str else {slow}" if trust_text and data_type.length is None else slow
+    if trust_text and isinstance(data_type, (ArrayType, MapType)):
+        return _container_expression(data_type, index, names) or slow
+    if isinstance(data_type, DecimalType):
+        names[f"decimal{index}"] = _canonical_decimal(data_type, names[f"conv{index}"])
+        return f"decimal{index}(v) if type(v) is Decimal else {slow}"
+    if not isinstance(data_type, PrimitiveType):
+        return slow
+    primitive = data_type.primitive
+    if primitive in _INTEGRALS:
+        low, high = INT_RANGES[primitive]
+        return f"v if type(v) is int and {low} <= v <= {high} else {slow}"
+    exact = _EXACT.get(primitive)
+    if exact is not None:
+        names[f"exact{index}"] = exact
+        return f"v if type(v) is exact{index} else {slow}"
+    if primitive is Primitive.DATE:
+        return f"(v - EPOCH_DATE).days if type(v) is date else {slow}"
+    if primitive is Primitive.TIMESTAMP:
+        # An aware datetime whose utcoffset() is None fails the subtraction: the caller falls back.
+        return f"(v - EPOCH) // ONE_MICRO if type(v) is datetime and v.tzinfo is not None else {slow}"
+    if primitive is Primitive.TIMESTAMP_NTZ:
+        return f"(v - EPOCH_NAIVE) // ONE_MICRO if type(v) is datetime and v.tzinfo is None else {slow}"
+    return slow
+
+
+def _canonical_decimal(decimal_type: DecimalType, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A Decimal whose text already has exactly `scale` fractional digits and fits is its own wire
+    text; any other (rescaling, exponent notation, too many digits, NaN) takes the converter."""
+    scale, whole_digits = decimal_type.scale, decimal_type.precision - decimal_type.scale
+
+    def wire_text(value: decimal.Decimal) -> Any:
+        text = str(value)
+        if scale:
+            dot = text.find(".")
+            if dot < 0 or len(text) - dot - 1 != scale or not text[dot + 1 :].isdigit():
+                return convert(value)
+            whole = text[:dot].lstrip("-")
+        else:
+            whole = text.lstrip("-")
+        if whole.isdigit() and (len(whole) <= whole_digits or whole == "0"):
+            return text
+        return convert(value)
+
+    return wire_text
+
+
+def _element_test(data_type: DataType, name: str) -> str | None:
+    """Python text true when ``name`` is already a valid wire value of `data_type` (text trusted)."""
+    if isinstance(data_type, StringType):
+        return f"type({name}) is str" if data_type.length is None else None
+    if not isinstance(data_type, PrimitiveType):
+        return None
+    primitive = data_type.primitive
+    if primitive in _INTEGRALS:
+        low, high = INT_RANGES[primitive]
+        return f"type({name}) is int and {low} <= {name} <= {high}"
+    exact = _EXACT.get(primitive)
+    return f"type({name}) is {exact.__name__}" if exact is not None else None
+
+
+def _container_expression(data_type: ArrayType | MapType, index: int, names: dict[str, Any]) -> str | None:
+    """A list or dict of values already in wire form goes to the message as it is (after one look)."""
+    if isinstance(data_type, ArrayType):
+        test = _element_test(data_type.element, "x")
+        head, loop = "list", "for x in v"
+    else:
+        key_test, value_test = _element_test(data_type.key, "k"), _element_test(data_type.value, "x")
+        test = None if key_test is None or value_test is None else f"{key_test} and {value_test}"
+        head, loop = "dict", "for k, x in v.items()"
+    if test is None:
+        return None
+    source = (
+        f"def ready{index}(v):\n    if type(v) is not {head}:\n        return False\n"
+        f"    {loop}:\n        if not ({test}):\n            return False\n    return True"
+    )
+    exec(source, names)  # text built here from type tests only
+    return f"v if ready{index}(v) else conv{index}(v)"
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model class a field holds (``Struct`` or ``Struct | None``), if any."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    else:
+        members = [annotation]
+    if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], BaseModel):
+        return members[0]
+    return None
+
+
+def _nested_expression(
+    nested: type[BaseModel],
+    struct: StructType,
+    index: int,
+    path: str,
+    names: dict[str, Any],
+    trust_text: bool,
+) -> str:
+    """An instance of the field's own struct model goes through that model's compiled converter."""
+    convert = _compile(nested, struct, path + ".", trust_text)
+    if convert is None:
+        return f"conv{index}(v)"
+    names[f"struct{index}"], names[f"nested{index}"] = nested, convert
+    return f"nested{index}(v.__dict__) if type(v) is struct{index} else conv{index}(v)"
+
+
+def proto_encoder(
+    model: type[BaseModel], struct: StructType, build: Callable[[Any], Any], reference: Callable[[Any], bytes]
+) -> Callable[[Any], bytes]:
+    """Instance -> record bytes through the compiled converter; `reference` whenever it gives up."""
+    fast = fields_converter(model, struct, trust_text=True)
+    if fast is None:
+        return reference
+
+    def encode(instance: Any) -> bytes:
+        try:
+            data: bytes = build(fast(instance.__dict__)).SerializeToString()
+        except Exception:  # the reference path raises the precise error, or agrees
+            return reference(instance)
+        return data
+
+    return encode
+
+
+def wire_converter(
+    model: type[BaseModel], struct: StructType, reference: Callable[[Any], dict[str, Any]]
+) -> Callable[[Any], dict[str, Any]]:
+    """Instance -> wire row through the compiled converter; `reference` whenever it gives up."""
+    fast = fields_converter(model, struct, trust_text=False)
+    if fast is None:
+        return reference
+
+    def convert(instance: Any) -> dict[str, Any]:
+        try:
+            return fast(instance.__dict__)
+        except Exception:  # the reference path raises the precise error, or agrees
+            return reference(instance)
+
+    return convert
