@@ -2,7 +2,7 @@
 
 Strict (`StrictUndefined`: a misspelt name in a template is an error, never an empty string),
 `trim_blocks` and `lstrip_blocks` so block tags leave no stray whitespace, and templates loaded
-through the package (`importlib.resources` on ``zerobus.codegen/templates``), never through a
+through the package (`importlib.resources` on ``zerobus.codegen.templates``), never through a
 path relative to the repository, so a wheel or zip install renders the same bytes.
 """
 
@@ -16,17 +16,16 @@ import jinja2
 
 __all__ = ["TEMPLATE_PACKAGE", "environment", "render"]
 
-TEMPLATE_PACKAGE = "zerobus.codegen"
-TEMPLATE_DIR = "templates"
+TEMPLATE_PACKAGE = "zerobus.codegen.templates"
 
 
 def _load(name: str) -> tuple[str, str, Any]:
-    resource = resources.files(TEMPLATE_PACKAGE).joinpath(TEMPLATE_DIR).joinpath(name)
+    resource = resources.files(TEMPLATE_PACKAGE).joinpath(name)
     try:
         source = resource.read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         raise jinja2.TemplateNotFound(name) from None
-    return source, f"{TEMPLATE_PACKAGE}/{TEMPLATE_DIR}/{name}", lambda: True
+    return source, f"{TEMPLATE_PACKAGE}/{name}", lambda: True
 
 
 @lru_cache(maxsize=1)
