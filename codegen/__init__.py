@@ -12,51 +12,104 @@ Public API (what the SDK and users import from ``zerobus.codegen``):
 - files: `generate`, `write_files`, `check_files`;
 - Unity Catalog errors: `CatalogAuthError`, `TableNotFoundError`, `CatalogRequestError`,
   `CatalogUnavailableError`.
+
+The names load lazily: the SDK and the server import the runtime modules they need
+(`zerobus.codegen.ir`, `.values`, `.descriptor`) without pulling in jinja2, pydantic or click.
 """
 
-from zerobus.codegen.api import (
-    check_schema,
-    json_encoder,
-    load_schema,
-    model_source,
-    proto_encoder,
-    proto_text,
-    schema_from_file,
-    schema_from_uc,
-)
-from zerobus.codegen.arrow_schema import arrow_schema
-from zerobus.codegen.descriptor import descriptor_proto, file_descriptor_proto, message_class
-from zerobus.codegen.generate import (
-    GeneratedFile,
-    OutputError,
-    check_files,
-    descriptor_set_bytes,
-    generate,
-    write_files,
-)
-from zerobus.codegen.ir import (
-    ArrayType,
-    Column,
-    DataType,
-    DecimalType,
-    MapType,
-    Primitive,
-    PrimitiveType,
-    StringType,
-    StructField,
-    StructType,
-    TableSchema,
-)
-from zerobus.codegen.model_base import ZerobusModel, ZerobusStruct
-from zerobus.codegen.parse import schema_from_ddl, schema_from_uc_json
-from zerobus.codegen.records import RecordCodec, codec
-from zerobus.codegen.runtime_model import model_class
-from zerobus.codegen.uc import (
-    CatalogAuthError,
-    CatalogRequestError,
-    CatalogUnavailableError,
-    TableNotFoundError,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from zerobus.codegen.api import (
+        check_schema,
+        json_encoder,
+        load_schema,
+        model_source,
+        proto_encoder,
+        proto_text,
+        schema_from_file,
+        schema_from_uc,
+    )
+    from zerobus.codegen.arrow_types import arrow_schema
+    from zerobus.codegen.descriptor import descriptor_proto, file_descriptor_proto, message_class
+    from zerobus.codegen.ir import (
+        ArrayType,
+        Column,
+        DataType,
+        DecimalType,
+        MapType,
+        Primitive,
+        PrimitiveType,
+        StringType,
+        StructField,
+        StructType,
+        TableSchema,
+    )
+    from zerobus.codegen.model_base import ZerobusModel, ZerobusStruct
+    from zerobus.codegen.output_files import (
+        GeneratedFile,
+        OutputError,
+        check_files,
+        descriptor_set_bytes,
+        generate,
+        write_files,
+    )
+    from zerobus.codegen.parse import schema_from_ddl, schema_from_uc_json
+    from zerobus.codegen.records import RecordCodec, codec
+    from zerobus.codegen.runtime_model import model_class
+    from zerobus.codegen.uc import (
+        CatalogAuthError,
+        CatalogRequestError,
+        CatalogUnavailableError,
+        TableNotFoundError,
+    )
+
+# Each public name and the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "ArrayType": "zerobus.codegen.ir",
+    "CatalogAuthError": "zerobus.codegen.uc",
+    "CatalogRequestError": "zerobus.codegen.uc",
+    "CatalogUnavailableError": "zerobus.codegen.uc",
+    "Column": "zerobus.codegen.ir",
+    "DataType": "zerobus.codegen.ir",
+    "DecimalType": "zerobus.codegen.ir",
+    "GeneratedFile": "zerobus.codegen.output_files",
+    "MapType": "zerobus.codegen.ir",
+    "OutputError": "zerobus.codegen.output_files",
+    "Primitive": "zerobus.codegen.ir",
+    "PrimitiveType": "zerobus.codegen.ir",
+    "RecordCodec": "zerobus.codegen.records",
+    "StringType": "zerobus.codegen.ir",
+    "StructField": "zerobus.codegen.ir",
+    "StructType": "zerobus.codegen.ir",
+    "TableNotFoundError": "zerobus.codegen.uc",
+    "TableSchema": "zerobus.codegen.ir",
+    "ZerobusModel": "zerobus.codegen.model_base",
+    "ZerobusStruct": "zerobus.codegen.model_base",
+    "arrow_schema": "zerobus.codegen.arrow_types",
+    "check_files": "zerobus.codegen.output_files",
+    "check_schema": "zerobus.codegen.api",
+    "codec": "zerobus.codegen.records",
+    "descriptor_proto": "zerobus.codegen.descriptor",
+    "descriptor_set_bytes": "zerobus.codegen.output_files",
+    "file_descriptor_proto": "zerobus.codegen.descriptor",
+    "generate": "zerobus.codegen.output_files",
+    "json_encoder": "zerobus.codegen.api",
+    "load_schema": "zerobus.codegen.api",
+    "message_class": "zerobus.codegen.descriptor",
+    "model_class": "zerobus.codegen.runtime_model",
+    "model_source": "zerobus.codegen.api",
+    "proto_encoder": "zerobus.codegen.api",
+    "proto_text": "zerobus.codegen.api",
+    "schema_from_ddl": "zerobus.codegen.parse",
+    "schema_from_file": "zerobus.codegen.api",
+    "schema_from_uc": "zerobus.codegen.api",
+    "schema_from_uc_json": "zerobus.codegen.parse",
+    "write_files": "zerobus.codegen.output_files",
+}
 
 __all__ = [
     "ArrayType",
@@ -100,3 +153,16 @@ __all__ = [
     "schema_from_uc_json",
     "write_files",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

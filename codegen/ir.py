@@ -290,7 +290,7 @@ class TableSchema:
 
     def arrow_schema(self) -> Any:
         """The `pyarrow.Schema` Arrow Flight ingestion accepts for this table (needs pyarrow)."""
-        from zerobus.codegen.arrow_schema import arrow_schema
+        from zerobus.codegen.arrow_types import arrow_schema
 
         return arrow_schema(self)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.codegen.arrow_schema import arrow_schema
+from zerobus.codegen.arrow_types import arrow_schema
 from zerobus.codegen.ir import ArrayType, DataType, MapType, Primitive, PrimitiveType, StructType, TableSchema
 from zerobus.codegen.unicode_text import json_text_problem
 from zerobus.codegen.values import MAX_DATE_DAYS, MAX_TIMESTAMP_MICROS, MIN_DATE_DAYS, MIN_TIMESTAMP_MICROS

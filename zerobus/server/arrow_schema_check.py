@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerobus.codegen.arrow_schema import arrow_type
+from zerobus.codegen.arrow_types import arrow_type
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerobus.codegen.arrow_schema import arrow_schema
+from zerobus.codegen.arrow_types import arrow_schema
 from zerobus.codegen.ir import TableSchema
 from zerobus.server.arrow_batches import conform
 from zerobus.server.arrow_ipc import frame_table

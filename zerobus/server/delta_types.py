@@ -1,6 +1,6 @@
 """Delta column types as Arrow types (what the materializer writes and `deltalake` reads back).
 
-The mapping itself is the schema core's (`zerobus.codegen.arrow_schema`), shared with Arrow
+The mapping itself is the schema core's (`zerobus.codegen.arrow_types`), shared with Arrow
 Flight ingestion: DATE is date32, TIMESTAMP timestamp[us, UTC], TIMESTAMP_NTZ timestamp[us],
 DECIMAL(p,s) decimal128(p,s), BINARY binary, ARRAY/MAP/STRUCT nested. VARIANT is written as a string column
 holding the JSON text: `deltalake` cannot write the Delta variant type.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.codegen.arrow_schema import arrow_schema, arrow_type
+from zerobus.codegen.arrow_types import arrow_schema, arrow_type
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,

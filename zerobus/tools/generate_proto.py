@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zerobus.codegen.api import load_schema, proto_text
-from zerobus.codegen.generate import GeneratedFile, OutputError, write_files
+from zerobus.codegen.output_files import GeneratedFile, OutputError, write_files
 from zerobus.errors import SchemaError, ZerobusException
 from zerobus.tools.proto_helpers import (
     extract_columns,

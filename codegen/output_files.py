@@ -110,7 +110,7 @@ def generate(
         data = descriptor_set_bytes(schema, message_name)
         files.append(GeneratedFile(directory / names["descriptor_set"], data, "descriptor_set"))
     if arrow:
-        from zerobus.codegen.arrow_schema import arrow_schema_bytes
+        from zerobus.codegen.arrow_types import arrow_schema_bytes
 
         files.append(
             GeneratedFile(directory / names["arrow_schema"], arrow_schema_bytes(schema), "arrow_schema")
