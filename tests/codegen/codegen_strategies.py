@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
-
 from zerobus.codegen import (
     ArrayType,
     Column,

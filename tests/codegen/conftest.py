@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 
 import pytest
-from codegen_support import ScriptedCatalog, scripted_catalog_handler
+
+from tests.codegen.codegen_support import ScriptedCatalog, scripted_catalog_handler
 
 
 @pytest.fixture

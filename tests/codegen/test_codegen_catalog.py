@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from codegen_support import ScriptedCatalog
-
 from zerobus.codegen import (
     CatalogAuthError,
     CatalogRequestError,
@@ -19,6 +17,8 @@ from zerobus.codegen import (
     schema_from_ddl,
 )
 from zerobus.codegen.uc import fetch_table_json
+
+from tests.codegen.codegen_support import ScriptedCatalog
 from zerobus.errors import ConfigurationError, NonRetriableException, SchemaError, ZerobusException
 
 if TYPE_CHECKING:

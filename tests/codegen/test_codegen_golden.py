@@ -9,16 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from codegen_support import (
-    GOLDEN,
-    check_golden,
-    corpus_names,
-    load_case,
-    official_generate,
-    protoc_file,
-)
 from google.protobuf import descriptor_pb2
-
 from zerobus.codegen import (
     TableSchema,
     descriptor_proto,
@@ -28,6 +19,15 @@ from zerobus.codegen import (
     proto_text,
 )
 from zerobus.codegen.proto_layout import layout
+
+from tests.codegen.codegen_support import (
+    GOLDEN,
+    check_golden,
+    corpus_names,
+    load_case,
+    official_generate,
+    protoc_file,
+)
 
 CASES = corpus_names()
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from codegen_support import protoc_file
 from google.protobuf import descriptor_pb2
-
 from zerobus.codegen import (
     Column,
     Primitive,
@@ -18,6 +16,8 @@ from zerobus.codegen import (
     schema_from_ddl,
 )
 from zerobus.codegen.proto_layout import layout
+
+from tests.codegen.codegen_support import protoc_file
 from zerobus.errors import SchemaError
 
 F = descriptor_pb2.FieldDescriptorProto

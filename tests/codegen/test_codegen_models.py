@@ -13,7 +13,6 @@ from typing import Any
 
 import pydantic
 import pytest
-from codegen_support import corpus_names, import_file, load_case
 from zerobus.codegen import (
     TableSchema,
     ZerobusModel,
@@ -26,6 +25,7 @@ from zerobus.codegen import (
     write_files,
 )
 
+from tests.codegen.codegen_support import corpus_names, import_file, load_case
 from tests.support.installed import install_copy
 from zerobus.errors import InvalidRecordError, SchemaError
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from zerobus.codegen import (
     ArrayType,
     Column,
@@ -23,6 +22,7 @@ from zerobus.codegen import (
     schema_from_uc_json,
 )
 from zerobus.codegen.parse import parse_type, parse_type_json
+
 from zerobus.errors import SchemaError
 
 P = Primitive

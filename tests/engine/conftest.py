@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.scripted import FakeClock
+from tests.engine.scripted import FakeClock
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.scripted import FakeClock, ack, drain, make_core, open_call
+from tests.engine.scripted import FakeClock, ack, drain, make_core, open_call
 from zerobus.engine import MAX_REQUEST_BYTES, StreamCore
 from zerobus.errors import InvalidRecordError, NonRetriableException
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.scripted import FakeClock, ack, drain, make_core, open_call, parse_request
+from tests.engine.scripted import FakeClock, ack, drain, make_core, open_call, parse_request
 from zerobus.engine import MAX_REQUEST_BYTES, create_stream_request, records_request
 from zerobus.errors import NonRetriableException
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.scripted import FakeClock, Recorder, ack, created, drain, make_core, open_call
+from tests.engine.scripted import FakeClock, Recorder, ack, created, drain, make_core, open_call
 from zerobus.engine import StreamState
 from zerobus.errors import NonRetriableException, ZerobusException
 

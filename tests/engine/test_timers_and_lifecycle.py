@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.scripted import FakeClock, Recorder, ack, close_signal, drain, make_core, open_call
+from tests.engine.scripted import FakeClock, Recorder, ack, close_signal, drain, make_core, open_call
 from zerobus.engine import ALLOWED_TRANSITIONS, StreamCore, StreamState, check_transition
 from zerobus.errors import NonRetriableException, ZerobusException
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sdk.drivers import AioDriver, SyncDriver
+from tests.sdk.drivers import AioDriver, SyncDriver
 from zerobus.sdk.shared import StreamConfigurationOptions
 
 EVENTS_DDL = "id BIGINT NOT NULL, name STRING"

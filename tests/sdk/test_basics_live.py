@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from sdk.conftest import fast_options, ids
+from tests.sdk.conftest import fast_options, ids
 from zerobus.sdk.shared import StreamState, TableProperties
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from sdk.conftest import fast_options, ids
-from sdk.test_faults_live import wait_until
+from tests.sdk.conftest import fast_options, ids
+from tests.sdk.test_faults_live import wait_until
 from zerobus.protocol import IngestRecordResponse
 from zerobus.sdk import aio, sync
 from zerobus.sdk.shared import AckCallback, HeadersProvider, OAuthHeadersProvider, TableProperties

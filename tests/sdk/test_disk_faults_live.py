@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sdk.conftest import fast_options
+from tests.sdk.conftest import fast_options
 from zerobus.sdk.shared import TableProperties
 
 

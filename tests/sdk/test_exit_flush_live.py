@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from sdk.conftest import fast_options, ids
-from sdk.drivers import AioDriver
+from tests.sdk.conftest import fast_options, ids
+from tests.sdk.drivers import AioDriver
 from zerobus.errors import ZerobusException
 from zerobus.sdk.shared import StreamState, TableProperties
 

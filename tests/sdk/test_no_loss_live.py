@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import pytest
 
-from sdk.conftest import fast_options
+from tests.sdk.conftest import fast_options
 from zerobus.sdk.shared import StreamState, TableProperties
 
 SEED = 20240229

@@ -8,7 +8,7 @@ from typing import Any
 import grpc
 import pytest
 
-from sdk.conftest import fast_options, ids
+from tests.sdk.conftest import fast_options, ids
 from zerobus.engine import StreamTimeoutError
 from zerobus.errors import NonRetriableException
 from zerobus.sdk.shared import StreamState, TableProperties

@@ -13,8 +13,8 @@ from typing import Any
 import grpc
 import pytest
 
-from sdk.conftest import fast_options
-from sdk.drivers import AioDriver, SyncDriver
+from tests.sdk.conftest import fast_options
+from tests.sdk.drivers import AioDriver, SyncDriver
 from zerobus.errors import ConfigurationError, ZerobusException
 from zerobus.sdk.shared import OAuthHeadersProvider, RecordType, StreamState, TableProperties
 from zerobus.sdk.shared.pool_core import PoolGrowth

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from sdk.conftest import EVENTS_DDL, fast_options, ids
-from sdk.drivers import AioDriver, SyncDriver
+from tests.sdk.conftest import EVENTS_DDL, fast_options, ids
+from tests.sdk.drivers import AioDriver, SyncDriver
 from tests.support.tls_checks import assert_handshakes_failed
 from zerobus.errors import ConfigurationError, NonRetriableException, ZerobusException
 from zerobus.sdk.shared import RecordType, StreamConfigurationOptions, TableProperties

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
 from zerobus.codegen.descriptor import descriptor_proto, message_class
-from zerobus.server import LocalZerobusServer
 
-# Make `tests.server.*` and `tests.support.*` importable however pytest is started.
-_REPO_ROOT = str(Path(__file__).resolve().parents[2])
-if _REPO_ROOT not in sys.path:
-    sys.path.insert(0, _REPO_ROOT)
+from zerobus.server import LocalZerobusServer
 
 
 class TableKit:

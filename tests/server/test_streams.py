@@ -347,7 +347,11 @@ def _bad_request_is_rejected(
         ("id BIGINT, req STRING NOT NULL", {"id": 1, "req": None}, ["'req'", "null"]),
         ("id BIGINT, amount DECIMAL(5,2)", {"id": 1, "amount": "12.3x"}, ["'amount'", "decimal"]),
         ("id BIGINT, amount DECIMAL(5,2)", {"id": 1, "amount": "12345.6"}, ["'amount'", "integer digits"]),
-        ("id BIGINT, amount DECIMAL(5,2)", {"id": 1, "amount": 1.5}, ["'amount'", "a float cannot be given for decimal(5,2)", "JSON string"]),
+        (
+            "id BIGINT, amount DECIMAL(5,2)",
+            {"id": 1, "amount": 1.5},
+            ["'amount'", "a float cannot be given for decimal(5,2)", "JSON string"],
+        ),
         ("id BIGINT, day DATE", {"id": 1, "day": "2024-01-01"}, ["'day'", "DATE"]),
         ("id BIGINT, at TIMESTAMP", {"id": 1, "at": "2024-01-01T00:00:00Z"}, ["'at'", "TIMESTAMP"]),
         ("id BIGINT, tags ARRAY<STRING>", {"id": 1, "tags": ["a", None]}, ["tags[1]", "null elements"]),
