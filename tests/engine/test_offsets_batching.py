@@ -85,7 +85,7 @@ def test_nothing_is_sent_before_the_call_is_created(clock: FakeClock) -> None:
     call_id = core.begin_attempt()
     assert call_id is not None
     assert core.next_request(call_id) is None
-    from engine.scripted import created
+    from tests.engine.scripted import created
 
     core.on_response(call_id, created())
     assert drain(core, call_id) == [(0, [b"early"])]
@@ -125,7 +125,7 @@ def test_stale_and_excess_acks_are_harmless(clock: FakeClock) -> None:
 
 
 def test_waiters_are_released_in_offset_order_and_only_when_durable(clock: FakeClock) -> None:
-    from engine.scripted import Recorder
+    from tests.engine.scripted import Recorder
 
     core = make_core(clock)
     call_id = open_call(core)
