@@ -2,4 +2,10 @@
 
 from setuptools import find_packages, setup
 
-setup(packages=[*find_packages(include=["zerobus", "zerobus.*"]), "zerobus.codegen", "zerobus.codegen.templates"])
+setup(
+    packages=[
+        *find_packages(include=["zerobus", "zerobus.*"]),
+        "zerobus.codegen",
+        "zerobus.codegen.templates",
+    ]
+)

@@ -37,8 +37,8 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from zerobus.codegen.api import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_HOST, load_schema
-from zerobus.codegen.output_files import OutputError, check_files, generate, write_files
 from zerobus.codegen.ir import TableSchema
+from zerobus.codegen.output_files import OutputError, check_files, generate, write_files
 from zerobus.codegen.uc import (
     CatalogAuthError,
     CatalogRequestError,

@@ -10,6 +10,7 @@ import sys
 import types
 
 import pytest
+
 import zerobus.codegen
 
 GENERATOR_AND_SERVER_LIBRARIES = ("jinja2", "pydantic", "click", "deltalake", "pyarrow", "grpclib")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
+
 from zerobus.codegen import (
     ArrayType,
     Column,

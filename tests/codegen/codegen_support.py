@@ -13,6 +13,8 @@ from types import ModuleType
 from typing import Any
 
 from google.protobuf import descriptor_pb2
+
+from tests.support.official_sdk import require_official_sdk_python, run_official
 from zerobus.codegen import (
     ArrayType,
     DataType,
@@ -23,8 +25,6 @@ from zerobus.codegen import (
     schema_from_ddl,
     schema_from_file,
 )
-
-from tests.support.official_sdk import require_official_sdk_python, run_official
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.codegen.codegen_support import ScriptedCatalog
 from zerobus.codegen import (
     CatalogAuthError,
     CatalogRequestError,
@@ -17,8 +19,6 @@ from zerobus.codegen import (
     schema_from_ddl,
 )
 from zerobus.codegen.uc import fetch_table_json
-
-from tests.codegen.codegen_support import ScriptedCatalog
 from zerobus.errors import ConfigurationError, NonRetriableException, SchemaError, ZerobusException
 
 if TYPE_CHECKING:

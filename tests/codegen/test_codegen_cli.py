@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
-from zerobus.codegen import proto_text, schema_from_ddl
-from zerobus.codegen.cli import ExitCode, main
 
 from tests.codegen.codegen_support import CORPUS, GOLDEN, ScriptedCatalog
+from zerobus.codegen import proto_text, schema_from_ddl
+from zerobus.codegen.cli import ExitCode, main
 from zerobus.tools import generate_proto
 
 if TYPE_CHECKING:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
-from zerobus.codegen import ZerobusModel, descriptor_proto, schema_from_ddl
 
 from tests.codegen.codegen_support import import_file, protoc_file, without_empty_containers
+from zerobus.codegen import ZerobusModel, descriptor_proto, schema_from_ddl
 from zerobus.endpoints import parse_endpoint, parse_table_name
 from zerobus.oauth import fetch_ingest_token
 from zerobus.protocol import (

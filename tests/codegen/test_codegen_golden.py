@@ -10,15 +10,6 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2
-from zerobus.codegen import (
-    TableSchema,
-    descriptor_proto,
-    descriptor_set_bytes,
-    generate,
-    model_source,
-    proto_text,
-)
-from zerobus.codegen.proto_layout import layout
 
 from tests.codegen.codegen_support import (
     GOLDEN,
@@ -28,6 +19,15 @@ from tests.codegen.codegen_support import (
     official_generate,
     protoc_file,
 )
+from zerobus.codegen import (
+    TableSchema,
+    descriptor_proto,
+    descriptor_set_bytes,
+    generate,
+    model_source,
+    proto_text,
+)
+from zerobus.codegen.proto_layout import layout
 
 CASES = corpus_names()
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2
+
+from tests.codegen.codegen_support import protoc_file
 from zerobus.codegen import (
     Column,
     Primitive,
@@ -16,8 +18,6 @@ from zerobus.codegen import (
     schema_from_ddl,
 )
 from zerobus.codegen.proto_layout import layout
-
-from tests.codegen.codegen_support import protoc_file
 from zerobus.errors import SchemaError
 
 F = descriptor_pb2.FieldDescriptorProto

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
 from zerobus.codegen import message_class, schema_from_ddl
 from zerobus.codegen.descriptor import descriptor_proto, is_repeated, message_builder, message_reader
 from zerobus.codegen.records import message_to_wire

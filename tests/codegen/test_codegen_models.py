@@ -13,6 +13,9 @@ from typing import Any
 
 import pydantic
 import pytest
+
+from tests.codegen.codegen_support import corpus_names, import_file, load_case
+from tests.support.installed import install_copy
 from zerobus.codegen import (
     TableSchema,
     ZerobusModel,
@@ -24,9 +27,6 @@ from zerobus.codegen import (
     schema_from_ddl,
     write_files,
 )
-
-from tests.codegen.codegen_support import corpus_names, import_file, load_case
-from tests.support.installed import install_copy
 from zerobus.errors import InvalidRecordError, SchemaError
 
 CASES = corpus_names()

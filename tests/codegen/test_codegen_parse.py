@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from zerobus.codegen import (
     ArrayType,
     Column,
@@ -22,7 +23,6 @@ from zerobus.codegen import (
     schema_from_uc_json,
 )
 from zerobus.codegen.parse import parse_type, parse_type_json
-
 from zerobus.errors import SchemaError
 
 P = Primitive

@@ -9,6 +9,9 @@ from types import ModuleType
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.codegen.codegen_strategies import any_names, rows, schemas
+from tests.codegen.codegen_support import protoc_file, without_empty_containers
 from zerobus.codegen import (
     TableSchema,
     codec,
@@ -21,9 +24,6 @@ from zerobus.codegen import (
 )
 from zerobus.codegen.parse import parse_type
 from zerobus.codegen.proto_layout import layout
-
-from tests.codegen.codegen_strategies import any_names, rows, schemas
-from tests.codegen.codegen_support import protoc_file, without_empty_containers
 
 # The nested type strategies have long reprs; hypothesis only builds them to label draws.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from zerobus.codegen import (
     DecimalType,
     codec,
@@ -21,7 +22,6 @@ from zerobus.codegen import (
     schema_from_ddl,
 )
 from zerobus.codegen.values import decimal_text
-
 from zerobus.errors import InvalidRecordError
 
 SCHEMA = schema_from_ddl(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import decimal
 
 import pytest
+
 from zerobus.codegen.ir import DecimalType, Primitive, PrimitiveType
 from zerobus.codegen.values import decimal_text, to_wire, wire_check
-
 from zerobus.errors import InvalidRecordError
 
 D = decimal.Decimal

@@ -13,10 +13,10 @@ from typing import Any
 
 import pydantic
 import pytest
+
 from zerobus.codegen import model_class
 from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.records import codec
-
 from zerobus.errors import InvalidRecordError
 
 SCHEMA = schema_from_ddl(

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+
 from zerobus.codegen.ir import (
     ArrayType,
     MapType,
@@ -24,7 +25,6 @@ from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.time_units import IntegerUnits
 from zerobus.codegen.values import datetime_to_micros, to_wire, wire_check
 from zerobus.codegen.wire_units import row_units_converter
-
 from zerobus.errors import InvalidRecordError
 
 TIMESTAMP = PrimitiveType(Primitive.TIMESTAMP)

@@ -20,9 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import zerobus._zerobus_core as core
-
 import zerobus
+import zerobus._zerobus_core as core
 
 PACKAGE_DIR = Path(zerobus.__file__).parent
 STUB = PACKAGE_DIR / "_zerobus_core.pyi"

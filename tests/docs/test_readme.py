@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from zerobus.codegen import load_schema, proto_text
 
+from zerobus.codegen import load_schema, proto_text
 from zerobus.quickstart import AIR_QUALITY_DDL, TABLE
 from zerobus.server import LocalZerobusServer
 

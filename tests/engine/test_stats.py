@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from engine.scripted import FakeClock, ack, close_signal, drain, make_core, open_call
+from tests.engine.scripted import FakeClock, ack, close_signal, drain, make_core, open_call
 from zerobus.engine import StreamState
 from zerobus.engine.stats import ACK_LATENCY_WINDOW, percentile
 from zerobus.errors import ZerobusException

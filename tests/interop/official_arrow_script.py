@@ -11,8 +11,8 @@ import json
 import sys
 
 import pyarrow as pa
-from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions, IPCCompression
 
+from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions, IPCCompression
 from zerobus.sdk.sync import ZerobusSdk
 
 SCHEMAS = {

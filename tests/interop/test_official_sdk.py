@@ -15,9 +15,9 @@ from typing import Any
 
 import grpc
 import pytest
-from zerobus.codegen.descriptor import descriptor_proto
 
 from tests.support.official_sdk import require_official_sdk_python, run_official
+from zerobus.codegen.descriptor import descriptor_proto
 from zerobus.server import LocalZerobusServer
 
 pytestmark = pytest.mark.official_sdk

@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 import pytest
-from zerobus.codegen.parse import schema_from_ddl
 
 from tests.sdk.conftest import fast_options, ids
+from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import InvalidRecordError
 from zerobus.json_depth import MAX_JSON_DEPTH
 from zerobus.sdk.shared import RecordType, TableProperties

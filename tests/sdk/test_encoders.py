@@ -12,9 +12,9 @@ from typing import Any
 import pydantic
 import pytest
 from google.protobuf import descriptor_pb2, timestamp_pb2
+
 from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.runtime_model import model_class
-
 from zerobus.encoders import (
     JsonEncoder,
     ProtoEncoder,

@@ -10,9 +10,9 @@ from typing import Any
 
 import grpc
 import pytest
-from zerobus.codegen.parse import schema_from_ddl
 
 from tests.sdk.conftest import fast_options, ids
+from zerobus.codegen.parse import schema_from_ddl
 from zerobus.engine import StreamTimeoutError
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.shared import StreamState, TableProperties

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from sdk.conftest import fast_options, ids
+from tests.sdk.conftest import fast_options, ids
 from zerobus.endpoints import parse_table_name
 from zerobus.errors import ConfigurationError, NonRetriableException, ZerobusException
 from zerobus.oauth import fetch_ingest_token
@@ -85,7 +85,7 @@ def test_the_official_core_spelling_create_stream_federated(
 
 
 def test_an_async_supplier_is_awaited_by_the_asyncio_sdk(zerobus_server: Any, events_table: str) -> None:
-    from sdk.drivers import AioDriver
+    from tests.sdk.drivers import AioDriver
 
     driver = AioDriver(zerobus_server.grpc_endpoint, zerobus_server.workspace_url)
     calls: list[int] = []
@@ -108,7 +108,7 @@ def test_an_async_supplier_is_awaited_by_the_asyncio_sdk(zerobus_server: Any, ev
 
 
 def test_the_sync_sdk_refuses_an_async_supplier_saying_why(zerobus_server: Any, events_table: str) -> None:
-    from sdk.drivers import SyncDriver
+    from tests.sdk.drivers import SyncDriver
 
     async def supplier() -> str:
         return "never awaited"

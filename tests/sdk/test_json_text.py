@@ -7,9 +7,9 @@ Encoder-level companions of the live tests in `test_record_values_live.py`: ever
 from __future__ import annotations
 
 import pytest
+
 from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.time_units import IntegerUnits
-
 from zerobus.encoders import JsonEncoder
 from zerobus.encoders.json_text import parse_json_record
 from zerobus.errors import InvalidRecordError

@@ -16,10 +16,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.runtime_model import model_class
 
 from tests.sdk.conftest import fast_options, ids
+from zerobus.codegen.parse import schema_from_ddl
+from zerobus.codegen.runtime_model import model_class
 from zerobus.errors import ConfigurationError, InvalidRecordError, ZerobusException
 from zerobus.sdk.shared import RecordType, StreamConfigurationOptions, TableProperties
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pydantic
 import pytest
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.runtime_model import model_class
 
 from tests.sdk.conftest import fast_options, ids
+from zerobus.codegen.parse import schema_from_ddl
+from zerobus.codegen.runtime_model import model_class
 from zerobus.errors import InvalidRecordError
 from zerobus.sdk.shared import RecordType, StreamState, TableProperties
 

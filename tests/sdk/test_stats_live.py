@@ -11,8 +11,8 @@ from typing import Any
 import grpc
 import pytest
 
-from sdk.conftest import fast_options, ids
-from sdk.drivers import AioDriver, SyncDriver
+from tests.sdk.conftest import fast_options, ids
+from tests.sdk.drivers import AioDriver, SyncDriver
 from zerobus.errors import NonRetriableException
 from zerobus.sdk.shared import StreamState, TableProperties
 from zerobus.server import LocalZerobusServer

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from sdk.conftest import fast_options
-from sdk.drivers import AioDriver, SyncDriver
+from tests.sdk.conftest import fast_options
+from tests.sdk.drivers import AioDriver, SyncDriver
 from zerobus.errors import ConfigurationError
 from zerobus.sdk.shared import TableProperties
 from zerobus.server import LocalZerobusServer

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from zerobus.codegen.descriptor import descriptor_proto, message_class
 
+from zerobus.codegen.descriptor import descriptor_proto, message_class
 from zerobus.server import LocalZerobusServer
 
 

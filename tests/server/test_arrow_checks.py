@@ -13,9 +13,9 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from zerobus.codegen.values import row_to_wire
 
 from tests.codegen.codegen_strategies import rows, schemas
+from zerobus.codegen.values import row_to_wire
 from zerobus.server.arrow_batches import BatchRejected, check_batch, conform
 from zerobus.server.arrow_schema_check import ArrowSchemaMismatch, check_arrow_schema
 from zerobus.server.delta_types import arrow_row_converter

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.values import row_from_wire, row_to_wire
 
 from tests.codegen.codegen_strategies import rows, schemas
+from zerobus.codegen.parse import schema_from_ddl
+from zerobus.codegen.values import row_from_wire, row_to_wire
 from zerobus.server.delta_types import arrow_row_converter, arrow_schema
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

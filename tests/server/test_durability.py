@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from zerobus.codegen.descriptor import descriptor_proto, message_class
 
 from tests.server.wire_client import open_stream
+from zerobus.codegen.descriptor import descriptor_proto, message_class
 from zerobus.oauth import fetch_metadata_token
 from zerobus.server import LocalZerobusServer
 from zerobus.server.log import GroupCommitter, TableLog

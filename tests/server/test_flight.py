@@ -17,10 +17,10 @@ import grpc
 import pyarrow as pa
 import pyarrow.flight as flight
 import pytest
-from zerobus.codegen.parse import schema_from_ddl
 
 from tests.server.flight_client import FlightPut, flight_headers
 from tests.server.wire_client import ingest_token
+from zerobus.codegen.parse import schema_from_ddl
 from zerobus.protocol.flight import DO_PUT_PATH, FlightData, PutResult
 from zerobus.server import Grant, LocalZerobusServer
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 import requests
-from zerobus.codegen.parse import schema_from_uc_json
 
 from tests.server.wire_client import get_token, ingest_token, open_stream
+from zerobus.codegen.parse import schema_from_uc_json
 from zerobus.oauth import fetch_ingest_token, fetch_metadata_token
 from zerobus.server import Grant, LocalZerobusServer
 

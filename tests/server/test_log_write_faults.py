@@ -8,9 +8,9 @@ from pathlib import Path
 
 import grpc
 import pytest
-from zerobus.codegen.descriptor import descriptor_proto, message_class
 
 from tests.server.wire_client import open_stream
+from zerobus.codegen.descriptor import descriptor_proto, message_class
 from zerobus.server import LocalZerobusServer
 from zerobus.server.disk_faults import DiskFaults
 from zerobus.server.log import GroupCommitter, LogCorrupted, TableLog

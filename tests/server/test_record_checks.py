@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+
+from tests.codegen.codegen_strategies import rows as valid_rows
+from tests.codegen.codegen_strategies import schemas
 from zerobus.codegen.descriptor import descriptor_proto, message_builder, message_reader
 from zerobus.codegen.ir import (
     ArrayType,
@@ -38,9 +41,6 @@ from zerobus.codegen.values import (
     row_to_wire,
     wire_row_check,
 )
-
-from tests.codegen.codegen_strategies import rows as valid_rows
-from tests.codegen.codegen_strategies import schemas
 from zerobus.errors import InvalidRecordError
 from zerobus.protocol import EphemeralStreamRequest
 from zerobus.server.json_checks import json_batch_check, loads

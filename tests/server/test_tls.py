@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from zerobus.codegen.uc import fetch_table_json
 
 from tests.support.tls_checks import assert_handshakes_failed
+from zerobus.codegen.uc import fetch_table_json
 from zerobus.errors import ConfigurationError, NonRetriableException
 from zerobus.oauth import fetch_metadata_token
 from zerobus.sdk.shared.trust import load_root_certificates, trusting_session

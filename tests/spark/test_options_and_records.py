@@ -9,9 +9,8 @@ import pytest
 
 pytest.importorskip("pyspark")
 
-from zerobus.codegen import load_schema
-
 from tests.spark.conftest import zerobus_options
+from zerobus.codegen import load_schema
 from zerobus.errors import ConfigurationError
 from zerobus.server import LocalZerobusServer
 from zerobus.spark.partition import PartitionWriteError
