@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sdk.conftest import fast_options
+from tests.sdk.conftest import fast_options
 from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.runtime_model import model_class
 from zerobus.errors import InvalidRecordError
