@@ -36,6 +36,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from zerobus import __version__
 from zerobus.codegen.api import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_HOST, load_schema
 from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.output_files import OutputError, check_files, generate, write_files
@@ -179,6 +180,7 @@ def _emit(
 
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zerobus-codegen")
 @click.option("-v", "--verbose", is_flag=True, help="Log what is fetched and written.")
 def main(verbose: bool) -> None:
     """Generate a table's proto2 schema, Pydantic models and descriptor set."""

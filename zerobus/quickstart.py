@@ -30,6 +30,7 @@ from typing import Any
 import click
 import requests
 
+from zerobus import __version__
 from zerobus.codegen import ZerobusModel, generate, load_schema, schema_from_ddl, write_files
 from zerobus.endpoints import parse_endpoint
 from zerobus.errors import ZerobusException
@@ -280,6 +281,7 @@ def _format_value(value: Any) -> Any:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zerobus-quickstart")
 @click.option(
     "--records", default=100_000, show_default=True, type=click.IntRange(min=1), help="How many records."
 )

@@ -31,6 +31,7 @@ from urllib.parse import quote
 import click
 import requests
 
+from zerobus import __version__
 from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import ConfigurationError, SchemaError, ZerobusException
 from zerobus.names import TableName, parse_table_name
@@ -113,7 +114,11 @@ def _finite_rate(context: click.Context, parameter: click.Parameter, value: floa
     return value
 
 
-@click.group(help="A local Zerobus-compatible server that writes real Delta tables.")
+@click.group(
+    help="A local Zerobus-compatible server that writes real Delta tables.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, prog_name="zerobus-emulator")
 def main() -> None:
     pass
 
