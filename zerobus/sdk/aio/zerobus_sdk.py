@@ -11,13 +11,13 @@ from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.aio.pool import StreamPool, open_stream_pool
 from zerobus.sdk.aio.stream import ZerobusStream
 from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
-from zerobus.sdk.shared.federation import federated_arguments, federated_provider, federation_table
+from zerobus.sdk.shared.federation import federated_provider, federation_table
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.pool_core import PoolGrowth
 from zerobus.sdk.shared.pool_keys import KeySpec
 from zerobus.sdk.shared.sdk_base import SdkBase
-from zerobus.sdk.shared.setup import create_stream_arguments, plan_stream
+from zerobus.sdk.shared.setup import plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
 
 # The official module of this path also hands out the stream and the shared types.
@@ -66,13 +66,14 @@ class ZerobusSdk(SdkBase):
         With ``auth=FederatedToken(supplier)`` the supplier may be ``async def``: it is awaited
         on this event loop.
         """
-        if auth is not None:
-            table_properties, headers_provider = federated_arguments(
-                self._config, client_id, client_secret, table_properties, auth, asyncio.get_running_loop()
-            )
-            client_id = client_secret = None
-        table, opts, provider, credentials = create_stream_arguments(
-            client_id, client_secret, table_properties, options, headers_provider
+        table, opts, provider, credentials = self._stream_arguments(
+            client_id,
+            client_secret,
+            table_properties,
+            options,
+            headers_provider,
+            auth,
+            asyncio.get_running_loop(),
         )
         plan = await asyncio.to_thread(plan_stream, self._config, table, opts, provider, credentials)
         stream = ZerobusStream(self._config, plan, self._shared_channel())
@@ -116,13 +117,14 @@ class ZerobusSdk(SdkBase):
         auth: FederatedToken | None = None,
     ) -> StreamPool:
         """Open a `StreamPool`; see `zerobus.sdk.sync.ZerobusSdk.create_stream_pool`."""
-        if auth is not None:
-            table_properties, headers_provider = federated_arguments(
-                self._config, client_id, client_secret, table_properties, auth, asyncio.get_running_loop()
-            )
-            client_id = client_secret = None
-        arguments = create_stream_arguments(
-            client_id, client_secret, table_properties, options, headers_provider
+        arguments = self._stream_arguments(
+            client_id,
+            client_secret,
+            table_properties,
+            options,
+            headers_provider,
+            auth,
+            asyncio.get_running_loop(),
         )
         return await open_stream_pool(self._config, self._shared_channel, arguments, streams, key, growth)
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from typing import Any
 
 from zerobus.errors import ZerobusException
-from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
+from zerobus.sdk.shared.auth import FederatedToken
+from zerobus.sdk.shared.federation import federated_arguments
+from zerobus.sdk.shared.headers_provider import HeadersProvider
+from zerobus.sdk.shared.options import StreamConfigurationOptions
+from zerobus.sdk.shared.setup import SdkConfig, StreamPlan, create_stream_arguments
 from zerobus.sdk.shared.state import StreamState
 from zerobus.sdk.shared.stats_ledger import AggregateStats, ledger_for
 from zerobus.sdk.shared.stream_base import StreamBase
+from zerobus.sdk.shared.table_properties import TableProperties
 
 __all__ = ["SdkBase"]
 
@@ -64,6 +70,25 @@ class SdkBase:
         the ack latency cover the streams still open.
         """
         return ledger_for(self._config).stats()
+
+    def _stream_arguments(
+        self,
+        client_id: Any,
+        client_secret: Any,
+        table_properties: Any,
+        options: Any,
+        headers_provider: Any,
+        auth: FederatedToken | None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> tuple[TableProperties, StreamConfigurationOptions, HeadersProvider | None, tuple[str, str] | None]:
+        """`create_stream`'s arguments (either official order, or `auth=`) as (table, options,
+        provider, credentials); `loop` is where an ``async def`` IdP supplier is awaited."""
+        if auth is not None:
+            table_properties, headers_provider = federated_arguments(
+                self._config, client_id, client_secret, table_properties, auth, loop
+            )
+            client_id = client_secret = None
+        return create_stream_arguments(client_id, client_secret, table_properties, options, headers_provider)
 
     @staticmethod
     def _recreate_arguments(old_stream: StreamBase) -> tuple[Any, Any, Any, Any, Any]:

@@ -11,13 +11,13 @@ import grpc
 
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
-from zerobus.sdk.shared.federation import federated_arguments, federated_provider, federation_table
+from zerobus.sdk.shared.federation import federated_provider, federation_table
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.pool_core import PoolGrowth
 from zerobus.sdk.shared.pool_keys import KeySpec
 from zerobus.sdk.shared.sdk_base import SdkBase
-from zerobus.sdk.shared.setup import create_stream_arguments, plan_stream
+from zerobus.sdk.shared.setup import plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
 from zerobus.sdk.shared.unclosed import settle_streams_left_open
 from zerobus.sdk.sync.pool import StreamPool, open_stream_pool
@@ -98,13 +98,8 @@ class ZerobusSdk(SdkBase):
         Raises `NonRetriableException` for bad credentials, missing grants, a missing table or a
         schema the server refuses; `ZerobusException` when retries were exhausted.
         """
-        if auth is not None:
-            table_properties, headers_provider = federated_arguments(
-                self._config, client_id, client_secret, table_properties, auth
-            )
-            client_id = client_secret = None
-        table, opts, provider, credentials = create_stream_arguments(
-            client_id, client_secret, table_properties, options, headers_provider
+        table, opts, provider, credentials = self._stream_arguments(
+            client_id, client_secret, table_properties, options, headers_provider, auth
         )
         plan = plan_stream(self._config, table, opts, provider, credentials)
         stream = ZerobusStream(self._config, plan, self._shared_channel())
@@ -153,13 +148,8 @@ class ZerobusSdk(SdkBase):
         at most 8 by default) while every stream is acknowledged at the per-stream limit.
         ``auth=FederatedToken(...)`` as in `create_stream`: the streams share one exchanged token.
         """
-        if auth is not None:
-            table_properties, headers_provider = federated_arguments(
-                self._config, client_id, client_secret, table_properties, auth, None
-            )
-            client_id = client_secret = None
-        arguments = create_stream_arguments(
-            client_id, client_secret, table_properties, options, headers_provider
+        arguments = self._stream_arguments(
+            client_id, client_secret, table_properties, options, headers_provider, auth
         )
         return open_stream_pool(self._config, self._shared_channel, arguments, streams, key, growth)
 
