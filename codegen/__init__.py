@@ -7,6 +7,7 @@ Public API (what the SDK and users import from ``zerobus.codegen``):
 - protobuf: `descriptor_proto`, `file_descriptor_proto`, `message_class`, `proto_text`,
   `descriptor_set_bytes`;
 - Arrow: `arrow_schema` (also `TableSchema.arrow_schema()`; needs pyarrow);
+- Avro: `avro_schema` (JSON data; `TableSchema.avro_schema()` gives the JSON text AVRO streams send);
 - models: `ZerobusModel`, `ZerobusStruct`, `model_class`, `model_source`;
 - records: `codec` (`RecordCodec`), `json_encoder`, `proto_encoder`;
 - files: `generate`, `write_files`, `check_files`;
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         schema_from_uc,
     )
     from zerobus.codegen.arrow_types import arrow_schema
+    from zerobus.codegen.avro_types import avro_schema
     from zerobus.codegen.descriptor import descriptor_proto, file_descriptor_proto, message_class
     from zerobus.codegen.ir import (
         ArrayType,
@@ -90,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "ZerobusModel": "zerobus.codegen.model_base",
     "ZerobusStruct": "zerobus.codegen.model_base",
     "arrow_schema": "zerobus.codegen.arrow_types",
+    "avro_schema": "zerobus.codegen.avro_types",
     "check_files": "zerobus.codegen.output_files",
     "check_schema": "zerobus.codegen.api",
     "codec": "zerobus.codegen.records",
@@ -133,6 +136,7 @@ __all__ = [
     "ZerobusModel",
     "ZerobusStruct",
     "arrow_schema",
+    "avro_schema",
     "check_files",
     "check_schema",
     "codec",

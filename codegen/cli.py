@@ -6,7 +6,8 @@
 
 Output options (every command): ``--out-dir DIR``, ``--message-name NAME``, ``--class-name NAME``,
 ``--proto/--no-proto``, ``--models/--no-models``, ``--descriptor-set``, ``--arrow`` (the Arrow
-schema for Flight ingestion, ``<Message>.arrow_schema``), and ``--check``, which
+schema for Flight ingestion, ``<Message>.arrow_schema``), ``--avro`` (the Avro writer schema of
+AVRO streams, ``<Message>.avsc``), and ``--check``, which
 writes nothing and fails when the files on disk differ from what the table implies (schema
 drift in CI). Credentials default to DATABRICKS_HOST, DATABRICKS_CLIENT_ID and
 DATABRICKS_CLIENT_SECRET.
@@ -122,7 +123,15 @@ def _output_options(command: _F) -> _F:
             "and print the schema.",
         ),
         click.option(
-            "--check", is_flag=True, help="Write nothing; exit 1 if the files on disk differ from the table."
+            "--avro",
+            is_flag=True,
+            help="Also write <Message>.avsc (the Avro writer schema AVRO streams send).",
+        ),
+        click.option(
+            "--check",
+            is_flag=True,
+            help="Write nothing; print a unified diff of what would change and exit 1 if the files on "
+            "disk differ from the table.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -139,11 +148,12 @@ def _emit(
     models: bool,
     descriptor_set: bool,
     arrow: bool,
+    avro: bool,
     check: bool,
 ) -> None:
-    if not (proto or models or descriptor_set or arrow):
+    if not (proto or models or descriptor_set or arrow or avro):
         raise click.UsageError(
-            "nothing to generate: --no-proto and --no-models without --descriptor-set or --arrow"
+            "nothing to generate: --no-proto and --no-models without --descriptor-set, --arrow or --avro"
         )
     try:
         schema = load()
@@ -156,10 +166,12 @@ def _emit(
             models=models,
             descriptor_set=descriptor_set,
             arrow=arrow,
+            avro=avro,
         )
         if check:
             drift = check_files(files)
             for item in drift:
+                click.echo(item.diff, nl=False)  # what a run without --check would change
                 click.echo(f"drift: {item.path} ({item.reason})", err=True)
             if drift:
                 click.echo(

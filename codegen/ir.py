@@ -294,6 +294,12 @@ class TableSchema:
 
         return arrow_schema(self)
 
+    def avro_schema(self, record_name: str | None = None) -> str:
+        """The Avro writer schema (JSON text) AVRO streams send: `TableProperties(table, avro_schema=...)`."""
+        from zerobus.codegen.avro_types import avro_schema_text
+
+        return avro_schema_text(self, record_name)
+
     def ddl(self) -> str:
         """The columns as a DDL list, e.g. ``id bigint not null, tags array<string>``."""
         parts = []

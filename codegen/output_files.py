@@ -9,11 +9,13 @@ Files, named after the proto message (the table's name unless ``message_name`` i
 ``descriptor_set=True`` ``<Message>.desc`` (a serialized ``FileDescriptorSet``, what
 ``protoc --descriptor_set_out`` writes for the .proto), and with ``arrow=True``
 ``<Message>.arrow_schema`` (the Arrow schema Flight ingestion accepts, as an IPC schema message:
-``pyarrow.ipc.read_schema(path)`` loads it; needs pyarrow).
+``pyarrow.ipc.read_schema(path)`` loads it; needs pyarrow), and with ``avro=True``
+``<Message>.avsc`` (the Avro writer schema AVRO streams send, JSON text).
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
+from zerobus.codegen.avro_types import avro_schema_text
 from zerobus.codegen.descriptor import file_descriptor_proto
 from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.model_emit import model_source
@@ -52,13 +55,34 @@ class OutputError(NonRetriableException):
 class GeneratedFile:
     path: Path
     content: bytes
-    kind: str  # "proto" | "models" | "descriptor_set" | "arrow_schema"
+    kind: str  # "proto" | "models" | "descriptor_set" | "arrow_schema" | "avro_schema"
 
 
 @dataclass(frozen=True)
 class Drift:
+    """A file on disk that is not what the table implies; `diff` says how (unified diff)."""
+
     path: Path
     reason: str  # "missing" | "differs"
+    diff: str = ""
+
+
+def _unified_diff(path: Path, on_disk: bytes | None, wanted: bytes, kind: str) -> str:
+    """What writing `wanted` over `on_disk` would change, as a unified diff (text files only)."""
+    if kind in ("descriptor_set", "arrow_schema"):
+        size = "missing" if on_disk is None else f"{len(on_disk)} bytes"
+        return f"Binary file {path} differs ({size} on disk, {len(wanted)} bytes generated)\n"
+    before = [] if on_disk is None else on_disk.decode("utf-8", "replace").splitlines(keepends=True)
+    after = wanted.decode("utf-8").splitlines(keepends=True)
+    lines = difflib.unified_diff(
+        before,
+        after,
+        fromfile=f"{path} (on disk)" if on_disk is not None else "/dev/null",
+        tofile=f"{path} (generated)",
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
 
 
 def _snake_case(name: str) -> str:
@@ -72,6 +96,7 @@ def output_names(message_name: str) -> dict[str, str]:
         "models": f"{_snake_case(message_name)}_model.py",
         "descriptor_set": f"{message_name}.desc",
         "arrow_schema": f"{message_name}.arrow_schema",
+        "avro_schema": f"{message_name}.avsc",
     }
 
 
@@ -94,6 +119,7 @@ def generate(
     models: bool = True,
     descriptor_set: bool = False,
     arrow: bool = False,
+    avro: bool = False,
 ) -> tuple[GeneratedFile, ...]:
     """Render the files `schema` implies, in memory; the same input gives the same bytes."""
     name = layout(schema, message_name).name  # validates the schema and the message name
@@ -115,6 +141,9 @@ def generate(
         files.append(
             GeneratedFile(directory / names["arrow_schema"], arrow_schema_bytes(schema), "arrow_schema")
         )
+    if avro:
+        text = avro_schema_text(schema, message_name)
+        files.append(GeneratedFile(directory / names["avro_schema"], text.encode("utf-8"), "avro_schema"))
     return tuple(files)
 
 
@@ -147,12 +176,19 @@ def check_files(files: tuple[GeneratedFile, ...] | list[GeneratedFile]) -> list[
         try:
             on_disk = generated.path.read_bytes()
         except FileNotFoundError:
-            drift.append(Drift(generated.path, "missing"))
+            drift.append(
+                Drift(
+                    generated.path,
+                    "missing",
+                    _unified_diff(generated.path, None, generated.content, generated.kind),
+                )
+            )
             continue
         except OSError as error:
             raise OutputError(
                 f"cannot read {generated.path}: {error.strerror or error}", cause=error
             ) from error
         if on_disk != generated.content:
-            drift.append(Drift(generated.path, "differs"))
+            diff = _unified_diff(generated.path, on_disk, generated.content, generated.kind)
+            drift.append(Drift(generated.path, "differs", diff))
     return drift

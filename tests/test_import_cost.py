@@ -13,7 +13,16 @@ import pytest
 
 import zerobus.codegen
 
-GENERATOR_AND_SERVER_LIBRARIES = ("jinja2", "pydantic", "click", "deltalake", "pyarrow", "grpclib")
+GENERATOR_AND_SERVER_LIBRARIES = (
+    "jinja2",
+    "pydantic",
+    "click",
+    "deltalake",
+    "pyarrow",
+    "numpy",
+    "grpclib",
+    "fastavro",
+)
 
 
 @pytest.mark.parametrize("module", ["zerobus", "zerobus.sdk.sync", "zerobus.sdk.aio", "zerobus.sdk.shared"])

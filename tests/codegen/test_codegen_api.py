@@ -46,6 +46,7 @@ PUBLIC = {
     "schema_from_uc_json",
     "write_files",
     "arrow_schema",
+    "avro_schema",
 }
 
 

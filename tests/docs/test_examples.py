@@ -24,6 +24,7 @@ EXPECTED = {
     "json_example.py": (49, "49 JSON records durable"),
     "pb2_example.py": (1_000, "1000 compiled messages durable"),
     "codegen_walkthrough.py": (0, "drift after writing: []"),
+    "avro_example.py": (20, "20 Avro records durable"),
 }
 
 

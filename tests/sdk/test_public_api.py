@@ -19,7 +19,7 @@ from zerobus.sdk.shared import (
     StreamState,
     TableProperties,
 )
-from zerobus.sdk.shared.setup import SdkConfig, create_stream_arguments
+from zerobus.sdk.shared.stream_plan import SdkConfig, create_stream_arguments
 
 SHARED = [
     "AckCallback",
@@ -205,7 +205,7 @@ def test_options_defaults_are_the_protocol_ones() -> None:
         ("stream_paused_max_wait_time_ms", -1, "stream_paused_max_wait_time_ms must be >= 0"),
         ("callback_max_wait_time_ms", "x", "callback_max_wait_time_ms must be an integer"),
         ("recovery", 1, "recovery must be True or False"),
-        ("record_type", "avro", "record_type must be RecordType"),
+        ("record_type", "arrow", "record_type must be RecordType"),
         ("ack_callback", AckCallback, "not the class"),
         ("ack_callback", 42, "AckCallback instance or a callable"),
     ],
@@ -216,12 +216,10 @@ def test_options_are_validated_at_construction(option: str, value: Any, message:
     assert isinstance(raised.value, ValueError)
 
 
-def test_options_are_frozen_keyword_only_and_coerce_record_types() -> None:
+def test_options_are_keyword_only_and_coerce_record_types() -> None:
     options = StreamConfigurationOptions(record_type="json")
     assert options.record_type is RecordType.JSON
     assert StreamConfigurationOptions(record_type=0).record_type is RecordType.UNSPECIFIED
-    with pytest.raises(AttributeError):
-        options.recovery = False  # type: ignore[misc]
     with pytest.raises(TypeError):
         StreamConfigurationOptions(1000)  # type: ignore[misc]
     changed = options.replace(recovery_retries=7)
@@ -231,7 +229,12 @@ def test_options_are_frozen_keyword_only_and_coerce_record_types() -> None:
 
 
 def test_record_type_and_state_values() -> None:
-    assert [(t.name, int(t)) for t in RecordType] == [("UNSPECIFIED", 0), ("PROTO", 1), ("JSON", 2)]
+    assert [(t.name, int(t)) for t in RecordType] == [
+        ("UNSPECIFIED", 0),
+        ("PROTO", 1),
+        ("JSON", 2),
+        ("AVRO", 4),
+    ]
     assert StreamState.OPENED.value == 1 and StreamState.FAILED.value == 5
 
 
@@ -264,13 +267,17 @@ def test_call_headers_are_checked_and_completed() -> None:
         normalize_headers([("authorization", 5)], "a.b.c", "sdk/1")  # type: ignore[list-item]
 
 
-def test_streams_of_one_sdk_share_its_channel(zerobus_server: Any, zerobus_table: Any) -> None:
+def test_streams_of_one_sdk_share_its_channel_without_connection_per_stream(
+    zerobus_server: Any, zerobus_table: Any
+) -> None:
     table = zerobus_table("id BIGINT NOT NULL")
-    sdk = sync.ZerobusSdk(zerobus_server.grpc_endpoint, zerobus_server.workspace_url)
+    sdk = sync.ZerobusSdk(
+        zerobus_server.grpc_endpoint, zerobus_server.workspace_url, connection_per_stream=False
+    )
     first = sdk.create_stream(zerobus_server.client_id, zerobus_server.client_secret, TableProperties(table))
-    channel = sdk._channel
+    channel = sdk._config.channels.shared
     second = sdk.create_stream(zerobus_server.client_id, zerobus_server.client_secret, TableProperties(table))
-    assert channel is not None and sdk._channel is channel
+    assert channel is not None and sdk._config.channels.shared is channel
     first.ingest_record_offset({"id": 1})
     second.ingest_record_offset({"id": 2})
     first.close()

@@ -89,10 +89,11 @@ def test_values_of_every_kind_round_trip_unshifted(
 @pytest.mark.parametrize(
     ("select", "expected"),
     [
-        ("id, cast(id as string) as nmae", ["field 'nmae'", "unknown field"]),
-        ("cast(id as string) as id", ["field 'id'", "expected an integer for BIGINT"]),
-        ("cast(id as string) as name", ["field 'id'", "NOT NULL"]),
-        ("id, id as name", ["field 'name'"]),
+        # Arrow batches (`ingest_arrow`): the Arrow schema is checked before any row is sent.
+        ("id, cast(id as string) as nmae", ["column 'nmae'", "the table has no such column"]),
+        ("cast(id as string) as id", ["column 'id'", "Arrow type string does not fit bigint"]),
+        ("cast(id as string) as name", ["column 'id'", "NOT NULL"]),
+        ("id, id as name", ["column 'name'", "Arrow type int64 does not fit string"]),
     ],
     ids=["unknown-column", "wrong-type", "missing-not-null", "int-into-string"],
 )

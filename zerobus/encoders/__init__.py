@@ -1,18 +1,20 @@
 """Record encoders: user records (protobuf messages, bytes, dicts, Pydantic models, JSON) to wire payloads."""
 
+from zerobus.encoders.avro_records import AvroEncoder
 from zerobus.encoders.base import Payload, RecordEncoder, is_model_class, is_model_instance
-from zerobus.encoders.descriptors import (
+from zerobus.encoders.json_records import JsonEncoder, json_default
+from zerobus.encoders.proto import ProtoEncoder, compile_dict_encoder
+from zerobus.encoders.record_schemas import (
     RecordSchema,
     check_self_contained,
     record_schema_from_table,
     resolve_record_schema,
     schema_from_descriptor,
 )
-from zerobus.encoders.json_records import JsonEncoder, json_default
-from zerobus.encoders.proto import ProtoEncoder, compile_dict_encoder
 from zerobus.encoders.select import choose_encoder, resolve_record_type
 
 __all__ = [
+    "AvroEncoder",
     "JsonEncoder",
     "Payload",
     "ProtoEncoder",

@@ -2,7 +2,7 @@
 
 An encoder is chosen once per stream (`zerobus.encoders.choose_encoder`) and turns the user's
 record into the payload the wire carries: protobuf bytes for PROTO streams, JSON text for JSON
-streams. `encode` is on the hot path of every ingest call, so it is a plain attribute holding a
+streams, Avro binary for AVRO streams. `encode` is on the hot path of every ingest call, so it is a plain attribute holding a
 compiled closure, not a method that dispatches on every call.
 """
 
@@ -15,6 +15,7 @@ from zerobus.codegen.ir import TableSchema
 from zerobus.errors import InvalidRecordError
 
 __all__ = [
+    "EncodedRecords",
     "Payload",
     "RecordEncoder",
     "is_model_class",
@@ -25,21 +26,37 @@ __all__ = [
 Payload = bytes | str
 
 
+class EncodedRecords(list):  # type: ignore[type-arg]
+    """Records already encoded for the stream (by `ingest_arrow`), with their total size.
+
+    `encode_many` passes them through as they are, so they take the batch API's path.
+    """
+
+    __slots__ = ("nbytes",)
+
+    def __init__(self, payloads: list[Payload], nbytes: int) -> None:
+        super().__init__(payloads)
+        self.nbytes = nbytes
+
+
 class RecordEncoder:
     """Encodes records for one stream; `encode(record) -> payload` raises `InvalidRecordError`."""
 
     record_type: int
     descriptor_proto: bytes | None = None
+    avro_schema: str | None = None  # an AVRO stream's writer schema (JSON text)
     schema: TableSchema | None = None
     encode: Callable[[Any], Payload]
     # Records of exactly this type are encoded by `direct_encode` on the per-record ingest path
-    # (a PROTO stream's own message class and its unbound SerializeToString, ~50 ns cheaper than
-    # `record.SerializeToString()`); None when there is no such shortcut.
+    # (a PROTO stream's own message class and its unbound SerializeToString, which skips the
+    # attribute lookup of `record.SerializeToString()`); None when there is no such shortcut.
     direct_class: type | None = None
     direct_encode: Callable[[Any], Payload] | None = None
 
     def encode_many(self, records: Iterable[Any]) -> tuple[list[Payload], int]:
         """Encode a batch; returns the payloads and their total size in len() units."""
+        if type(records) is EncodedRecords:
+            return records, records.nbytes
         encode = self.encode
         if isinstance(records, (str, bytes)) or not hasattr(records, "__iter__"):
             raise InvalidRecordError(

@@ -18,6 +18,8 @@ __all__ = [
     "METHOD_PATH",
     "PACKAGE",
     "SERVICE_NAME",
+    "AvroEncodedRecord",
+    "AvroEncodedRecordBatch",
     "CloseStreamSignal",
     "CreateIngestStreamRequest",
     "CreateIngestStreamResponse",
@@ -49,6 +51,7 @@ _MESSAGES: dict[str, tuple[list[_FieldRow], list[int]]] = {
             ("table_name", 1, _OPTIONAL, _F.TYPE_STRING, None, None),
             ("descriptor_proto", 3, _OPTIONAL, _F.TYPE_BYTES, None, None),
             ("record_type", 4, _OPTIONAL, _F.TYPE_ENUM, "RecordType", None),
+            ("avro_schema", 5, _OPTIONAL, _F.TYPE_STRING, None, None),
         ],
         [2],
     ),
@@ -57,16 +60,19 @@ _MESSAGES: dict[str, tuple[list[_FieldRow], list[int]]] = {
             ("offset_id", 1, _OPTIONAL, _F.TYPE_INT64, None, None),
             ("proto_encoded_record", 2, _OPTIONAL, _F.TYPE_BYTES, None, "record"),
             ("json_record", 3, _OPTIONAL, _F.TYPE_STRING, None, "record"),
+            ("avro_encoded_record", 4, _OPTIONAL, _F.TYPE_BYTES, None, "record"),
         ],
         [],
     ),
     "ProtoEncodedRecordBatch": ([("records", 1, _REPEATED, _F.TYPE_BYTES, None, None)], []),
     "JsonRecordBatch": ([("records", 1, _REPEATED, _F.TYPE_STRING, None, None)], []),
+    "AvroEncodedRecordBatch": ([("records", 1, _REPEATED, _F.TYPE_BYTES, None, None)], []),
     "IngestRecordBatchRequest": (
         [
             ("offset_id", 1, _OPTIONAL, _F.TYPE_INT64, None, None),
             ("proto_encoded_batch", 2, _OPTIONAL, _F.TYPE_MESSAGE, "ProtoEncodedRecordBatch", "batch"),
             ("json_batch", 3, _OPTIONAL, _F.TYPE_MESSAGE, "JsonRecordBatch", "batch"),
+            ("avro_encoded_batch", 4, _OPTIONAL, _F.TYPE_MESSAGE, "AvroEncodedRecordBatch", "batch"),
         ],
         [],
     ),
@@ -104,7 +110,7 @@ _MESSAGES: dict[str, tuple[list[_FieldRow], list[int]]] = {
     ),
 }
 
-_RECORD_TYPE_VALUES = [("RECORD_TYPE_UNSPECIFIED", 0), ("PROTO", 1), ("JSON", 2)]
+_RECORD_TYPE_VALUES = [("RECORD_TYPE_UNSPECIFIED", 0), ("PROTO", 1), ("JSON", 2), ("AVRO", 4)]
 
 
 def _qualify(type_name: str) -> str:
@@ -173,6 +179,7 @@ CreateIngestStreamRequest: Any = _CLASSES["CreateIngestStreamRequest"]
 IngestRecordRequest: Any = _CLASSES["IngestRecordRequest"]
 ProtoEncodedRecordBatch: Any = _CLASSES["ProtoEncodedRecordBatch"]
 JsonRecordBatch: Any = _CLASSES["JsonRecordBatch"]
+AvroEncodedRecordBatch: Any = _CLASSES["AvroEncodedRecordBatch"]
 IngestRecordBatchRequest: Any = _CLASSES["IngestRecordBatchRequest"]
 EphemeralStreamRequest: Any = _CLASSES["EphemeralStreamRequest"]
 CreateIngestStreamResponse: Any = _CLASSES["CreateIngestStreamResponse"]
@@ -187,3 +194,14 @@ class RecordTypeValue:
     UNSPECIFIED = 0
     PROTO = 1
     JSON = 2
+    AVRO = 4
+
+
+class AvroEncodedRecord(bytes):
+    """One Avro-encoded record: bytes that travel in `avro_encoded_record` / `avro_encoded_batch`.
+
+    The AVRO encoder returns these so the request builder knows which oneof field to fill from
+    the records themselves (the stream engine only knows JSON or not).
+    """
+
+    __slots__ = ()

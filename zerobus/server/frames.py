@@ -1,7 +1,8 @@
 """What one log frame holds: an accepted ingest request, as received, plus how to decode it.
 
-Payload layout: one byte record kind (``P`` proto, ``J`` JSON, ``A`` Arrow), a 16-byte descriptor
-key (the first 16 bytes of the SHA-256 of the stream's descriptor; zeros for JSON and Arrow),
+Payload layout: one byte record kind (``P`` proto, ``J`` JSON, ``A`` Arrow, ``V`` Avro), a 16-byte
+descriptor key (the first 16 bytes of the SHA-256 of the stream's descriptor or Avro writer schema;
+zeros for JSON and Arrow),
 then the serialized `EphemeralStreamRequest` exactly as it came off the wire (for Arrow: the
 batch as an IPC stream, see `arrow_ipc`). Storing the request untouched keeps
 the hot path free of re-encoding; the materializer decodes it later with the stream's codec.
@@ -14,6 +15,7 @@ import hashlib
 __all__ = [
     "JSON_KEY",
     "KIND_ARROW",
+    "KIND_AVRO",
     "KIND_JSON",
     "KIND_PROTO",
     "descriptor_key",
@@ -24,6 +26,7 @@ __all__ = [
 KIND_PROTO = b"P"
 KIND_JSON = b"J"
 KIND_ARROW = b"A"
+KIND_AVRO = b"V"
 JSON_KEY = bytes(16)
 
 

@@ -1,10 +1,9 @@
 """The `databricks.zerobus.Zerobus/EphemeralStream` handler (grpclib, asyncio).
 
 Why grpclib rather than grpcio's server: grpcio hands every message through its completion
-queue and a thread switch, about 70 us of CPU per request on our machines (about 11,000
-single-record requests/s on one stream, below the service's 15,000/s). grpclib parses HTTP/2
-frames in the event loop, so a native client's coalesced frames cost a few microseconds per
-message. Any gRPC client (grpcio, the official Rust-backed SDK) talks to it unchanged.
+queue and a thread switch, which costs too much CPU per request for one stream to keep up with
+the service's per-stream record rate. grpclib parses HTTP/2 frames in the event loop, so a
+native client's coalesced frames cost little per message. Any gRPC client (grpcio, the official Rust-backed SDK) talks to it unchanged.
 
 One call = one `StreamCall`: a reader (validates each request, appends it to the table's log)
 and a sender (acks what became durable, one cumulative ack per wake-up, close signals, the
@@ -17,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import socket
 import uuid
-import weakref
 from collections import deque
 from typing import Any, NoReturn
 
@@ -28,10 +25,8 @@ from google.protobuf.message import DecodeError
 from grpclib.const import Cardinality, Handler, Status
 from grpclib.encoding.base import CodecBase
 from grpclib.exceptions import GRPCError
-from grpclib.server import Server
 
-from zerobus.errors import ConfigurationError, InvalidRecordError
-from zerobus.names import parse_table_name
+from zerobus.errors import InvalidRecordError
 from zerobus.protocol import (
     METHOD_PATH,
     CloseStreamSignal,
@@ -39,21 +34,18 @@ from zerobus.protocol import (
     EphemeralStreamRequest,
     EphemeralStreamResponse,
     IngestRecordResponse,
-    RecordTypeValue,
 )
-from zerobus.server.auth import AuthError
+from zerobus.protocol.constants import ERROR_INVALID_RECORD, ERROR_STREAM_LIFETIME, error_code_text
 from zerobus.server.bounded_messages import CompressedMessage, MessageTooLarge, receive_message
-from zerobus.server.catalog import TableNotFound
-from zerobus.server.core import ServerCore
+from zerobus.server.decisions import Refusal, RefusalKind, ingest_table, stream_codec
 from zerobus.server.faults import CallEnding
-from zerobus.server.frames import JSON_KEY, KIND_JSON, KIND_PROTO, descriptor_key, frame_prefix
 from zerobus.server.log import LogClosed
 from zerobus.server.rate_limit import paced_acks
-from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec, RecordRejected
-from zerobus.server.schema_check import DescriptorError, compile_descriptor
+from zerobus.server.records import RecordRejected, StreamRecordCodec
+from zerobus.server.server_core import ServerCore
 from zerobus.server.tables import TableRuntime
 
-__all__ = ["LIFETIME_ERROR", "RawCodec", "StreamRegistry", "TrackingServer", "ZerobusService"]
+__all__ = ["INVALID_RECORD_ERROR", "LIFETIME_ERROR", "RawCodec", "StreamRegistry", "ZerobusService"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +70,10 @@ def quiet_expected_cancellations() -> None:
 
 SHUTDOWN_ERROR = "the local Zerobus server is shutting down"
 LIFETIME_ERROR = (
-    "Error code 6002: stream lifetime reached; the server closed the stream, recover on a new one"
+    f"{error_code_text(ERROR_STREAM_LIFETIME)}: stream lifetime reached; the server closed the stream, "
+    "recover on a new one"
 )
-_TABLE_HEADER = "x-databricks-zerobus-table-name"
+INVALID_RECORD_ERROR = error_code_text(ERROR_INVALID_RECORD)
 
 
 class RawCodec(CodecBase):
@@ -95,47 +88,18 @@ class RawCodec(CodecBase):
         return data
 
 
-def _disable_nagle(transport: asyncio.BaseTransport) -> None:
-    sock = transport.get_extra_info("socket")
-    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+# How each kind of refusal of the decision core (`zerobus.server.decisions`) reads on gRPC.
+_REFUSAL_STATUS = {
+    RefusalKind.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
+    RefusalKind.PERMISSION_DENIED: grpc.StatusCode.PERMISSION_DENIED,
+    RefusalKind.INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
+    RefusalKind.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    RefusalKind.UNIMPLEMENTED: grpc.StatusCode.UNIMPLEMENTED,
+}
 
 
 def _status(code: grpc.StatusCode) -> Status:
     return Status(code.value[0])
-
-
-class TrackingServer(Server):
-    """A grpclib server that can also drop its open connections when it stops.
-
-    grpclib's `close()` cancels request handlers but leaves accepted connections open, so a
-    client would wait for a server that is gone; clients must see the connection drop instead.
-
-    It also turns Nagle's algorithm off on every accepted connection. grpclib (and asyncio) only
-    do so for sockets whose `proto` is IPPROTO_TCP, and accepted sockets report 0, so an ack
-    written while an earlier one was still unacknowledged waited for the client's delayed TCP
-    ACK: about 40 ms (measured with strace: 42 ms from the server's send to the client's read).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
-
-    def _protocol_factory(self) -> Any:
-        protocol = super()._protocol_factory()
-        connection_made = protocol.connection_made
-
-        def track(transport: asyncio.BaseTransport) -> None:
-            self.transports.add(transport)
-            _disable_nagle(transport)
-            connection_made(transport)
-
-        protocol.connection_made = track  # type: ignore[method-assign]
-        return protocol
-
-    def drop_connections(self) -> None:
-        for transport in list(self.transports):
-            transport.close()
 
 
 class _CallEnded(Exception):
@@ -246,7 +210,7 @@ class StreamCall:
             self.registry.calls.discard(self)
             self.core.faults.forget_call(self.id)
 
-    async def _create(self, raw: bytes) -> tuple[RecordCodec, bytes]:
+    async def _create(self, raw: bytes) -> tuple[StreamRecordCodec, bytes]:
         core = self.core
         core.stats.create_stream_requests += 1
         try:
@@ -261,29 +225,15 @@ class StreamCall:
         failure = core.faults.take_create_failure()
         if failure is not None:
             raise self._reject(failure.code, failure.message)
-        metadata = self.stream.metadata or {}
-        table_name = create.table_name
         try:
-            parse_table_name(table_name)
-        except ConfigurationError as error:
-            raise self._reject(grpc.StatusCode.INVALID_ARGUMENT, str(error)) from None
-        header_name = metadata.get(_TABLE_HEADER)
-        if header_name is None:
-            raise self._reject(grpc.StatusCode.INVALID_ARGUMENT, f"missing '{_TABLE_HEADER}' metadata")
-        if header_name.lower() != table_name.lower():
-            raise self._reject(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"table name in metadata '{header_name}' does not match create_stream table_name '{table_name}'",
-            )
-        self._authorize(metadata.get("authorization"), table_name)
-        try:
-            table = core.table(table_name)
-        except TableNotFound as error:
-            raise self._reject(grpc.StatusCode.NOT_FOUND, str(error)) from None
-        codec, prefix, descriptor_bytes = self._codec(create, table)
+            table = ingest_table(core, self.stream.metadata or {}, create.table_name)
+            chosen = stream_codec(create, table)
+        except Refusal as refusal:
+            raise self._refuse(refusal) from None
+        codec, prefix = chosen.codec, chosen.prefix
         try:
             await self.loop.run_in_executor(
-                None, table.add_codec, prefix[:1], prefix[1:], codec, descriptor_bytes
+                None, table.add_codec, prefix[:1], prefix[1:], codec, chosen.persisted
             )
         except OSError as error:  # a full or failing disk: the client may retry later
             logger.error("table %s: saving a stream's descriptor failed: %s", table.entry.full_name, error)
@@ -309,66 +259,13 @@ class StreamCall:
         self.core.stats.streams_rejected += 1
         return GRPCError(_status(code), _status_text(message))
 
-    def _authorize(self, header: str | None, table_name: str) -> None:
-        if not header or not header.lower().startswith("bearer "):
-            raise self._reject(
-                grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer <token>' metadata"
-            )
-        try:
-            token = self.core.tokens.validate(header[7:].strip())
-        except AuthError as error:
-            raise self._reject(grpc.StatusCode.UNAUTHENTICATED, error.message) from None
-        principal = self.core.principals.get(token.client_id)
-        if principal is None:
-            raise self._reject(
-                grpc.StatusCode.UNAUTHENTICATED, f"principal '{token.client_id}' no longer exists"
-            )
-        if not token.is_ingest_token:
-            raise self._reject(
-                grpc.StatusCode.PERMISSION_DENIED,
-                "Error code 4024: the token is not scoped for Zerobus ingestion (request it with the "
-                "zerobusDirectWriteApi resource and authorization_details for the table)",
-            )
-        table_key = table_name.lower()
-        granted_by_token = {(path.lower(), privilege) for path, privilege in token.authorized}
-        missing = [
-            privilege
-            for privilege in ("SELECT", "MODIFY")
-            if (table_key, privilege) not in granted_by_token
-            or not principal.has_privilege(privilege, table_name)
-        ]
-        if missing:
-            raise self._reject(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"Error code 4024: principal '{principal.client_id}' lacks {' and '.join(missing)} on table "
-                f"'{table_name}' (the token must be requested for this table)",
-            )
-
-    def _codec(self, create: Any, table: TableRuntime) -> tuple[RecordCodec, bytes, bytes | None]:
-        record_type = create.record_type if create.HasField("record_type") else RecordTypeValue.UNSPECIFIED
-        if record_type == RecordTypeValue.JSON:
-            return JsonRecordCodec(table.entry.schema), frame_prefix(KIND_JSON, JSON_KEY), None
-        if record_type not in (RecordTypeValue.PROTO, RecordTypeValue.UNSPECIFIED):
-            raise self._reject(grpc.StatusCode.INVALID_ARGUMENT, f"unknown record_type {record_type}")
-        if not create.HasField("descriptor_proto") or not create.descriptor_proto:
-            raise self._reject(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                "a PROTO stream needs descriptor_proto (the record's DescriptorProto)",
-            )
-        descriptor_bytes = create.descriptor_proto
-        try:
-            compiled = compile_descriptor(descriptor_bytes, table.entry.schema)
-        except DescriptorError as error:
-            raise self._reject(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"descriptor incompatible with table '{table.entry.full_name}': {error}",
-            ) from None
-        codec = ProtoRecordCodec(table.entry.schema, compiled)
-        return codec, frame_prefix(KIND_PROTO, descriptor_key(descriptor_bytes)), descriptor_bytes
+    def _refuse(self, refusal: Refusal) -> GRPCError:
+        """The decision core's refusal as this wire's status."""
+        return self._reject(_REFUSAL_STATUS[refusal.kind], refusal.message)
 
     # --- records ----------------------------------------------------------------------------------
 
-    async def _read(self, codec: RecordCodec, prefix: bytes) -> None:
+    async def _read(self, codec: StreamRecordCodec, prefix: bytes) -> None:
         limit = self.core.config.max_request_bytes
         try:
             while True:
@@ -410,30 +307,29 @@ class StreamCall:
             "send smaller batches",
         )
 
-    def _handle(self, raw: bytes, codec: RecordCodec, prefix: bytes) -> None:
+    def _handle(self, raw: bytes, codec: StreamRecordCodec, prefix: bytes) -> None:
         core = self.core
         try:
             request = codec.parse_request(raw)
         except DecodeError as error:
             self._fail(grpc.StatusCode.INVALID_ARGUMENT, f"malformed request: {error}")
         which = request.WhichOneof("payload")
-        json_stream = codec.json_mode
         batch: Any = None  # the batch message, or None for a single record
         if which == "ingest_record":
             single = request.ingest_record
             offset = single.offset_id
             kind = single.WhichOneof("record")
-            if kind != ("json_record" if json_stream else "proto_encoded_record"):
-                self._wrong_kind(offset, kind, json_stream)
-            payload = single.json_record if json_stream else single.proto_encoded_record
+            if kind != codec.record_field:
+                self._wrong_kind(offset, kind, codec.format_name)
+            payload = getattr(single, kind)
             count = 1
         elif which == "ingest_record_batch":
             batch_request = request.ingest_record_batch
             offset = batch_request.offset_id
             kind = batch_request.WhichOneof("batch")
-            if kind is not None and kind != ("json_batch" if json_stream else "proto_encoded_batch"):
-                self._wrong_kind(offset, kind, json_stream)
-            batch = batch_request.json_batch if json_stream else batch_request.proto_encoded_batch
+            if kind is not None and kind != codec.batch_field:
+                self._wrong_kind(offset, kind, codec.format_name)
+            batch = getattr(batch_request, codec.batch_field)
             count = len(batch.records)
         else:
             self._fail(grpc.StatusCode.INVALID_ARGUMENT, f"unexpected {which} after create_stream")
@@ -448,6 +344,7 @@ class StreamCall:
         stats = core.stats
         stats.requests_received += 1
         stats.records_received += count
+        stats.bytes_received += len(raw)
         ending = None
         if core.faults.call_faults_armed:
             ending = core.faults.check_records(self.id, self._received, count)
@@ -479,10 +376,9 @@ class StreamCall:
 
     def _invalid_record(self, offset: int, count: int, index: int, error: InvalidRecordError) -> NoReturn:
         where = f"offset {offset}" if count == 1 else f"offset {offset} (record {index} of the batch)"
-        self._fail(grpc.StatusCode.INVALID_ARGUMENT, f"Error code 4044: {where}: {error}")
+        self._fail(grpc.StatusCode.INVALID_ARGUMENT, f"{INVALID_RECORD_ERROR}: {where}: {error}")
 
-    def _wrong_kind(self, offset: int, kind: str | None, json_stream: bool) -> NoReturn:
-        expected = "JSON" if json_stream else "PROTO"
+    def _wrong_kind(self, offset: int, kind: str | None, expected: str) -> NoReturn:
         self._fail(
             grpc.StatusCode.INVALID_ARGUMENT,
             f"request at offset {offset} carries {kind or 'no record'}, but the stream was created for {expected} records",

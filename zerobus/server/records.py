@@ -1,6 +1,6 @@
 """Decode and check records: proto bytes or JSON text -> a row of wire values (a dict).
 
-A `RecordCodec` is compiled once per stream (PROTO: from the checked descriptor; JSON: from the
+A `StreamRecordCodec` is compiled once per stream (PROTO: from the checked descriptor; JSON: from the
 table alone). The stream handler decodes each request with `parse_request` and checks its
 records with `check` (one record) or `check_batch` (a batch message); the materializer turns
 stored records into rows with `stored_records` and `to_row`. Errors are `InvalidRecordError`s
@@ -36,7 +36,7 @@ from zerobus.server.schema_check import CompiledDescriptor
 from zerobus.server.typed_requests import typed_requests
 from zerobus.server.undecodable_keys import undecodable_map_path
 
-__all__ = ["JsonRecordCodec", "ProtoRecordCodec", "RecordCodec", "RecordRejected"]
+__all__ = ["JsonRecordCodec", "ProtoRecordCodec", "RecordRejected", "StreamRecordCodec"]
 
 _F = descriptor_pb2.FieldDescriptorProto
 
@@ -50,10 +50,15 @@ class RecordRejected(Exception):
         self.error = error
 
 
-class RecordCodec:
-    """Interface: decode requests, check records, turn stored records into wire rows."""
+class StreamRecordCodec:
+    """Interface: how the server reads one stream's records (decode requests, check records, turn
+    stored records into wire rows). Not `zerobus.codegen.RecordCodec`, the client's row encoder."""
 
     json_mode: bool = False
+    # The oneof fields this stream's records travel in, and the format's name for errors.
+    record_field = "proto_encoded_record"
+    batch_field = "proto_encoded_batch"
+    format_name = "PROTO"
 
     def parse_request(self, raw: bytes) -> Any:
         """The `EphemeralStreamRequest` in `raw`; raises `DecodeError` if it is malformed."""
@@ -80,17 +85,15 @@ class RecordCodec:
         """The records of a stored (already accepted) request, in order, for `to_row`."""
         parsed = EphemeralStreamRequest.FromString(request)
         if parsed.WhichOneof("payload") == "ingest_record":
-            single = parsed.ingest_record
-            return [single.json_record if self.json_mode else single.proto_encoded_record]
-        batch = parsed.ingest_record_batch
-        return list(batch.json_batch.records if self.json_mode else batch.proto_encoded_batch.records)
+            return [getattr(parsed.ingest_record, self.record_field)]
+        return list(getattr(parsed.ingest_record_batch, self.batch_field).records)
 
     def to_row(self, record: Any) -> dict[str, Any]:
         """A record from `stored_records` as a wire row."""
         raise NotImplementedError
 
 
-class JsonRecordCodec(RecordCodec):
+class JsonRecordCodec(StreamRecordCodec):
     """JSON records: an object whose keys are column names and values per docs/PROTOCOL.md section 7.
 
     Batches are parsed with `json_checks.loads` and checked column by column
@@ -98,6 +101,9 @@ class JsonRecordCodec(RecordCodec):
     """
 
     json_mode = True
+    record_field = "json_record"
+    batch_field = "json_batch"
+    format_name = "JSON"
 
     def __init__(self, schema: TableSchema) -> None:
         check = wire_row_check(schema, json_mode=True)
@@ -138,7 +144,7 @@ class JsonRecordCodec(RecordCodec):
             super().check_batch(batch)
 
 
-class ProtoRecordCodec(RecordCodec):
+class ProtoRecordCodec(StreamRecordCodec):
     """Proto records decoded with the stream's own descriptor (field numbers are the client's)."""
 
     def __init__(self, schema: TableSchema, compiled: CompiledDescriptor) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 from zerobus.server.atomic_files import atomic_write, ensure_directory, remove_stale_temp_files
 from zerobus.server.catalog import TableEntry
 from zerobus.server.disk_faults import DiskFaults
-from zerobus.server.frames import KIND_JSON
+from zerobus.server.frames import KIND_AVRO, KIND_JSON
 from zerobus.server.log import GroupCommitter, TableLog
 from zerobus.server.quarantine import FrameQuarantine
-from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec
+from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, StreamRecordCodec
 from zerobus.server.schema_check import compile_descriptor
 
 __all__ = ["TableRuntime"]
@@ -36,7 +36,7 @@ class TableRuntime:
         remove_stale_temp_files(self._descriptor_dir)
         self._lock = threading.Lock()
         self._descriptor_write_lock = threading.Lock()
-        self._codecs: dict[tuple[bytes, bytes], RecordCodec] = {}
+        self._codecs: dict[tuple[bytes, bytes], StreamRecordCodec] = {}
         self.materialized_seq = -1
         self.dropped = False
         # Frames the materializer could not write: kept on disk, reported, out of the table's way.
@@ -49,7 +49,9 @@ class TableRuntime:
         """The Delta application id under which this table's log positions are committed."""
         return f"zerobus-emulator/{self.entry.table_id}"
 
-    def add_codec(self, kind: bytes, key: bytes, codec: RecordCodec, descriptor_bytes: bytes | None) -> None:
+    def add_codec(
+        self, kind: bytes, key: bytes, codec: StreamRecordCodec, descriptor_bytes: bytes | None
+    ) -> None:
         """Remember a stream's codec; persist its descriptor durably first (for restarts)."""
         if descriptor_bytes is not None:
             path = self._descriptor_dir / f"{key.hex()}.pb"
@@ -60,7 +62,7 @@ class TableRuntime:
         with self._lock:
             self._codecs.setdefault((kind, key), codec)
 
-    def codec(self, kind: bytes, key: bytes) -> RecordCodec:
+    def codec(self, kind: bytes, key: bytes) -> StreamRecordCodec:
         """The codec for frames of this kind and descriptor (loaded from disk after a restart)."""
         with self._lock:
             codec = self._codecs.get((kind, key))
@@ -68,6 +70,11 @@ class TableRuntime:
             return codec
         if kind == KIND_JSON:
             codec = JsonRecordCodec(self.entry.schema)
+        elif kind == KIND_AVRO:
+            from zerobus.server.avro_records import avro_stream_codec
+
+            schema_text = (self._descriptor_dir / f"{key.hex()}.pb").read_text("utf-8")
+            codec = avro_stream_codec(schema_text, self.entry.schema)[0]
         else:
             descriptor_bytes = (self._descriptor_dir / f"{key.hex()}.pb").read_bytes()
             codec = ProtoRecordCodec(

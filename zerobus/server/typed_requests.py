@@ -33,6 +33,7 @@ _REQUEST_MESSAGES = (
     "IngestRecordRequest",
     "ProtoEncodedRecordBatch",
     "JsonRecordBatch",
+    "AvroEncodedRecordBatch",
     "IngestRecordBatchRequest",
     "EphemeralStreamRequest",
 )

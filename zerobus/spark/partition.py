@@ -1,7 +1,8 @@
 """One task's partition through its own stream: the only module of the data source that talks to Zerobus.
 
-Everything else hands it lists of dict records; an Arrow stream client, once the SDK has one,
-replaces the transport here without the Spark writers changing. A task succeeds only once every
+The writers hand it chunks: pyarrow RecordBatches when the installed pyspark has an Arrow
+writer (sent with `stream.ingest_arrow`: converted column by column, checked before any row is
+queued), else lists of dict records (`ingest_records_offset`). A task succeeds only once every
 record it sent is acknowledged (durable); otherwise it raises `PartitionWriteError` with the
 reason and how many records are left unacknowledged.
 """
@@ -24,6 +25,8 @@ __all__ = ["PartitionResult", "PartitionWriteError", "TaskInfo", "current_task",
 logger = logging.getLogger(__name__)
 
 Record = dict[str, Any]
+# A list of records, or a pyarrow RecordBatch.
+Chunk = Any
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class PartitionWriteError(ZerobusException):
 
 
 def write_partition(
-    settings: WriteSettings, schema: TableSchema | None, chunks: Iterable[list[Record]], task: TaskInfo
+    settings: WriteSettings, schema: TableSchema | None, chunks: Iterable[Chunk], task: TaskInfo
 ) -> PartitionResult:
     """Send every chunk of records through one new stream and wait until all are acknowledged.
 
@@ -92,7 +95,7 @@ def write_partition(
 
 
 def _stream_partition(
-    settings: WriteSettings, schema: TableSchema | None, chunks: Iterable[list[Record]], task: TaskInfo
+    settings: WriteSettings, schema: TableSchema | None, chunks: Iterable[Chunk], task: TaskInfo
 ) -> PartitionResult:
     sdk = ZerobusSdk(settings.endpoint, settings.workspace_url, root_certificates=settings.root_certificates)
     stream: ZerobusStream | None = None
@@ -105,8 +108,12 @@ def _stream_partition(
             settings.stream_options,
         )
         for chunk in chunks:
-            stream.ingest_records_offset(chunk)
-            sent += len(chunk)
+            if isinstance(chunk, list):
+                stream.ingest_records_offset(chunk)
+                sent += len(chunk)
+            else:  # an Arrow batch: all its rows are queued, or none
+                stream.ingest_arrow(chunk)
+                sent += chunk.num_rows
         stream.close()  # returns once every record sent is durable
         logger.info(
             "partition %d (attempt %d): %d rows acknowledged in %s",

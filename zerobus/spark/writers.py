@@ -17,14 +17,14 @@ from pyspark.sql.datasource import DataSourceStreamWriter, DataSourceWriter, Wri
 
 from zerobus.codegen.ir import TableSchema
 from zerobus.spark.partition import current_task, write_partition
-from zerobus.spark.records import Record, arrow_batch_records, row_converter, rows_in_chunks
+from zerobus.spark.records import Record, row_converter, rows_in_chunks
 from zerobus.spark.settings import WriteSettings
 
 __all__ = ["ZerobusBatchWriter", "ZerobusCommitMessage", "ZerobusStreamWriter"]
 
 logger = logging.getLogger(__name__)
 
-# Records per ingest submission (capped by the stream's in-flight window).
+# Records per ingest submission of the row path (capped by the stream's in-flight window).
 RECORDS_PER_SUBMISSION = 1000
 
 # pyspark 4.0 has an Arrow batch writer; the Arrow streaming writer came in 4.1.
@@ -53,17 +53,14 @@ class _PartitionWriting:
     def _chunk_size(self) -> int:
         return min(RECORDS_PER_SUBMISSION, self.settings.stream_options.max_inflight_records)
 
-    def _arrow_chunks(self, batches: Iterable[Any]) -> Iterator[list[Record]]:
-        size = self._chunk_size()
-        for batch in batches:
-            records = arrow_batch_records(batch, self.table_schema)
-            for start in range(0, len(records), size):
-                yield records[start : start + size]
+    def _arrow_chunks(self, batches: Iterable[Any]) -> Iterator[Any]:
+        """The batches as they are: the stream converts them column by column (`ingest_arrow`)."""
+        return (batch for batch in batches if batch.num_rows)
 
     def _row_chunks(self, rows: Iterable[Any]) -> Iterator[list[Record]]:
         return rows_in_chunks(rows, row_converter(self.spark_schema), self._chunk_size())
 
-    def _write(self, chunks: Iterable[list[Record]]) -> ZerobusCommitMessage:
+    def _write(self, chunks: Iterable[Any]) -> ZerobusCommitMessage:
         result = write_partition(self.settings, self.table_schema, chunks, current_task())
         return ZerobusCommitMessage(result.partition_id, result.attempt, result.rows, result.stream_id)
 

@@ -13,8 +13,10 @@ from typing import Any
 
 import grpc.aio
 
+from zerobus.encoders.base import EncodedRecords
 from zerobus.errors import ZerobusException
 from zerobus.sdk.aio.stream import _YIELD_EVERY, ZerobusStream
+from zerobus.sdk.shared.dead_letter_calls import install_dead_letters, open_dead_letters
 from zerobus.sdk.shared.pool_core import (
     PoolCore,
     PoolGrowth,
@@ -22,12 +24,15 @@ from zerobus.sdk.shared.pool_core import (
     StreamArguments,
     check_pool_offset,
     pool_layout,
+    queue_at_once,
     raise_first,
+    route_groups,
 )
-from zerobus.sdk.shared.pool_keys import KeySpec
-from zerobus.sdk.shared.setup import SdkConfig, plan_stream
+from zerobus.sdk.shared.pool_keys import KeySpec, refuse_keyed_arrow
 from zerobus.sdk.shared.state import StreamState
 from zerobus.sdk.shared.stats_ledger import AggregateStats, aggregate
+from zerobus.sdk.shared.stream_base import Record
+from zerobus.sdk.shared.stream_plan import SdkConfig, plan_stream
 
 __all__ = ["StreamPool", "open_stream_pool"]
 
@@ -47,7 +52,6 @@ class StreamPool:
         self._open_stream = open_stream
         self._streams = streams
         self._core: PoolCore | None = None
-        self._ingest_one = [s.ingest_record_offset for s in streams]
         self._grower: asyncio.Task[None] | None = None
         self._since_yield = 0
         self._route_one: Callable[[Any], int] = lambda record: 0
@@ -77,7 +81,7 @@ class StreamPool:
         pool = cls(open_stream, opened)
         loop_clock = clock or asyncio.get_running_loop().time
         table_name = opened[0].table_properties.table_name
-        pool._core = PoolCore([s._core for s in opened], key, growth, loop_clock, table_name)
+        pool._core = PoolCore([s._core.submissions for s in opened], key, growth, loop_clock, table_name)
         pool._route_one = pool._core.compile_route()
         return pool
 
@@ -106,24 +110,26 @@ class StreamPool:
 
     # --- ingest ---------------------------------------------------------------------------------
 
-    async def ingest_record_offset(self, payload: Any) -> PoolOffset:
+    async def ingest_record_offset(self, payload: Record) -> PoolOffset:
         """Queue one record on its stream; returns where it went (awaits only when that stream is full)."""
         index = self._route_one(payload)
         if index < 0:
             index = ~index
             self._grow()
         # The stream's compiled per-record path directly (no second coroutine per record); it
-        # returns -1 when the record must take the stream's general path (window full, failed).
+        # returns -1 when the record must take the stream's general path (window full, failed),
+        # and parks the record, encoded: the general path takes it from there (encoded once).
         stream = self._streams[index]
         offset = stream._ingest_one(payload)
         if offset < 0:
+            encoded = stream._take_parked()
             try:
-                offset = await stream._queue_payload(stream._encode(payload))
+                offset = await stream._queue_payload(encoded)
             except ZerobusException:
                 if not self._router.may_reroute(index):
                     raise
                 index = self._router.reroute()  # that stream failed meanwhile: another one takes it
-                offset = await self._ingest_one[index](payload)
+                offset = await self._streams[index]._queue_payload(encoded)
         # As a stream does: ingest calls that never await would starve the streams' senders.
         self._since_yield += 1
         if self._since_yield >= _YIELD_EVERY:
@@ -131,43 +137,41 @@ class StreamPool:
             await asyncio.sleep(0)
         return index, offset
 
-    def ingest_record_nowait(self, payload: Any) -> None:
-        """Queue one record from the loop's thread without awaiting; flush and close still wait for it."""
+    def ingest_record_nowait(self, payload: Record) -> None:
+        """Queue one record at once, never waiting (see `ZerobusStream.ingest_record_nowait`)."""
         index = self._route_one(payload)
         if index < 0:
             index = ~index
             self._grow()
-        try:
-            self._streams[index].ingest_record_nowait(payload)
-        except ZerobusException:
-            if not self._router.may_reroute(index):
-                raise
-            self._streams[self._router.reroute()].ingest_record_nowait(payload)
+        queue_at_once(self._router, index, lambda chosen: self._streams[chosen].ingest_record_nowait(payload))
 
-    async def ingest_records_offset(self, payloads: Iterable[Any]) -> list[PoolOffset]:
+    async def ingest_records_offset(self, payloads: Iterable[Record]) -> list[PoolOffset]:
         """Queue several records; one `PoolOffset` per stream they went to (see the sync pool)."""
         offsets = []
-        for index, part in self._groups(list(payloads)):
+        records = payloads if type(payloads) is EncodedRecords else list(payloads)
+        for index, part in self._groups(records):
             offset = await self._streams[index].ingest_records_offset(part)
             if offset is not None:
                 offsets.append((index, offset))
         return offsets
 
-    def ingest_records_nowait(self, payloads: Iterable[Any]) -> None:
+    async def ingest_arrow(self, data: object) -> list[PoolOffset]:
+        """Queue the rows of Arrow data (see `ZerobusStream.ingest_arrow`); one `PoolOffset` per
+        submission, each to the stream the pool picks. Pools without `key=` only."""
+        refuse_keyed_arrow(self._router.keyed)
+        offsets = []
+        for submission in self._streams[0]._arrow_submissions(data):
+            offsets.extend(await self.ingest_records_offset(submission))
+        return offsets
+
+    def ingest_records_nowait(self, payloads: Iterable[Record]) -> None:
         """`ingest_records_offset` without awaiting (may take streams past `max_inflight_records`)."""
         for index, part in self._groups(list(payloads)):
             self._streams[index].ingest_records_nowait(part)
 
     def _groups(self, records: list[Any]) -> list[tuple[int, list[Any]]]:
         """The records by stream; with several streams, encoded (all validated before any is queued)."""
-        groups = self._router.route_batch(records)
-        if groups and groups[0][0] < 0:
-            groups = [(~groups[0][0], groups[0][1])]
-            self._grow()
-        if len(groups) > 1:
-            encoder = self._streams[0]._encoder
-            groups = [(index, encoder.encode_many(part)[0]) for index, part in groups]
-        return groups
+        return route_groups(self._router, records, self._streams[0]._encoder.encode_many, self._grow)
 
     # --- waiting --------------------------------------------------------------------------------
 
@@ -248,8 +252,7 @@ class StreamPool:
             self._router.growth_done(None)
             return
         self._streams.append(stream)
-        self._ingest_one.append(stream.ingest_record_offset)
-        self._router.growth_done(stream._core)
+        self._router.growth_done(stream._core.submissions)
 
 
 async def open_stream_pool(
@@ -264,9 +267,11 @@ async def open_stream_pool(
     count, growth = pool_layout(streams, key, growth)
     plan = await asyncio.to_thread(plan_stream, config, *arguments)
 
+    dead_letters = open_dead_letters(plan.options, plan.table.table_name)
+
     async def open_stream() -> ZerobusStream:
         stream = ZerobusStream(config, plan, channel())
         await stream._open()
         return stream
 
-    return await StreamPool.open(open_stream, count, key, growth)
+    return install_dead_letters(await StreamPool.open(open_stream, count, key, growth), dead_letters)

@@ -15,8 +15,8 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
-from typing import Any, cast
+from collections.abc import Generator, Iterable, Iterator
+from typing import cast
 
 import grpc
 import grpc.aio
@@ -25,9 +25,10 @@ from zerobus.engine import TERMINAL_STATES, Effects, records_request
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.aio.blocking import run_blocking
-from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
-from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
-from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, remember, report_left_open
+from zerobus.sdk.shared import steps
+from zerobus.sdk.shared.stream_base import AckHandle, Record, StreamBase
+from zerobus.sdk.shared.stream_plan import SdkConfig, StreamPlan
+from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, report_left_open
 
 __all__ = ["RecordAcknowledgment", "ZerobusStream"]
 
@@ -60,7 +61,7 @@ class RecordAcknowledgment(AckHandle):
 
     __slots__ = ()
 
-    def __await__(self) -> Generator[Any, None, int]:
+    def __await__(self) -> Generator[object, None, int]:
         return self.wait_for_ack().__await__()
 
     async def wait_for_ack(self, timeout_sec: float | None = None) -> int:
@@ -69,10 +70,15 @@ class RecordAcknowledgment(AckHandle):
 
 
 class ZerobusStream(StreamBase):
-    """A stream of records into one table, for asyncio. Safe to use from many tasks of one loop."""
+    """A stream of records into one table, for asyncio. Safe to use from many tasks of one loop.
+
+    Not constructed by users: `ZerobusSdk.create_stream` (and `recreate_stream`, stream pools)
+    make it from the SDK's settings, as the official SDK's streams are made by its SDK.
+    """
 
     def __init__(self, config: SdkConfig, plan: StreamPlan, channel: grpc.aio.Channel) -> None:
         super().__init__(config, plan)
+        self._channel = channel  # held: gRPC closes a channel nobody holds
         self._open_call = channel.stream_stream(
             METHOD_PATH, request_serializer=None, response_deserializer=EphemeralStreamResponse.FromString
         )
@@ -81,16 +87,18 @@ class ZerobusStream(StreamBase):
         self._state_changed = asyncio.Event()
         self._space: list[asyncio.Future[None]] = []
         self._since_yield = 0
-        # The per-record path, compiled once (`StreamCore.compile_ingest_one`): -1 = not queued.
-        # No lock: everything runs in the event loop's thread.
-        self._ingest_one = self._core.compile_ingest_one(self._encoder, None, self._work.set)
-        self._call: Any = None
-        self._live_call_id = 0
+        # The per-record path, compiled once (`zerobus.engine.submissions`). No lock: everything
+        # runs in the event loop's thread. A record it cannot queue at once (-1) is parked,
+        # encoded, for the general path, which may await: no record is encoded twice.
+        self._parked: bytes | str = b""
+        self._ingest_one = self._core.submissions.compile_ingest_one(
+            self._encoder, None, self._work.set, self._park
+        )
+        self._call: grpc.aio.StreamStreamCall | None = None
         self._cancelled_by_us = False
         self._supervisor: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._timer_event = asyncio.Event()
-        self._timer_until = float("inf")
 
     async def _open(self) -> None:
         opened = _FutureWaiter(self._loop)
@@ -99,67 +107,67 @@ class ZerobusStream(StreamBase):
         self._supervisor = asyncio.create_task(self._supervise(), name=f"zerobus-stream-{name}")
         self._timer = asyncio.create_task(self._watch(), name=f"zerobus-timer-{name}")
         await opened.future
-        if opened.error is not None:
-            self._failure_reported = True
-            raise opened.error
-        remember(self)
-        self._track()
+        self._opened(opened.error)
 
     # --- ingest -------------------------------------------------------------------------------------
 
-    async def ingest_record_offset(self, payload: Any) -> int:
+    async def ingest_record_offset(self, payload: Record) -> int:
         """Queue one record; returns its logical offset (awaits only when the window is full)."""
         offset = self._ingest_one(payload)
         if offset < 0:  # window full, closing, or a large record: the general path
-            offset = await self._queue_payload(self._encode(payload))
+            offset = await self._queue_payload(self._take_parked())
         self._since_yield += 1
         if self._since_yield >= _YIELD_EVERY:
             self._since_yield = 0
             await asyncio.sleep(0)
         return offset
 
+    def _park(self, payload: bytes | str) -> int:
+        """The compiled path's fallback: keep the encoded record for `_take_parked` (it cannot await)."""
+        self._parked = payload
+        return -1
+
+    def _take_parked(self) -> bytes | str:
+        """The record the compiled path just parked (between the two, nothing else runs)."""
+        payload, self._parked = self._parked, b""
+        return payload
+
     async def _queue_payload(self, payload: bytes | str) -> int:
-        core = self._core
-        if core.next_offset >= core.window_end:
-            await self._room_for(1)
-        offset = core.submit(payload)
+        """The general path of one encoded record: wait for the window, then queue it."""
+        await self._wait_for_space(1)
+        offset = self._core.submit(payload)
         self._wake_sender()
         return offset
 
-    async def ingest_record(self, payload: Any) -> RecordAcknowledgment:
+    async def ingest_record(self, payload: Record) -> RecordAcknowledgment:
         """Queue one record; returns an awaitable acknowledgment (``await (await s.ingest_record(r))``)."""
         return RecordAcknowledgment(self, await self.ingest_record_offset(payload))
 
-    def ingest_record_nowait(self, payload: Any) -> None:
-        """Queue one record from the loop's thread without awaiting; flush and close still wait for it.
-
-        It never blocks, so it may take the stream past `max_inflight_records`.
-        """
-        self._core.submit(self._encode(payload))
-        self._wake_sender()
-
-    async def ingest_records_offset(self, payloads: Iterable[Any]) -> int | None:
+    async def ingest_records_offset(self, payloads: Iterable[Record]) -> int | None:
         """Queue several records as one submission (one offset, one request); None for an empty list."""
         encoded, nbytes = self._encoder.encode_many(payloads)
         if not encoded:
             return None
-        if not self._core.has_space(len(encoded)):
-            await self._room_for(len(encoded))
+        await self._wait_for_space(len(encoded))
         offset = self._core.submit_many(encoded, nbytes)
-        self._work.set()
+        self._wake_sender()
         await asyncio.sleep(0)
         return offset
 
-    def ingest_records_nowait(self, payloads: Iterable[Any]) -> None:
-        """`ingest_records_offset` without awaiting (may go past `max_inflight_records`)."""
-        encoded, nbytes = self._encoder.encode_many(payloads)
-        if encoded:
-            self._core.submit_many(encoded, nbytes)
-            self._work.set()
+    async def ingest_arrow(self, data: object) -> int | None:
+        """Queue the rows of Arrow data as records; returns the last one's offset (None if no rows).
 
-    async def _room_for(self, records: int) -> None:
-        core = self._core
-        while not core.has_space(records) and core.failure is None and not core.closing:
+        `data`: a pyarrow Table or RecordBatch, or a DataFrame exporting the Arrow PyCapsule
+        interface (pandas, polars). Every row is checked before the first is queued.
+        """
+        offset = None
+        for submission in self._arrow_submissions(data):
+            offset = await self.ingest_records_offset(submission)
+        return offset
+
+    async def _wait_for_space(self, records: int) -> None:
+        """Until the window has room, or the stream stops accepting records."""
+        while self._core.must_wait_for_space(records):
             future = self._loop.create_future()
             self._space.append(future)
             await future
@@ -168,7 +176,7 @@ class ZerobusStream(StreamBase):
 
     async def wait_for_offset(self, offset: int, timeout_sec: float | None = None) -> None:
         """Until the submission with logical `offset` is durable (honours `timeout_sec`)."""
-        await self._step_wait(offset, timeout_sec, f"waiting for offset {offset}")
+        await self._wait(offset, timeout_sec, f"waiting for offset {offset}")
 
     async def flush(self) -> None:
         """Until everything ingested before this call is durable (`flush_timeout_ms`)."""
@@ -177,7 +185,11 @@ class ZerobusStream(StreamBase):
     async def close(self) -> None:
         """Flush, then end the stream. Idempotent; raises the real error if the stream failed."""
         forget(self)
-        await self._drive(self._close_steps())
+        try:
+            await self._drive(self._close_steps())
+        finally:
+            if self._config.channels.release(self._channel):  # a connection of its own
+                await self._channel.close()
 
     def _settle_at_exit(self) -> None:
         """The program ends with this stream open (called from the exit hook's thread).
@@ -236,52 +248,56 @@ class ZerobusStream(StreamBase):
         except ZerobusException as error:
             if exc_info[0] is None:
                 raise
-            logger.warning(
-                "closing stream %s after an error failed too: %s",
-                self.stream_id,
-                error,
-                extra=self._log_fields(),
-            )
+            self._close_after_error_failed(error)
 
     async def get_unacked_records(self) -> Iterator[bytes | str]:
         """Every record not yet acknowledged, in ingest order, as encoded payloads."""
-        return iter(self._unacked(batches=False))
+        return iter(self._unacked_records())
 
     async def get_unacked_batches(self) -> Iterator[list[bytes | str]]:
         """The unacknowledged records grouped by ingest call (one list per submission)."""
-        return iter(self._unacked(batches=True))
+        return iter(self._unacked_batches())
 
     # --- carrying out the shared steps ----------------------------------------------------------------
 
-    async def _drive(self, steps: Steps) -> None:
+    async def _drive(self, sequence: steps.Steps) -> None:
         """Step a shared sequence (`StreamBase`), awaiting each step's I/O."""
-        outcome: tuple[bool, Any] = (True, None)
-        while True:
-            ok, value = outcome
+        result: steps.StepResult = None
+        error: ZerobusException | None = None
+        while (step := steps.advance(sequence, result, error)) is not None:
+            result = error = None
             try:
-                step = steps.send(value) if ok else steps.throw(value)
-            except StopIteration:
-                return
-            run: Callable[..., Awaitable[Any]] = getattr(self, "_step_" + step.kind)
-            try:
-                outcome = (True, await run(*step.args))
-            except ZerobusException as error:
-                outcome = (False, error)
+                result = await self._carry_out(step)
+            except ZerobusException as raised:
+                error = raised
 
-    async def _step_wait(self, offset: int, timeout_s: float | None, what: str) -> None:
+    async def _carry_out(self, step: steps.Step) -> steps.StepResult:
+        match step:
+            case steps.RunCall(call_id):
+                return await self._run_call(call_id)
+            case steps.Sleep(seconds):
+                await self._sleep(seconds)
+            case steps.Wait(offset, timeout_s, what):
+                await self._wait(offset, timeout_s, what)
+            case steps.Shutdown():
+                await self._shutdown()
+            case _:
+                steps.unknown_step(step)
+        return None
+
+    async def _wait(self, offset: int, timeout_s: float | None, what: str) -> None:
+        """Until `offset` is durable, at most `timeout_s`."""
         waiter = _FutureWaiter(self._loop)
-        if not self._core.add_waiter(offset, waiter):
+        if not self._register_waiter(offset, waiter):
             return
         try:
             await asyncio.wait_for(asyncio.shield(waiter.future), timeout_s)
         except asyncio.TimeoutError:
             if not waiter.future.done():
-                self._core.discard_waiter(waiter)
-                raise self._core.timeout_error(what, timeout_s or 0.0) from None
-        if waiter.error is not None:
-            raise self._core.rejection() from waiter.error
+                raise self._waiter_timed_out(waiter, what, timeout_s) from None
+        self._waiter_outcome(waiter.error)
 
-    async def _step_sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float) -> None:
         """Back off for `seconds`, cut short only by the stream closing or failing."""
         deadline = self._loop.time() + seconds
         while self._core.state not in TERMINAL_STATES and (left := deadline - self._loop.time()) > 0:
@@ -289,7 +305,7 @@ class ZerobusStream(StreamBase):
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._state_changed.wait(), left)
 
-    async def _step_shutdown(self) -> None:
+    async def _shutdown(self) -> None:
         self._apply_wake()
         task = self._supervisor
         if task is not None and task is not asyncio.current_task():
@@ -302,13 +318,11 @@ class ZerobusStream(StreamBase):
         except asyncio.CancelledError:
             self._report_abandoned()
             raise
-        except Exception as bug:  # fail the stream loudly rather than hang its users
-            logger.exception("stream supervisor crashed", extra=self._log_fields())
-            self._apply(
-                self._core.fail(ZerobusException(f"internal error in the stream: {bug!r}", cause=bug))
-            )
+        except Exception as bug:
+            self._supervisor_crashed(bug)
 
-    async def _step_run_call(self, call_id: int) -> ZerobusException | None:
+    async def _run_call(self, call_id: int) -> ZerobusException | None:
+        """Open call `call_id` and read its responses into the engine; returns the error that ended it."""
         try:
             headers = await run_blocking(self._call_headers, name="zerobus-call-headers")
         except ZerobusException as error:
@@ -322,7 +336,7 @@ class ZerobusStream(StreamBase):
             self._cancelled_by_us = True
             call.cancel()
         self._poke_timer()
-        sender = asyncio.create_task(self._send(call, call_id))
+        sender = asyncio.create_task(self._send_requests(call, call_id))
         try:
             return await self._read(call, call_id)
         finally:
@@ -330,7 +344,7 @@ class ZerobusStream(StreamBase):
             sender.cancel()
             self._work.set()
 
-    async def _read(self, call: Any, call_id: int) -> ZerobusException | None:
+    async def _read(self, call: grpc.aio.StreamStreamCall, call_id: int) -> ZerobusException | None:
         core = self._core
         try:
             while (response := await call.read()) is not grpc.aio.EOF:
@@ -347,7 +361,7 @@ class ZerobusStream(StreamBase):
         self._call_ended_cleanly()
         return None
 
-    async def _send(self, call: Any, call_id: int) -> None:
+    async def _send_requests(self, call: grpc.aio.StreamStreamCall, call_id: int) -> None:
         """The sender of one call: the create request, then whatever the engine hands out."""
         core, json = self._core, self._core.json
         try:
@@ -368,34 +382,31 @@ class ZerobusStream(StreamBase):
 
     async def _idle(self) -> None:
         self._work.clear()
-        self._core.sender_idle = True
+        self._core.sender_sleeps()
         try:
             await self._work.wait()
         finally:
-            self._core.sender_idle = False
+            self._core.sender_woke()
 
     def _wake_sender(self) -> None:
+        """Wake the sender if it sleeps for lack of work."""
         if self._core.claim_idle_sender():
             self._work.set()
 
     def _poke_timer(self) -> None:
         """Wake the timer if the engine's next deadline is earlier than it thinks."""
-        deadline = self._core.deadline()
-        if deadline is not None and deadline < self._timer_until:
+        if self._timer_is_late():
             self._timer_event.set()
 
     async def _watch(self) -> None:
         """The timer task: hand every deadline of the current call to the engine."""
-        core = self._core
-        while core.state not in TERMINAL_STATES:
-            deadline, timeout = core.deadline(), core.next_timeout()
-            self._timer_until = float("inf") if deadline is None else deadline
+        while self._core.state not in TERMINAL_STATES:
+            timeout = self._timer_sleep_for()
             self._timer_event.clear()
             if timeout is None or timeout > 0:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._timer_event.wait(), timeout)
-            self._timer_until = 0.0
-            effects = core.on_timer(self._live_call_id) if self._live_call_id else None
+            effects = self._timer_woke()
             if effects is not None:
                 self._apply(effects)
 

@@ -1,8 +1,9 @@
 """Stream options, record types and acknowledgment callbacks (the official SDK's names and defaults).
 
-`StreamConfigurationOptions` is frozen and keyword-only, and checks every value when it is
-built, so a typo or a negative timeout fails at the line that wrote it, naming the option and
-the value, instead of somewhere inside a running stream.
+`StreamConfigurationOptions` is keyword-only and mutable, as the official SDK's is, and checks
+every value when it is built and whenever it is assigned, so a typo or a negative timeout fails
+at the line that wrote it, naming the option and the value, instead of somewhere inside a
+running stream. A stream keeps a copy of the options it was created with.
 """
 
 from __future__ import annotations
@@ -13,17 +14,22 @@ from dataclasses import dataclass, fields
 from typing import Any, NoReturn
 
 from zerobus.codegen.time_units import DATE_UNITS, TIMESTAMP_UNITS, DateUnit, IntegerUnits, TimestampUnit
-from zerobus.errors import ConfigurationError
+from zerobus.errors import ConfigurationError, UnknownOptionError
+from zerobus.protocol.messages import RecordTypeValue
+from zerobus.sdk.shared.dead_letters import DeadLetterTarget, check_dead_letters
+from zerobus.sdk.shared.option_rules import refuse_unknown_keywords
 
 __all__ = ["AckCallback", "AckCallbackType", "RecordType", "StreamConfigurationOptions"]
 
 
 class RecordType(enum.IntEnum):
-    """How records travel: protobuf bytes or JSON text. UNSPECIFIED: infer from the table properties."""
+    """How records travel: protobuf bytes, JSON text or Avro binary. UNSPECIFIED: infer from the
+    table properties (an avro_schema selects AVRO, a descriptor PROTO, neither JSON)."""
 
-    UNSPECIFIED = 0
-    PROTO = 1
-    JSON = 2
+    UNSPECIFIED = RecordTypeValue.UNSPECIFIED
+    PROTO = RecordTypeValue.PROTO
+    JSON = RecordTypeValue.JSON
+    AVRO = RecordTypeValue.AVRO
 
 
 class AckCallback:
@@ -46,14 +52,16 @@ class AckCallback:
 # `durability_ack_up_to_offset` is the last durable logical offset.
 AckCallbackType = AckCallback | Callable[[Any], None]
 
-_POSITIVE_MS = ("recovery_timeout_ms", "flush_timeout_ms", "server_lack_of_ack_timeout_ms")
-_NON_NEGATIVE_MS = ("recovery_backoff_ms",)
-_OPTIONAL_MS = ("stream_paused_max_wait_time_ms", "callback_max_wait_time_ms")
 
-
-@dataclass(frozen=True, kw_only=True)
+@refuse_unknown_keywords
+@dataclass(kw_only=True)
 class StreamConfigurationOptions:
-    """How a stream behaves. Defaults are the official SDK's (docs/PROTOCOL.md section 5).
+    """How a stream behaves. Defaults are those of docs/PROTOCOL.md section 5; three differ from
+    the official SDK 1.10's: `max_inflight_records` 50000 (1.10: 1000000), `recovery_retries` 3
+    (1.10: 4) and `record_type` PROTO, reading the schema from Unity Catalog when the table
+    properties carry no descriptor (1.10: UNSPECIFIED, i.e. JSON then). Pass
+    ``max_inflight_records=1_000_000, recovery_retries=4, record_type=RecordType.JSON`` for 1.10's.
+    Negative values are refused where 1.10 takes them as "no limit" (see `_integer`).
 
     - `max_inflight_records`: records ingested but not yet acknowledged before ingest calls block.
     - `recovery`: reopen the stream after retryable failures, resending what was not acknowledged.
@@ -65,8 +73,9 @@ class StreamConfigurationOptions:
     - `server_lack_of_ack_timeout_ms`: with records in flight and no acknowledgment for this long,
       the server is considered unresponsive and the stream recovers. An idle stream never times out.
     - `ack_callback`: an `AckCallback`, or a plain callable receiving an `IngestRecordResponse`.
-    - `record_type`: `RecordType.PROTO` (default), `JSON`, or `UNSPECIFIED` (PROTO when the table
-      properties carry a descriptor, JSON otherwise).
+    - `record_type`: `RecordType.PROTO` (default), `JSON`, `AVRO`, or `UNSPECIFIED` (PROTO when
+      the table properties carry a descriptor, JSON otherwise). Table properties with an
+      `avro_schema` always make an AVRO stream (JSON with them is refused).
     - `stream_paused_max_wait_time_ms`: after a server close signal, how long to wait for
       in-flight acknowledgments before moving to a new call: None waits the server's whole
       duration, 0 moves at once, x waits min(x, duration).
@@ -77,6 +86,9 @@ class StreamConfigurationOptions:
       is refused ('us' accepts every integer). Compiled `_pb2` messages are never converted.
     - `date_unit`: the same for DATE integers: 'days' (the wire unit), 's' or 'ms' (UTC
       midnight); None: days, refusing seconds- or milliseconds-sized values.
+    - `dead_letters`: a file path or a callable taking a `DeadLetter`: records an ingest call
+      refuses, and those left unacknowledged when the stream fails for good, go there instead
+      of only raising (`zerobus.sdk.shared.dead_letters`). None: nothing is dead-lettered.
     """
 
     max_inflight_records: int = 50_000
@@ -92,32 +104,14 @@ class StreamConfigurationOptions:
     callback_max_wait_time_ms: int | None = 5_000
     timestamp_unit: TimestampUnit | None = None
     date_unit: DateUnit | None = None
+    dead_letters: DeadLetterTarget | None = None
 
-    def __post_init__(self) -> None:
-        _require_int(self, "max_inflight_records", self.max_inflight_records, minimum=1)
-        _require_int(self, "recovery_retries", self.recovery_retries, minimum=0)
-        for name in _POSITIVE_MS:
-            _require_int(self, name, getattr(self, name), minimum=1)
-        for name in _NON_NEGATIVE_MS:
-            _require_int(self, name, getattr(self, name), minimum=0)
-        for name in _OPTIONAL_MS:
-            if getattr(self, name) is not None:
-                _require_int(self, name, getattr(self, name), minimum=0)
-        if not isinstance(self.recovery, bool):
-            _invalid("recovery", self.recovery, "must be True or False")
-        object.__setattr__(self, "record_type", _record_type(self.record_type))
-        if self.timestamp_unit is not None and self.timestamp_unit not in TIMESTAMP_UNITS:
-            _invalid("timestamp_unit", self.timestamp_unit, f"must be one of {TIMESTAMP_UNITS} or None")
-        if self.date_unit is not None and self.date_unit not in DATE_UNITS:
-            _invalid("date_unit", self.date_unit, f"must be one of {DATE_UNITS} or None")
-        callback = self.ack_callback
-        if callback is not None:
-            if isinstance(callback, type):
-                _invalid(
-                    "ack_callback", callback, "pass an instance of your AckCallback subclass, not the class"
-                )
-            if not isinstance(callback, AckCallback) and not callable(callback):
-                _invalid("ack_callback", callback, "must be an AckCallback instance or a callable")
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Every assignment is checked, in the constructor and after it."""
+        check = _CHECKS.get(name)
+        if check is None:
+            raise UnknownOptionError(type(self).__name__, name, _CHECKS)
+        object.__setattr__(self, name, check(name, value))
 
     @property
     def integer_units(self) -> IntegerUnits:
@@ -127,22 +121,55 @@ class StreamConfigurationOptions:
     def replace(self, **changes: Any) -> StreamConfigurationOptions:
         """A copy with some options changed (validated like the original)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        unknown = set(changes) - set(values)
-        if unknown:
-            raise ConfigurationError(f"StreamConfigurationOptions has no option(s) {sorted(unknown)}")
-        values.update(changes)
-        return StreamConfigurationOptions(**values)
+        return StreamConfigurationOptions(**{**values, **changes})
 
 
 def _invalid(name: str, value: Any, reason: str) -> NoReturn:
     raise ConfigurationError(f"StreamConfigurationOptions.{name} {reason}, got {value!r}")
 
 
-def _require_int(options: StreamConfigurationOptions, name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        _invalid(name, value, "must be an integer")
-    if value < minimum:
-        _invalid(name, value, f"must be >= {minimum}")
+def _integer(minimum: int, optional: bool = False) -> Callable[[str, Any], Any]:
+    """The check of an integer option (None allowed if `optional`).
+
+    Negative values are refused, although the official SDK 1.10 takes them: it converts them to
+    unsigned integers, so -1 silently means "no limit" (a flush that never times out, an
+    unbounded in-flight window). Here no limit is never an accident.
+    """
+
+    def check(name: str, value: Any) -> Any:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            _invalid(name, value, "must be an integer" + (" or None" if optional else ""))
+        if value < minimum:
+            _invalid(name, value, f"must be >= {minimum}")
+        return value
+
+    return check
+
+
+def _recovery(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        _invalid(name, value, "must be True or False")
+    return value
+
+
+def _unit(units: tuple[str, ...]) -> Callable[[str, Any], Any]:
+    def check(name: str, value: Any) -> Any:
+        if value is not None and value not in units:
+            _invalid(name, value, f"must be one of {units} or None")
+        return value
+
+    return check
+
+
+def _ack_callback(name: str, callback: Any) -> Any:
+    if callback is not None:
+        if isinstance(callback, type):
+            _invalid(name, callback, "pass an instance of your AckCallback subclass, not the class")
+        if not isinstance(callback, AckCallback) and not callable(callback):
+            _invalid(name, callback, "must be an AckCallback instance or a callable")
+    return callback
 
 
 def _record_type(value: Any) -> RecordType:
@@ -150,10 +177,34 @@ def _record_type(value: Any) -> RecordType:
         return value
     if isinstance(value, str) and value.upper() in RecordType.__members__:
         return RecordType[value.upper()]
-    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1, 2):
+    values = {member.value for member in RecordType}
+    if isinstance(value, int) and not isinstance(value, bool) and value in values:
         return RecordType(value)
     # The official core's RecordType objects carry an int `value`.
     inner = getattr(value, "value", None)
-    if isinstance(inner, int) and inner in (0, 1, 2):
+    if isinstance(inner, int) and inner in values:
         return RecordType(inner)
-    _invalid("record_type", value, "must be RecordType.PROTO, RecordType.JSON or RecordType.UNSPECIFIED")
+    _invalid(
+        "record_type",
+        value,
+        "must be RecordType.PROTO, RecordType.JSON, RecordType.AVRO or RecordType.UNSPECIFIED",
+    )
+
+
+# One check per option; an option without one does not exist (`__setattr__`).
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "max_inflight_records": _integer(1),
+    "recovery": _recovery,
+    "recovery_timeout_ms": _integer(1),
+    "recovery_backoff_ms": _integer(0),
+    "recovery_retries": _integer(0),
+    "flush_timeout_ms": _integer(1),
+    "server_lack_of_ack_timeout_ms": _integer(1),
+    "ack_callback": _ack_callback,
+    "record_type": lambda _name, value: _record_type(value),
+    "stream_paused_max_wait_time_ms": _integer(0, optional=True),
+    "callback_max_wait_time_ms": _integer(0, optional=True),
+    "timestamp_unit": _unit(TIMESTAMP_UNITS),
+    "date_unit": _unit(DATE_UNITS),
+    "dead_letters": check_dead_letters,
+}

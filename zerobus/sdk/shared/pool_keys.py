@@ -19,7 +19,7 @@ from typing import Any
 
 from zerobus.errors import ConfigurationError, InvalidRecordError
 
-__all__ = ["KeySpec", "jump_hash", "key_bytes", "key_reader", "stable_key_hash"]
+__all__ = ["KeySpec", "jump_hash", "key_bytes", "key_reader", "refuse_keyed_arrow", "stable_key_hash"]
 
 KeySpec = str | Callable[[Any], Any]
 
@@ -119,3 +119,12 @@ def jump_hash(key: int, buckets: int) -> int:
         key = (key * 2862933555777941757 + 1) & _MASK64
         candidate = int((bucket + 1) * ((1 << 31) / ((key >> 33) + 1)))
     return bucket
+
+
+def refuse_keyed_arrow(keyed: bool) -> None:
+    """`ingest_arrow` on a pool sends each submission of rows to one stream: it cannot route by key."""
+    if keyed:
+        raise ConfigurationError(
+            "ingest_arrow needs a pool without key=: its rows go to streams in whole submissions, "
+            "not one by one by key; use a pool without key, or ingest_records_offset for keyed rows"
+        )

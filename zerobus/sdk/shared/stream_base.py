@@ -2,37 +2,57 @@
 
 The sequences that mix engine calls with waiting (the supervisor's reconnect loop, flush,
 close) are written once here as generators, in the way httpx writes its auth flows: each
-yields a `Step` naming the I/O to do, and the driver carries it out (blocking, or awaiting)
-and sends the result back, or throws the error in. Engine calls are made under `_guard`: the
-sync driver's lock, or nothing in the aio driver (one event loop, no await in between).
+yields a typed step (`zerobus.sdk.shared.steps`) naming the I/O to do, and the driver carries
+it out (blocking, or awaiting) and sends the result back, or throws the error in. Engine calls
+are made under `_guard`: the sync driver's lock, or nothing in the aio driver (one event loop,
+no await in between). Whatever does not block or await is written here too, once: the drivers
+keep only the moving of bytes, sleeping and waking, under the same method names.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
-from collections.abc import Callable, Generator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from zerobus.engine import TERMINAL_STATES, Effects, StreamCore, StreamState, create_stream_request
+from zerobus.connection_hints import explain_grpc_failure
+from zerobus.encoders.base import EncodedRecords
+from zerobus.engine import (
+    MAX_REQUEST_BYTES,
+    TERMINAL_STATES,
+    Effects,
+    StreamCore,
+    StreamState,
+    StreamTimeoutError,
+    create_stream_request,
+)
 from zerobus.engine.stats import StreamStats
-from zerobus.errors import ZerobusException, from_grpc_error
+from zerobus.engine.submissions import Payload
+from zerobus.engine.waiters import Waiter
+from zerobus.error_text import stream_title
+from zerobus.errors import ConfigurationError, NonRetriableException, ZerobusException
 from zerobus.sdk.shared.callbacks import CallbackDispatcher
+from zerobus.sdk.shared.options import StreamConfigurationOptions
 from zerobus.sdk.shared.refusal import CredentialRefusals
-from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
 from zerobus.sdk.shared.stats_ledger import ledger_for
+from zerobus.sdk.shared.steps import RunCall, Shutdown, Sleep, Steps, Wait
+from zerobus.sdk.shared.stream_plan import SdkConfig, StreamPlan
+from zerobus.sdk.shared.table_properties import TableProperties
+from zerobus.sdk.shared.unclosed import remember
 
-__all__ = ["AckHandle", "Step", "Steps", "StreamBase"]
+__all__ = ["AckHandle", "Record", "StreamBase"]
 
+logger = logging.getLogger(__name__)
 
-class Step(NamedTuple):
-    """I/O for the driver: `run_call(call_id)`, `sleep(seconds)`, `wait(offset, timeout, what)`, `shutdown()`."""
+# What an ingest call takes: a message, a dict, a model, JSON text or encoded bytes. The
+# stream's encoder decides per record and refuses anything else with `InvalidRecordError`
+# naming the field, the value and the reason, so the static type is every object.
+Record = object
 
-    kind: str
-    args: tuple[Any, ...] = ()
-
-
-Steps = Generator[Step, Any, None]
+# Room left under the request limit for the request's own fields and each record's tag and length.
+_REQUEST_FRAMING = 64 * 1024
 
 
 class _DoneCallback:
@@ -64,7 +84,7 @@ class AckHandle:
 
     done = is_done
 
-    def add_done_callback(self, callback: Callable[[int], Any]) -> None:
+    def add_done_callback(self, callback: Callable[[int], object]) -> None:
         """Run `callback(offset)` once the record is durable: on the callback thread, or now if it is."""
         stream = self._stream
         waiter = _DoneCallback(stream._callbacks, self.offset, callback)
@@ -81,6 +101,8 @@ class StreamBase:
     """State, encoder, engine and callbacks of a stream; the drivers add the I/O."""
 
     _guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    # Compiled at the first `ingest_arrow` (`zerobus.encoders.arrow_records.ArrowRecordEncoder`).
+    _arrow_encoder: Any = None
 
     def __init__(self, config: SdkConfig, plan: StreamPlan) -> None:
         self._config = config
@@ -94,6 +116,9 @@ class StreamBase:
         self._refusals = CredentialRefusals(plan.headers_provider)
         # The SDK's stats (`sdk.stats()`) count this stream from `_track()` (opened) until closed.
         self._ledger = ledger_for(config)
+        # The call being read (0: none), and when the timer will next look at the engine.
+        self._live_call_id = 0
+        self._timer_until = float("inf")
 
     # --- the official API's read-only parts ---------------------------------------------------
 
@@ -103,11 +128,11 @@ class StreamBase:
         return self._core.stream_id
 
     @property
-    def table_properties(self) -> Any:
+    def table_properties(self) -> TableProperties:
         return self._plan.table
 
     @property
-    def options(self) -> Any:
+    def options(self) -> StreamConfigurationOptions:
         return self._plan.options
 
     def get_state(self) -> StreamState:
@@ -133,14 +158,14 @@ class StreamBase:
                 call_id = core.begin_attempt()
             if call_id is None:
                 return
-            error = yield Step("run_call", (call_id,))
+            error = yield RunCall(call_id)
             with self._guard:
                 effects = core.on_call_ended(call_id, error)
             self._apply(effects)
             if effects.stop:
                 return
             if effects.reconnect_in:
-                yield Step("sleep", (effects.reconnect_in,))
+                yield Sleep(effects.reconnect_in)
 
     def _flush_steps(self) -> Steps:
         with self._guard:
@@ -148,7 +173,7 @@ class StreamBase:
         if target is None:
             return
         try:
-            yield Step("wait", (target, self._core.config.flush_timeout_s, "flush"))
+            yield Wait(target, self._core.config.flush_timeout_s, "flush")
         finally:
             with self._guard:
                 self._core.end_flush()
@@ -172,22 +197,22 @@ class StreamBase:
             must_wait = core.begin_close()
         self._apply_wake()
         if failure is not None:
-            yield Step("shutdown")
+            yield Shutdown()
             raise failure
         if must_wait:
             try:
-                yield Step("wait", (core.last_offset, core.config.flush_timeout_s, "close"))
+                yield Wait(core.last_offset, core.config.flush_timeout_s, "close")
             except ZerobusException as error:
                 with self._guard:
                     self._failure_reported = True
                     effects = core.fail(error)
                 self._apply(effects)
-                yield Step("shutdown")
+                yield Shutdown()
                 raise
         with self._guard:
             effects = core.finish_close()
         self._apply(effects)
-        yield Step("shutdown")
+        yield Shutdown()
 
     # --- hooks and helpers for the drivers ------------------------------------------------------
 
@@ -196,15 +221,96 @@ class StreamBase:
         raise NotImplementedError
 
     def _apply_wake(self) -> None:
-        effects = Effects()
-        effects.wake_all = True
+        self._apply(Effects.wake())
+
+    def _wake_sender(self) -> None:
+        """(Under `_guard`.) Wake the sender if it sleeps for lack of work."""
+        raise NotImplementedError
+
+    def _settle_at_exit(self) -> None:
+        """The program ends with this stream open: close it if it still can be, say what was lost."""
+        raise NotImplementedError
+
+    # --- ingest without waiting -------------------------------------------------------------------
+
+    def ingest_record_nowait(self, payload: Record) -> None:
+        """Queue one record at once and return nothing; `flush()` and `close()` still wait for it.
+
+        It never waits for the in-flight window (nor awaits, in asyncio), so a full window does
+        not hold it up: the record is queued beyond `max_inflight_records`. A record that cannot
+        be encoded, or a stream that no longer takes records, raises here as in `ingest_record_offset`.
+        """
+        encoded = self._encode(payload)
+        with self._guard:
+            self._core.submit(encoded)
+            self._wake_sender()
+
+    def ingest_records_nowait(self, payloads: Iterable[Record]) -> None:
+        """Queue several records as one submission at once, like `ingest_record_nowait`."""
+        encoded, nbytes = self._encoder.encode_many(payloads)
+        if encoded:
+            with self._guard:
+                self._core.submit_many(encoded, nbytes)
+                self._wake_sender()
+
+    # --- pieces of the drivers' waits -------------------------------------------------------------
+
+    def _opened(self, error: BaseException | None) -> None:
+        """The first call opened (`error` None), or creation failed for good: raise its error."""
+        if error is not None:
+            self._failure_reported = True
+            raise error
+        remember(self)
+        self._track()
+
+    def _register_waiter(self, offset: int, waiter: Waiter) -> bool:
+        """Wait for `offset` with `waiter`; False if it is durable already (raises if it never will be)."""
+        with self._guard:
+            return self._core.add_waiter(offset, waiter)
+
+    def _waiter_timed_out(self, waiter: Waiter, what: str, timeout_s: float | None) -> StreamTimeoutError:
+        """(Under `_guard`, the waiter unresolved.) Forget `waiter`; the error naming what was pending."""
+        self._core.discard_waiter(waiter)
+        return self._core.timeout_error(what, timeout_s or 0.0)
+
+    def _waiter_outcome(self, error: BaseException | None) -> None:
+        """A resolved waiter's `error`, raised as the stream's own (None: the offset is durable)."""
+        if error is not None:
+            raise self._core.rejection() from error
+
+    def _timer_is_late(self) -> bool:
+        """(Under `_guard`.) Whether the engine's next deadline is earlier than the timer thinks."""
+        deadline = self._core.deadline()
+        return deadline is not None and deadline < self._timer_until
+
+    def _timer_sleep_for(self) -> float | None:
+        """(Under `_guard`.) How long the timer may sleep (None: until woken); remembers until when."""
+        deadline = self._core.deadline()
+        self._timer_until = float("inf") if deadline is None else deadline
+        return self._core.next_timeout()
+
+    def _timer_woke(self) -> Effects | None:
+        """(Under `_guard`.) The timer woke: hand the current call's deadlines to the engine."""
+        self._timer_until = 0.0  # awake: no pokes needed
+        return self._core.on_timer(self._live_call_id) if self._live_call_id else None
+
+    def _supervisor_crashed(self, bug: Exception) -> None:
+        """A bug in the supervisor: fail the stream loudly rather than hang its users."""
+        logger.exception("stream supervisor crashed", extra=self._log_fields())
+        with self._guard:
+            effects = self._core.fail(ZerobusException(f"internal error in the stream: {bug!r}", cause=bug))
         self._apply(effects)
+
+    def _close_after_error_failed(self, error: ZerobusException) -> None:
+        """`with` / `async with` ended by an exception, and closing failed too: log, keep the first."""
+        title = stream_title(self.stream_id, self._plan.table.table_name)
+        logger.warning("closing %s after an error failed too: %s", title, error, extra=self._log_fields())
 
     def _track(self) -> None:
         """The stream is open: the SDK's stats count it from now on."""
         self._ledger.track(self)
 
-    def _log_fields(self) -> dict[str, Any]:
+    def _log_fields(self) -> dict[str, object]:
         """`extra=` for the drivers' log records about this stream (table, stream id, offsets)."""
         return self._core.log_fields()
 
@@ -214,7 +320,13 @@ class StreamBase:
 
     def _call_error(self, rpc_error: BaseException) -> ZerobusException:
         """A failed call's error in our tree; refused credentials are invalidated first."""
-        error = from_grpc_error(rpc_error, host=self._config.endpoint.host)
+        if self._config.channels.closed:  # the SDK was closed under the stream: nothing to recover
+            details_of = getattr(rpc_error, "details", None)
+            details = details_of() if callable(details_of) else rpc_error
+            return NonRetriableException(
+                f"the SDK was closed under the open stream ({details})", cause=rpc_error
+            )
+        error = explain_grpc_failure(rpc_error, self._config.endpoint)
         return self._refusals.call_ended(rpc_error, error) or error
 
     def _call_ended_cleanly(self) -> None:
@@ -242,6 +354,34 @@ class StreamBase:
         limit = self._plan.options.callback_max_wait_time_ms
         self._callbacks.drain(None if limit is None else limit / 1000)
 
-    def _unacked(self, batches: bool) -> list[Any]:
+    def _arrow_submissions(self, data: object) -> list[EncodedRecords]:
+        """`ingest_arrow`'s records: every row converted and checked before any is queued, cut
+        into submissions that each fit one request and a quarter of the in-flight window.
+
+        pyarrow and numpy are imported here, at the first call: importing the SDK loads neither.
+        """
+        if self._arrow_encoder is None:
+            try:
+                from zerobus.encoders.arrow_records import ArrowRecordEncoder
+            except ImportError as error:
+                raise ConfigurationError(
+                    f"ingest_arrow needs pyarrow and numpy ({error}): pip install 'zerobus-toolkit[arrow]'",
+                    cause=error,
+                ) from error
+            self._arrow_encoder = ArrowRecordEncoder(self._encoder)
+        config = self._core.config
+        max_records = max(1, min(config.max_batch_records, config.max_inflight_records // 4))
+        request_bytes = MAX_REQUEST_BYTES - _REQUEST_FRAMING
+        max_bytes = min(config.max_batch_bytes, request_bytes)
+        submissions: list[EncodedRecords] = self._arrow_encoder.submissions(
+            data, max_records, max_bytes, request_bytes
+        )
+        return submissions
+
+    def _unacked_records(self) -> list[Payload]:
         with self._guard:
-            return self._core.unacked_batches() if batches else self._core.unacked_records()
+            return self._core.unacked_records()
+
+    def _unacked_batches(self) -> list[list[Payload]]:
+        with self._guard:
+            return self._core.unacked_batches()

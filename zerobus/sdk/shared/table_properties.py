@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zerobus.encoders.avro_records import check_avro_schema_text
 from zerobus.errors import ConfigurationError
 from zerobus.names import TableName, parse_table_name
 
@@ -25,24 +26,55 @@ class TableProperties:
     - None: PROTO streams fetch the table's schema from Unity Catalog at `create_stream`;
       JSON streams send records as they are.
 
+    `avro_schema` (JSON text of an Avro record schema, e.g. `TableSchema.avro_schema()`) selects
+    AVRO records instead; it excludes a descriptor. `record_format` says which format the
+    properties select: "avro", "proto" (a descriptor) or "json".
+
     The second argument is named `descriptor_proto`, as in the official SDK, so positional and
     keyword calls written for it bind the same; `descriptor` is accepted as a keyword too.
     """
 
-    def __init__(self, table_name: str, descriptor_proto: Any = None, *, descriptor: Any = _MISSING) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        descriptor_proto: Any = None,
+        avro_schema: str | None = None,
+        *,
+        descriptor: Any = _MISSING,
+    ) -> None:
         if descriptor is not _MISSING:
             if descriptor_proto is not None:
                 raise ConfigurationError(
                     "TableProperties: pass either descriptor or descriptor_proto, not both"
                 )
             descriptor_proto = descriptor
+        if avro_schema is not None:
+            if descriptor_proto is not None:
+                raise ConfigurationError(
+                    "TableProperties: descriptor_proto and avro_schema are mutually exclusive "
+                    "(a descriptor selects PROTO records, an Avro schema AVRO records)"
+                )
+            check_avro_schema_text(avro_schema)
         self._name: TableName = parse_table_name(table_name)
         self.descriptor: Any = descriptor_proto
+        self._avro_schema = avro_schema
 
     @property
     def descriptor_proto(self) -> Any:
         """The official SDK's name for `descriptor`."""
         return self.descriptor
+
+    @property
+    def avro_schema(self) -> str | None:
+        """The Avro writer schema (JSON text) of an AVRO stream, or None; read-only, as in the official SDK."""
+        return self._avro_schema
+
+    @property
+    def record_format(self) -> str:
+        """The record format these properties select: "avro", "proto" or "json"."""
+        if self._avro_schema is not None:
+            return "avro"
+        return "proto" if self.descriptor is not None else "json"
 
     @property
     def table_name(self) -> str:
@@ -61,4 +93,6 @@ class TableProperties:
         shown = getattr(self.descriptor, "full_name", None) or getattr(self.descriptor, "__name__", None)
         if shown is None and self.descriptor is not None:
             shown = type(self.descriptor).__name__
+        if self._avro_schema is not None:
+            return f"TableProperties(table_name={self.table_name!r}, avro_schema=...)"
         return f"TableProperties(table_name={self.table_name!r}, descriptor={shown})"

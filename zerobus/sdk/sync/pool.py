@@ -16,7 +16,9 @@ from typing import Any
 
 import grpc
 
+from zerobus.encoders.base import EncodedRecords
 from zerobus.errors import ZerobusException
+from zerobus.sdk.shared.dead_letter_calls import install_dead_letters, open_dead_letters
 from zerobus.sdk.shared.pool_core import (
     PoolCore,
     PoolGrowth,
@@ -24,12 +26,15 @@ from zerobus.sdk.shared.pool_core import (
     StreamArguments,
     check_pool_offset,
     pool_layout,
+    queue_at_once,
     raise_first,
+    route_groups,
 )
-from zerobus.sdk.shared.pool_keys import KeySpec
-from zerobus.sdk.shared.setup import SdkConfig, plan_stream
+from zerobus.sdk.shared.pool_keys import KeySpec, refuse_keyed_arrow
 from zerobus.sdk.shared.state import StreamState
 from zerobus.sdk.shared.stats_ledger import AggregateStats, aggregate
+from zerobus.sdk.shared.stream_base import Record
+from zerobus.sdk.shared.stream_plan import SdkConfig, plan_stream
 from zerobus.sdk.sync.stream import ZerobusStream
 
 __all__ = ["StreamPool", "open_stream_pool"]
@@ -68,12 +73,14 @@ class StreamPool:
                     logger.warning("closing a stream of a pool that failed to open: %s", error)
             raise
         table_name = self._streams[0].table_properties.table_name
-        self._router = PoolCore([s._core for s in self._streams], key, growth, clock, table_name)
-        self._ingest_one: list[Callable[[Any], int]] = [s.ingest_record_offset for s in self._streams]
-        self._ingest_at_once = [_ingest_at_once(s) for s in self._streams]
+        self._router = PoolCore([s._core.submissions for s in self._streams], key, growth, clock, table_name)
+        # A record the per-record path could not queue at once, encoded, per ingesting thread.
+        self._parked = threading.local()
+        self._ingest_at_once = [self._at_once(s) for s in self._streams]
+        self._queue_encoded: list[Callable[[bytes | str], int]] = [s._queue_payload for s in self._streams]
         # Each pool runs its own compiled per-record path (`PoolCore.compile_ingest_one`).
         compiled = self._router.compile_ingest_one(
-            self._ingest_at_once, self._ingest_one, self._grow, self._refused
+            self._ingest_at_once, self._queue_encoded, self._take_parked, self._grow, self._refused
         )
         compiled.__name__ = compiled.__qualname__ = "ingest_record_offset"
         compiled.__doc__ = StreamPool.ingest_record_offset.__doc__
@@ -103,7 +110,7 @@ class StreamPool:
 
     # --- ingest ---------------------------------------------------------------------------------
 
-    def ingest_record_offset(self, payload: Any) -> PoolOffset:
+    def ingest_record_offset(self, payload: Record) -> PoolOffset:
         """Queue one record on its stream; returns where it went (blocks only when that stream is full).
 
         Each pool replaces this method with `PoolCore.compile_ingest_one`: the same steps.
@@ -112,47 +119,75 @@ class StreamPool:
         if index < 0:
             index = ~index
             self._grow()
+        encoded = self._streams[index]._encode(payload)
         try:
-            return index, self._ingest_one[index](payload)
+            return index, self._queue_encoded[index](encoded)
         except ZerobusException as error:
-            return self._refused(index, payload, error)
+            return self._refused(index, encoded, error)
 
-    def _refused(self, index: int, payload: Any, error: ZerobusException) -> PoolOffset:
-        """Stream `index` refused `payload`: if it just failed (and there is no key), another stream takes it."""
+    def _refused(self, index: int, encoded: bytes | str, error: ZerobusException) -> PoolOffset:
+        """Stream `index` refused a record: if it just failed (and there is no key), another stream takes it."""
         if not self._router.may_reroute(index):
             raise error
         index = self._router.reroute()
-        return index, self._ingest_one[index](payload)
+        return index, self._queue_encoded[index](encoded)
 
-    def ingest_record_nowait(self, payload: Any) -> None:
-        """Queue one record without returning anything; `flush()` and `close()` still wait for it."""
-        self.ingest_record_offset(payload)
+    def _at_once(self, stream: ZerobusStream) -> Callable[[Any], int]:
+        """The stream's per-record path that never waits: -1 where it would, the record parked encoded."""
+        return stream._core.submissions.compile_ingest_one(
+            stream._encoder, stream._lock, stream._sender_wake.notify, self._park
+        )
 
-    def ingest_records_offset(self, payloads: Iterable[Any]) -> list[PoolOffset]:
+    def _park(self, encoded: bytes | str) -> int:
+        self._parked.payload = encoded
+        return -1
+
+    def _take_parked(self) -> bytes | str:
+        """The record this thread's per-record path just parked."""
+        encoded: bytes | str = self._parked.payload
+        self._parked.payload = b""
+        return encoded
+
+    def ingest_record_nowait(self, payload: Record) -> None:
+        """Queue one record at once, never waiting (see `ZerobusStream.ingest_record_nowait`)."""
+        index = self._router.route(payload)
+        if index < 0:
+            index = ~index
+            self._grow()
+        queue_at_once(self._router, index, lambda chosen: self._streams[chosen].ingest_record_nowait(payload))
+
+    def ingest_records_offset(self, payloads: Iterable[Record]) -> list[PoolOffset]:
         """Queue several records; returns one `PoolOffset` per stream they went to ([] for none).
 
         Without a key the list goes to one stream as one submission (all-or-nothing, as on a
         stream). With a key it is split by stream, each part one submission; every record is
         validated before any part is queued, so an invalid record queues nothing.
         """
-        records = list(payloads)
-        groups = self._router.route_batch(records)
-        if groups and groups[0][0] < 0:
-            groups = [(~groups[0][0], groups[0][1])]
-            self._grow()
-        if len(groups) > 1:
-            encoder = self._streams[0]._encoder
-            groups = [(index, encoder.encode_many(part)[0]) for index, part in groups]
+        records = payloads if type(payloads) is EncodedRecords else list(payloads)
         offsets = []
-        for index, part in groups:
+        for index, part in self._groups(records):
             offset = self._streams[index].ingest_records_offset(part)
             if offset is not None:
                 offsets.append((index, offset))
         return offsets
 
-    def ingest_records_nowait(self, payloads: Iterable[Any]) -> None:
-        """`ingest_records_offset` without the offsets."""
-        self.ingest_records_offset(payloads)
+    def ingest_records_nowait(self, payloads: Iterable[Record]) -> None:
+        """Queue several records at once, never waiting (see `ZerobusStream.ingest_records_nowait`)."""
+        for index, part in self._groups(list(payloads)):
+            self._streams[index].ingest_records_nowait(part)
+
+    def _groups(self, records: list[Any]) -> list[tuple[int, list[Any]]]:
+        """The records by stream; with several streams, encoded (all validated before any is queued)."""
+        return route_groups(self._router, records, self._streams[0]._encoder.encode_many, self._grow)
+
+    def ingest_arrow(self, data: object) -> list[PoolOffset]:
+        """Queue the rows of Arrow data (see `ZerobusStream.ingest_arrow`); one `PoolOffset` per
+        submission, each to the stream the pool picks. Pools without `key=` only."""
+        refuse_keyed_arrow(self._router.keyed)
+        offsets = []
+        for submission in self._streams[0]._arrow_submissions(data):
+            offsets.extend(self.ingest_records_offset(submission))
+        return offsets
 
     # --- waiting --------------------------------------------------------------------------------
 
@@ -237,14 +272,9 @@ class StreamPool:
                 self._router.growth_done(None)
                 return
             self._streams.append(stream)
-            self._ingest_one.append(stream.ingest_record_offset)
-            self._ingest_at_once.append(_ingest_at_once(stream))
-            self._router.growth_done(stream._core)
-
-
-def _ingest_at_once(stream: ZerobusStream) -> Callable[[Any], int]:
-    """The stream's per-record path that never waits: -1 (nothing queued) where it would."""
-    return stream._core.compile_ingest_one(stream._encoder, stream._lock, stream._sender_wake.notify)
+            self._queue_encoded.append(stream._queue_payload)
+            self._ingest_at_once.append(self._at_once(stream))
+            self._router.growth_done(stream._core.submissions)
 
 
 def open_stream_pool(
@@ -259,9 +289,11 @@ def open_stream_pool(
     count, growth = pool_layout(streams, key, growth)
     plan = plan_stream(config, *arguments)
 
+    dead_letters = open_dead_letters(plan.options, plan.table.table_name)
+
     def open_stream() -> ZerobusStream:
         stream = ZerobusStream(config, plan, channel())
         stream._open()
         return stream
 
-    return StreamPool(open_stream, count, key, growth)
+    return install_dead_letters(StreamPool(open_stream, count, key, growth), dead_letters)

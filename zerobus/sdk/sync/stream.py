@@ -6,8 +6,8 @@ Threads of one stream:
   in-flight window is full);
 - the supervisor: opens each call (fresh headers), reads its responses into the engine, and
   after the call ends sleeps and reconnects as the engine decides;
-- grpc's request thread, which pulls from `_requests()`: the sender. It takes what the engine
-  says to send and sleeps while there is nothing;
+- grpc's request thread, which pulls from `_send_requests()`: the sender. It takes what the
+  engine says to send and sleeps while there is nothing;
 - the timer: sleeps until the engine's next deadline (lack of acks, creation, close-signal
   pause) and hands it to the engine. It is its own thread so that a server that stops reading
   (the sender blocked in grpc's flow control) is still noticed;
@@ -21,16 +21,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import cast
 
 import grpc
 
 from zerobus.engine import TERMINAL_STATES, Effects, records_request
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
-from zerobus.sdk.shared.setup import SdkConfig, StreamPlan
-from zerobus.sdk.shared.stream_base import AckHandle, Steps, StreamBase
-from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, remember, report_left_open
+from zerobus.sdk.shared import steps
+from zerobus.sdk.shared.stream_base import AckHandle, Record, StreamBase
+from zerobus.sdk.shared.stream_plan import SdkConfig, StreamPlan
+from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, report_left_open
 
 __all__ = ["RecordAcknowledgment", "ZerobusStream"]
 
@@ -69,10 +70,15 @@ class RecordAcknowledgment(AckHandle):
 
 
 class ZerobusStream(StreamBase):
-    """A stream of records into one table. Thread-safe: ingest from as many threads as you like."""
+    """A stream of records into one table. Thread-safe: ingest from as many threads as you like.
+
+    Not constructed by users: `ZerobusSdk.create_stream` (and `recreate_stream`, stream pools)
+    make it from the SDK's settings, as the official SDK's streams are made by its SDK.
+    """
 
     def __init__(self, config: SdkConfig, plan: StreamPlan, channel: grpc.Channel) -> None:
         super().__init__(config, plan)
+        self._channel = channel  # held: gRPC closes a channel nobody holds
         self._open_call = channel.stream_stream(
             METHOD_PATH, request_serializer=None, response_deserializer=EphemeralStreamResponse.FromString
         )
@@ -83,18 +89,16 @@ class ZerobusStream(StreamBase):
         # Each stream runs its own compiled copy of the per-record path (see the method below),
         # unless a subclass overrides the method: then the override is what runs.
         if type(self).ingest_record_offset is ZerobusStream.ingest_record_offset:
-            compiled = self._core.compile_ingest_one(
+            compiled = self._core.submissions.compile_ingest_one(
                 self._encoder, self._lock, self._sender_wake.notify, self._queue_payload
             )
             compiled.__name__ = compiled.__qualname__ = "ingest_record_offset"
             compiled.__doc__ = ZerobusStream.ingest_record_offset.__doc__
             self.ingest_record_offset = compiled  # type: ignore[method-assign,assignment]
         self._blocked = 0
-        self._call: Any = None
-        self._live_call_id = 0
+        self._call: grpc.Call | None = None
         self._cancel_requested = False
         self._timer_wake = threading.Condition(self._lock)
-        self._timer_until = float("inf")
         name = plan.table.table_name
         self._supervisor = threading.Thread(
             target=self._supervise, name=f"zerobus-stream-{name}", daemon=True
@@ -111,42 +115,32 @@ class ZerobusStream(StreamBase):
         self._supervisor.start()
         self._timer.start()
         opened.event.wait()
-        if opened.error is not None:
-            self._failure_reported = True
-            raise opened.error
-        remember(self)
-        self._track()
+        self._opened(opened.error)
 
     # --- ingest -------------------------------------------------------------------------------------
 
-    def ingest_record_offset(self, payload: Any) -> int:
+    def ingest_record_offset(self, payload: Record) -> int:
         """Queue one record; returns its logical offset at once (no waiting for the server).
 
         Blocks only while the in-flight window is full. Each stream replaces this method with
-        `StreamCore.compile_ingest_one`: the same steps compiled into one closure, which hands
-        anything unusual to `_queue_payload`.
+        its engine's compiled per-record path (`zerobus.engine.submissions`): the same steps in
+        one closure, which hands anything unusual, encoded already, to `_queue_payload`.
         """
         return self._queue_payload(self._encode(payload))
 
     def _queue_payload(self, payload: bytes | str) -> int:
         """The general path of one encoded record: wait for the window, then queue it."""
         with self._lock:
-            core = self._core
-            if core.next_offset >= core.window_end:
-                self._wait_for_space(1)
-            offset = core.submit(payload)
+            self._wait_for_space(1)
+            offset = self._core.submit(payload)
             self._wake_sender()
         return offset
 
-    def ingest_record_nowait(self, payload: Any) -> None:
-        """Queue one record without returning anything; `flush()` and `close()` still wait for it."""
-        self.ingest_record_offset(payload)
-
-    def ingest_record(self, payload: Any) -> RecordAcknowledgment:
+    def ingest_record(self, payload: Record) -> RecordAcknowledgment:
         """Queue one record; returns a `RecordAcknowledgment` to wait on."""
         return RecordAcknowledgment(self, self.ingest_record_offset(payload))
 
-    def ingest_records_offset(self, payloads: Iterable[Any]) -> int | None:
+    def ingest_records_offset(self, payloads: Iterable[Record]) -> int | None:
         """Queue several records as one submission: one logical offset, sent in one request.
 
         Returns None for an empty list.
@@ -155,22 +149,30 @@ class ZerobusStream(StreamBase):
         if not encoded:
             return None
         with self._lock:
-            if not self._core.has_space(len(encoded)):
-                self._wait_for_space(len(encoded))
+            self._wait_for_space(len(encoded))
             offset = self._core.submit_many(encoded, nbytes)
             self._wake_sender()
         return offset
 
-    def ingest_records_nowait(self, payloads: Iterable[Any]) -> None:
-        """`ingest_records_offset` without the offset."""
-        self.ingest_records_offset(payloads)
+    def ingest_arrow(self, data: object) -> int | None:
+        """Queue the rows of Arrow data as records; returns the last one's offset (None if no rows).
+
+        `data`: a pyarrow Table or RecordBatch, or a DataFrame exporting the Arrow PyCapsule
+        interface (pandas, polars). Every row is checked before the first is queued.
+        """
+        offset = None
+        for submission in self._arrow_submissions(data):
+            offset = self.ingest_records_offset(submission)
+        return offset
 
     def _wait_for_space(self, records: int) -> None:
-        """Block (lock held) until the window has room, or the stream stops accepting records."""
+        """(Lock held.) Block until the window has room, or the stream stops accepting records."""
         core = self._core
+        if not core.must_wait_for_space(records):
+            return
         self._blocked += 1
         try:
-            while not core.has_space(records) and core.failure is None and not core.closing:
+            while core.must_wait_for_space(records):
                 self._state_changed.wait()
         finally:
             self._blocked -= 1
@@ -179,7 +181,7 @@ class ZerobusStream(StreamBase):
 
     def wait_for_offset(self, offset: int, timeout_sec: float | None = None) -> None:
         """Block until the submission with logical `offset` is durable (honours `timeout_sec`)."""
-        self._step_wait(offset, timeout_sec, f"waiting for offset {offset}")
+        self._wait(offset, timeout_sec, f"waiting for offset {offset}")
 
     def flush(self) -> None:
         """Block until everything ingested before this call is durable (`flush_timeout_ms`)."""
@@ -190,7 +192,11 @@ class ZerobusStream(StreamBase):
     def close(self) -> None:
         """Flush, then end the stream. Idempotent; raises the real error if the stream failed."""
         forget(self)
-        self._drive(self._close_steps())
+        try:
+            self._drive(self._close_steps())
+        finally:
+            if self._config.channels.release(self._channel):  # a connection of its own
+                self._channel.close()
 
     def _settle_at_exit(self) -> None:
         """The program ends with this stream open: close it (bounded by `flush_timeout_ms`), say what was lost."""
@@ -205,64 +211,67 @@ class ZerobusStream(StreamBase):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if exc_info[0] is None:
-            self.close()
-            return
         try:
             self.close()
         except ZerobusException as error:
-            logger.warning(
-                "closing stream %s after an error failed too: %s",
-                self.stream_id,
-                error,
-                extra=self._log_fields(),
-            )
+            if exc_info[0] is None:
+                raise
+            self._close_after_error_failed(error)
 
     # --- what is left -------------------------------------------------------------------------------
 
     def get_unacked_records(self) -> Iterator[bytes | str]:
         """Every record not yet acknowledged, in ingest order, as encoded payloads."""
-        return iter(self._unacked(batches=False))
+        return iter(self._unacked_records())
 
     def get_unacked_batches(self) -> Iterator[list[bytes | str]]:
         """The unacknowledged records grouped by ingest call (one list per submission)."""
-        return iter(self._unacked(batches=True))
+        return iter(self._unacked_batches())
 
     # --- carrying out the shared steps ----------------------------------------------------------------
 
-    def _drive(self, steps: Steps) -> None:
+    def _drive(self, sequence: steps.Steps) -> None:
         """Step a shared sequence (`StreamBase`), doing each step's I/O by blocking."""
-        reply: Any = None
+        result: steps.StepResult = None
         error: ZerobusException | None = None
-        while True:
+        while (step := steps.advance(sequence, result, error)) is not None:
+            result = error = None
             try:
-                step = steps.send(reply) if error is None else steps.throw(error)
-            except StopIteration:
-                return
-            reply, error = None, None
-            try:
-                reply = getattr(self, "_step_" + step.kind)(*step.args)
+                result = self._carry_out(step)
             except ZerobusException as raised:
                 error = raised
 
-    def _step_wait(self, offset: int, timeout_s: float | None, what: str) -> None:
+    def _carry_out(self, step: steps.Step) -> steps.StepResult:
+        match step:
+            case steps.RunCall(call_id):
+                return self._run_call(call_id)
+            case steps.Sleep(seconds):
+                self._sleep(seconds)
+            case steps.Wait(offset, timeout_s, what):
+                self._wait(offset, timeout_s, what)
+            case steps.Shutdown():
+                self._shutdown()
+            case _:
+                steps.unknown_step(step)
+        return None
+
+    def _wait(self, offset: int, timeout_s: float | None, what: str) -> None:
+        """Block until `offset` is durable, at most `timeout_s`."""
         waiter = _Event()
-        with self._lock:
-            if not self._core.add_waiter(offset, waiter):
-                return
+        if not self._register_waiter(offset, waiter):
+            return
         if not waiter.event.wait(timeout_s):
             with self._lock:
                 if not waiter.event.is_set():
-                    self._core.discard_waiter(waiter)
-                    raise self._core.timeout_error(what, timeout_s or 0.0)
-        if waiter.error is not None:
-            raise self._core.rejection() from waiter.error
+                    raise self._waiter_timed_out(waiter, what, timeout_s)
+        self._waiter_outcome(waiter.error)
 
-    def _step_sleep(self, seconds: float) -> None:
+    def _sleep(self, seconds: float) -> None:
+        """Back off for `seconds`, cut short only by the stream closing or failing."""
         with self._lock:
             self._state_changed.wait_for(lambda: self._core.state in TERMINAL_STATES, seconds)
 
-    def _step_shutdown(self) -> None:
+    def _shutdown(self) -> None:
         self._apply_wake()
         with self._lock:
             self._timer_wake.notify()
@@ -275,15 +284,11 @@ class ZerobusStream(StreamBase):
     def _supervise(self) -> None:
         try:
             self._drive(self._supervisor_steps())
-        except Exception as bug:  # fail the stream loudly rather than hang its users
-            logger.exception("stream supervisor crashed", extra=self._log_fields())
-            with self._lock:
-                effects = self._core.fail(
-                    ZerobusException(f"internal error in the stream: {bug!r}", cause=bug)
-                )
-            self._apply(effects)
+        except Exception as bug:
+            self._supervisor_crashed(bug)
 
-    def _step_run_call(self, call_id: int) -> ZerobusException | None:
+    def _run_call(self, call_id: int) -> ZerobusException | None:
+        """Open call `call_id` and read its responses into the engine; returns the error that ended it."""
         try:
             headers = self._call_headers()
         except ZerobusException as headers_error:
@@ -292,7 +297,7 @@ class ZerobusStream(StreamBase):
             self._live_call_id = call_id
             self._poke_timer()
         try:
-            call = self._open_call(self._requests(call_id), metadata=headers)
+            call = self._open_call(self._send_requests(call_id), metadata=headers)
         except ValueError as closed:  # grpc refuses calls on a closed channel
             return NonRetriableException(f"the SDK's gRPC channel is closed: {closed}", cause=closed)
         with self._lock:
@@ -319,7 +324,7 @@ class ZerobusStream(StreamBase):
                 self._cancel_requested = False
                 self._sender_wake.notify_all()
 
-    def _requests(self, call_id: int) -> Iterator[bytes]:
+    def _send_requests(self, call_id: int) -> Iterator[bytes]:
         """The sender: what grpc's request thread sends on call `call_id`."""
         yield self._create_request
         core, lock, json = self._core, self._lock, self._core.json
@@ -328,9 +333,9 @@ class ZerobusStream(StreamBase):
                 while (item := core.next_request(call_id)) is None:
                     if self._live_call_id != call_id:
                         return
-                    core.sender_idle = True
+                    core.sender_sleeps()
                     self._sender_wake.wait()
-                    core.sender_idle = False
+                    core.sender_woke()
                 self._poke_timer()
             yield records_request(item[0], item[1], json)
 
@@ -341,23 +346,19 @@ class ZerobusStream(StreamBase):
 
     def _poke_timer(self) -> None:
         """(Lock held.) Wake the timer if the engine's next deadline is earlier than it thinks."""
-        deadline = self._core.deadline()
-        if deadline is not None and deadline < self._timer_until:
+        if self._timer_is_late():
             self._timer_wake.notify()
 
     def _watch(self) -> None:
         """The timer thread: hand every deadline of the current call to the engine."""
-        core = self._core
         while True:
             with self._lock:
-                if core.state in TERMINAL_STATES:
+                if self._core.state in TERMINAL_STATES:
                     return
-                deadline, timeout = core.deadline(), core.next_timeout()
-                self._timer_until = float("inf") if deadline is None else deadline
+                timeout = self._timer_sleep_for()
                 if timeout is None or timeout > 0:
                     self._timer_wake.wait(timeout)
-                self._timer_until = 0.0  # awake: no pokes needed
-                effects = core.on_timer(self._live_call_id) if self._live_call_id else None
+                effects = self._timer_woke()
             if effects is not None:
                 self._apply(effects)
 
