@@ -24,15 +24,16 @@ from urllib.parse import quote
 import requests
 
 from zerobus import oauth
+from zerobus.connection_hints import explain_http_failure
 from zerobus.endpoints import parse_endpoint, parse_table_name
 from zerobus.errors import (
     ConfigurationError,
     NonRetriableException,
     SchemaError,
     ZerobusException,
-    tls_failure,
 )
 from zerobus.json_depth import JsonTooDeep, loads_within_depth
+from zerobus.protocol.constants import UC_TABLES_PATH
 
 __all__ = [
     "TABLES_PATH",
@@ -45,7 +46,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-TABLES_PATH = "/api/2.1/unity-catalog/tables/"
+TABLES_PATH = UC_TABLES_PATH + "/"
 DEFAULT_TIMEOUT_S = 30.0
 
 
@@ -119,7 +120,7 @@ def fetch_table_json(
                 "Unity Catalog needs OAuth client credentials: set client_id and client_secret "
                 "(DATABRICKS_CLIENT_ID / DATABRICKS_CLIENT_SECRET) or pass a token"
             )
-        token = _metadata_token(workspace.url, client_id, client_secret, session)
+        token = _metadata_token(workspace.as_given, client_id, client_secret, session)
     url = workspace.url + TABLES_PATH + quote(full_name)
     getter = session or requests
     logger.debug("fetching table %s from %s", full_name, url)
@@ -128,12 +129,10 @@ def fetch_table_json(
             url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, timeout=timeout_s
         )
     except requests.RequestException as error:
-        failure = tls_failure(f"Unity Catalog request to {url}", str(error), error)
-        if failure is not None:
-            raise failure from error
-        raise CatalogUnavailableError(
-            f"Unity Catalog request to {url} failed: {error}", cause=error
-        ) from error
+        explained = explain_http_failure(f"Unity Catalog request to {url}", workspace, error)
+        if isinstance(explained, NonRetriableException):
+            raise explained from error
+        raise CatalogUnavailableError(explained.message, cause=error) from error
     status = response.status_code
     if status != 200:
         text = f"Unity Catalog returned HTTP {status} for table {full_name}: {_server_message(response)}"

@@ -23,6 +23,8 @@ class Endpoint:
     host: str
     port: int
     secure: bool
+    # False when the user wrote no scheme and https:// was assumed (error hints say so).
+    scheme_given: bool = True
 
     @property
     def target(self) -> str:
@@ -38,6 +40,17 @@ class Endpoint:
     @property
     def is_loopback(self) -> bool:
         return is_loopback_host(self.host)
+
+    @property
+    def as_given(self) -> str:
+        """The URL without its scheme when the user wrote none: parsed again downstream, it still
+        means https://, and an error hint can still say the scheme was assumed."""
+        return self.url if self.scheme_given else self.url.split("://", 1)[1]
+
+    def with_tls(self, secure: bool) -> Endpoint:
+        """The same host and port over TLS (`https://`) or plaintext (`http://`)."""
+        scheme = "https" if secure else "http"
+        return Endpoint(f"{scheme}://{self.url.split('://', 1)[1]}", self.host, self.port, secure, True)
 
     def require_safe_for_credentials(self) -> None:
         """Refuse to send credentials in clear text to anything but this machine."""
@@ -62,7 +75,8 @@ def parse_endpoint(value: object, what: str = "endpoint") -> Endpoint:
     if not isinstance(value, str) or not value.strip():
         raise ConfigurationError(f"{what} must be a non-empty URL string, got {value!r}")
     text = value.strip().rstrip("/")
-    if "://" not in text:
+    scheme_given = "://" in text
+    if not scheme_given:
         text = "https://" + text
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https"):
@@ -74,5 +88,9 @@ def parse_endpoint(value: object, what: str = "endpoint") -> Endpoint:
     except ValueError as error:
         raise ConfigurationError(f"{what} {value!r}: {error}") from None
     return Endpoint(
-        url=f"{parts.scheme}://{parts.netloc}", host=parts.hostname, port=port, secure=parts.scheme == "https"
+        url=f"{parts.scheme}://{parts.netloc}",
+        host=parts.hostname,
+        port=port,
+        secure=parts.scheme == "https",
+        scheme_given=scheme_given,
     )

@@ -5,6 +5,7 @@
         ├── InvalidRecordError      a record does not fit the table (also a ValueError)
         ├── SchemaError             a table schema or type cannot be used (also a ValueError)
         └── ConfigurationError      bad options, names or endpoints (also a ValueError)
+            └── UnknownOptionError  no option of that name (also an AttributeError)
 
 Every exception keeps the low-level error it came from as `cause` (and as `__cause__` when
 raised with `raise ... from`). gRPC statuses are classified here and nowhere else.
@@ -12,8 +13,10 @@ raised with `raise ... from`). gRPC statuses are classified here and nowhere els
 
 from __future__ import annotations
 
+import difflib
 import reprlib
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 import grpc
@@ -24,6 +27,7 @@ __all__ = [
     "InvalidRecordError",
     "NonRetriableException",
     "SchemaError",
+    "UnknownOptionError",
     "ZerobusException",
     "certificate_error",
     "from_grpc_error",
@@ -73,6 +77,19 @@ class SchemaError(NonRetriableException, ValueError):
 
 class ConfigurationError(NonRetriableException, ValueError):
     """An option, table name or endpoint is invalid; raised before any network call."""
+
+
+class UnknownOptionError(ConfigurationError, AttributeError):
+    """An options object has no option of that name (a keyword or an assignment): names the
+    closest valid one, or lists them all. Also an AttributeError, as assigning an unknown
+    attribute of the official SDK's options raises one."""
+
+    def __init__(self, owner: str, name: str, valid: Iterable[str]) -> None:
+        names = sorted(valid)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"valid options: {', '.join(names)}"
+        super().__init__(f"{owner} has no option {name!r}; {hint}")
+        self.option = name
 
 
 # docs/PROTOCOL.md section 4: every other code, and a call that ends without a status, is retryable.

@@ -15,9 +15,17 @@ from typing import Any
 
 import requests
 
+from zerobus.connection_hints import explain_http_failure
 from zerobus.endpoints import Endpoint, TableName, parse_endpoint
-from zerobus.errors import NonRetriableException, ZerobusException, tls_failure
+from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.json_depth import loads_within_depth
+from zerobus.protocol.constants import (
+    AUTHORIZATION_DETAILS_TYPE,
+    CLIENT_CREDENTIALS_GRANT,
+    INGEST_RESOURCE_SUFFIX,
+    OAUTH_SCOPE,
+    TOKEN_PATH,
+)
 
 __all__ = [
     "TOKEN_PATH",
@@ -30,7 +38,6 @@ __all__ = [
     "request_token",
 ]
 
-TOKEN_PATH = "/oidc/v1/token"
 DEFAULT_TIMEOUT_S = 30.0
 
 
@@ -38,19 +45,19 @@ def authorization_details(table: TableName) -> list[dict[str, Any]]:
     """The three Unity Catalog privileges an ingest token asks for."""
     return [
         {
-            "type": "unity_catalog_privileges",
+            "type": AUTHORIZATION_DETAILS_TYPE,
             "privileges": ["USE CATALOG"],
             "object_type": "CATALOG",
             "object_full_path": table.catalog,
         },
         {
-            "type": "unity_catalog_privileges",
+            "type": AUTHORIZATION_DETAILS_TYPE,
             "privileges": ["USE SCHEMA"],
             "object_type": "SCHEMA",
             "object_full_path": f"{table.catalog}.{table.schema}",
         },
         {
-            "type": "unity_catalog_privileges",
+            "type": AUTHORIZATION_DETAILS_TYPE,
             "privileges": ["SELECT", "MODIFY"],
             "object_type": "TABLE",
             "object_full_path": table.full_name,
@@ -61,15 +68,15 @@ def authorization_details(table: TableName) -> list[dict[str, Any]]:
 
 def ingest_token_form(table: TableName, workspace_id: str) -> dict[str, str]:
     return {
-        "grant_type": "client_credentials",
-        "scope": "all-apis",
-        "resource": f"api://databricks/workspaces/{workspace_id}/zerobusDirectWriteApi",
+        "grant_type": CLIENT_CREDENTIALS_GRANT,
+        "scope": OAUTH_SCOPE,
+        "resource": f"api://databricks/workspaces/{workspace_id}{INGEST_RESOURCE_SUFFIX}",
         "authorization_details": json.dumps(authorization_details(table)),
     }
 
 
 def metadata_token_form() -> dict[str, str]:
-    return {"grant_type": "client_credentials", "scope": "all-apis"}
+    return {"grant_type": CLIENT_CREDENTIALS_GRANT, "scope": OAUTH_SCOPE}
 
 
 @dataclass(frozen=True)
@@ -106,10 +113,7 @@ def request_grant(
     try:
         response = poster.post(url, data=form, auth=basic_auth, timeout=timeout_s)
     except requests.RequestException as error:
-        failure = tls_failure(f"OAuth token request to {url}", str(error), error)
-        if failure is not None:
-            raise failure from error
-        raise ZerobusException(f"OAuth token request to {url} failed: {error}", cause=error) from error
+        raise explain_http_failure(f"OAuth token request to {url}", workspace, error) from error
     if response.status_code != 200:
         message = _error_text(response)
         text = f"OAuth token request to {url} failed with HTTP {response.status_code}: {message}"

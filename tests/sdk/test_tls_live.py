@@ -157,10 +157,10 @@ def test_https_to_a_plaintext_server_fails_at_once(
     driver = make_driver(https_endpoint, https_workspace)
     provider = CountingProvider()
     options = StreamConfigurationOptions(record_type=RecordType.JSON, recovery_retries=3)
-    with pytest.raises(NonRetriableException, match="did not answer with TLS") as raised:
+    with pytest.raises(NonRetriableException, match="is a plaintext server") as raised:
         driver.create_stream_with_headers_provider(provider, TableProperties(events_table), options)
-    assert "use http://" in str(raised.value) and provider.calls == 1
-    with pytest.raises(NonRetriableException, match=r"OAuth token request .* did not answer with TLS"):
+    assert "write http://" in str(raised.value) and provider.calls == 1
+    with pytest.raises(NonRetriableException, match=r"OAuth token request .* is a plaintext server"):
         driver.create_stream(server.client_id, server.client_secret, TableProperties(events_table), options)
 
 

@@ -1,24 +1,31 @@
-"""`ZerobusSdk` for asyncio: one `grpc.aio` channel per event loop, shared by its streams."""
+"""`ZerobusSdk` for asyncio: a `grpc.aio` channel per stream, or one per event loop (`connection_per_stream`)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc.aio
 
 from zerobus.errors import NonRetriableException, ZerobusException
+from zerobus.sdk.aio.arrow_stream import ZerobusArrowStream
+from zerobus.sdk.aio.blocking import run_blocking
 from zerobus.sdk.aio.pool import StreamPool, open_stream_pool
 from zerobus.sdk.aio.stream import ZerobusStream
+from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
 from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
+from zerobus.sdk.shared.dead_letter_calls import install_dead_letters, open_dead_letters
 from zerobus.sdk.shared.federation import federated_provider, federation_table
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.pool_core import PoolGrowth
 from zerobus.sdk.shared.pool_keys import KeySpec
 from zerobus.sdk.shared.sdk_base import SdkBase
-from zerobus.sdk.shared.setup import plan_stream
+from zerobus.sdk.shared.stream_plan import plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # The official module of this path also hands out the stream and the shared types.
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "RecordType",
     "StreamConfigurationOptions",
     "TableProperties",
+    "ZerobusArrowStream",
     "ZerobusException",
     "ZerobusSdk",
     "ZerobusStream",
@@ -39,17 +47,23 @@ class ZerobusSdk(SdkBase):
     ``await sdk.create_stream(...)``. Arguments as in `zerobus.sdk.sync.ZerobusSdk`.
     """
 
-    def _shared_channel(self) -> grpc.aio.Channel:
-        loop = asyncio.get_running_loop()
-        if self._channel is None or self._channel[0] is not loop:
-            credentials = self._config.channel_credentials()
-            target, options = self._config.endpoint.target, self._config.channel_options()
-            if credentials is None:
-                channel = grpc.aio.insecure_channel(target, options=options)
-            else:
-                channel = grpc.aio.secure_channel(target, credentials, options=options)
-            self._channel = (loop, channel)
-        return self._channel[1]
+    def _new_channel(self) -> grpc.aio.Channel:
+        credentials = self._config.channel_credentials()
+        target, options = self._config.endpoint.target, self._config.channel_options()
+        if credentials is None:
+            return grpc.aio.insecure_channel(target, options=options)
+        return grpc.aio.secure_channel(target, credentials, options=options)
+
+    def _channel_for_stream(self) -> grpc.aio.Channel:
+        # A grpc.aio channel works on the loop it was made on: the shared one is per loop.
+        return self._config.channels.for_new_stream(self._new_channel, asyncio.get_running_loop())
+
+    async def set_use_tls(self, use_tls: bool) -> None:
+        """TLS or plaintext gRPC for streams created from now on; see `zerobus.sdk.sync.ZerobusSdk.set_use_tls`.
+
+        A coroutine, as the official core's asyncio `set_use_tls` is.
+        """
+        self._config.set_use_tls(use_tls)
 
     async def create_stream(
         self,
@@ -76,9 +90,16 @@ class ZerobusSdk(SdkBase):
             asyncio.get_running_loop(),
         )
         plan = await asyncio.to_thread(plan_stream, self._config, table, opts, provider, credentials)
-        stream = ZerobusStream(self._config, plan, self._shared_channel())
-        await stream._open()
-        return stream
+        dead_letters = open_dead_letters(plan.options, plan.table.table_name)
+        channel = self._channel_for_stream()
+        stream = ZerobusStream(self._config, plan, channel)
+        try:
+            await stream._open()
+        except BaseException:
+            if self._config.channels.release(channel):
+                await channel.close()
+            raise
+        return install_dead_letters(stream, dead_letters)
 
     async def create_stream_with_headers_provider(
         self,
@@ -126,7 +147,7 @@ class ZerobusSdk(SdkBase):
             auth,
             asyncio.get_running_loop(),
         )
-        return await open_stream_pool(self._config, self._shared_channel, arguments, streams, key, growth)
+        return await open_stream_pool(self._config, self._channel_for_stream, arguments, streams, key, growth)
 
     async def create_stream_pool_with_headers_provider(
         self,
@@ -157,11 +178,56 @@ class ZerobusSdk(SdkBase):
             await stream.ingest_records_offset(batch)
         return stream
 
+    async def create_arrow_stream(
+        self,
+        table_name: str,
+        schema: pa.Schema | None,
+        client_id: str,
+        client_secret: str,
+        options: ArrowStreamConfigurationOptions | None = None,
+    ) -> ZerobusArrowStream:
+        """Open an Arrow Flight stream to `table_name`; returns once the server accepted it.
+
+        `schema`: the batches' `pyarrow.Schema`, or None for the table's own (read from Unity
+        Catalog, as ``zerobus-codegen --arrow`` gives it). Setup errors (credentials, grants,
+        a missing table, a schema the table cannot take) raise `NonRetriableException` here.
+        Needs pyarrow (``pip install zerobus-toolkit[arrow]``).
+        """
+        from zerobus.sdk.shared.arrow_setup import open_arrow_session
+
+        credentials = (client_id, client_secret)
+        session = await run_blocking(
+            lambda: open_arrow_session(self._config, table_name, schema, credentials, None, options)
+        )
+        return ZerobusArrowStream(session)
+
+    async def create_arrow_stream_with_headers_provider(
+        self,
+        table_name: str,
+        schema: pa.Schema | None,
+        headers_provider: HeadersProvider,
+        options: ArrowStreamConfigurationOptions | None = None,
+    ) -> ZerobusArrowStream:
+        """`create_arrow_stream` authenticated by a custom `HeadersProvider`."""
+        from zerobus.sdk.shared.arrow_setup import open_arrow_session
+
+        session = await run_blocking(
+            lambda: open_arrow_session(self._config, table_name, schema, None, headers_provider, options)
+        )
+        return ZerobusArrowStream(session)
+
+    async def recreate_arrow_stream(self, old_stream: ZerobusArrowStream) -> ZerobusArrowStream:
+        """A new Arrow stream like `old_stream` (closed or failed), its unacknowledged batches resent first."""
+        from zerobus.sdk.shared.arrow_setup import reopen_arrow_session
+
+        return ZerobusArrowStream(
+            await run_blocking(lambda: reopen_arrow_session(self._config, old_stream._session))
+        )
+
     async def close(self) -> None:
-        """Close the shared channel."""
-        if self._channel is not None:
-            await self._channel[1].close()
-            self._channel = None
+        """Close the SDK's gRPC channels (streams still open on them fail, keeping their records)."""
+        for channel in self._config.channels.take_all():
+            await channel.close()
         self._config.close_http_session()
 
     async def __aenter__(self) -> ZerobusSdk:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from typing import Any
 
 from zerobus.errors import ZerobusException
@@ -12,10 +11,10 @@ from zerobus.sdk.shared.auth import FederatedToken
 from zerobus.sdk.shared.federation import federated_arguments
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import StreamConfigurationOptions
-from zerobus.sdk.shared.setup import SdkConfig, StreamPlan, create_stream_arguments
 from zerobus.sdk.shared.state import StreamState
 from zerobus.sdk.shared.stats_ledger import AggregateStats, ledger_for
 from zerobus.sdk.shared.stream_base import StreamBase
+from zerobus.sdk.shared.stream_plan import SdkConfig, StreamPlan, create_stream_arguments
 from zerobus.sdk.shared.table_properties import TableProperties
 
 __all__ = ["SdkBase"]
@@ -25,8 +24,10 @@ class SdkBase:
     """Endpoints may omit `https://`; `http://` means plaintext gRPC, allowed for loopback hosts only.
 
     `host` / `unity_catalog_url` are the official SDK's names for `server_endpoint` /
-    `unity_catalog_endpoint`. `connection_per_stream` is accepted for compatibility: the streams
-    of one SDK object always share its one channel.
+    `unity_catalog_endpoint`. `application_name` (conventionally "<product>/<version>") follows
+    our identifier in the user-agent of the gRPC calls and of the OAuth and Unity Catalog
+    requests. `connection_per_stream` (default True, as in the official SDK): every stream gets a
+    gRPC connection of its own; False: the streams of this SDK object share one.
 
     `root_certificates`: the path of a PEM file of CA certificates to trust instead of the
     defaults, for the gRPC channel and the OAuth and Unity Catalog HTTPS calls alike (a server
@@ -39,7 +40,7 @@ class SdkBase:
         host: str | None = None,
         unity_catalog_url: str | None = None,
         application_name: str | None = None,
-        connection_per_stream: bool | None = None,
+        connection_per_stream: bool = True,
         *,
         server_endpoint: str | None = None,
         unity_catalog_endpoint: str | None = None,
@@ -50,10 +51,8 @@ class SdkBase:
             unity_catalog_endpoint if unity_catalog_endpoint is not None else unity_catalog_url,
             application_name,
             root_certificates,
+            connection_per_stream,
         )
-        # The one channel, made on first use by the driver (`_shared_channel`).
-        self._channel: Any = None
-        self._channel_lock = threading.Lock()
 
     @property
     def server_endpoint(self) -> str:

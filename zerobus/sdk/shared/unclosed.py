@@ -16,6 +16,8 @@ import threading
 import weakref
 from typing import Any, Protocol
 
+from zerobus.error_text import failure_text
+
 __all__ = [
     "LeftOpen",
     "exit_loss_reason",
@@ -79,7 +81,7 @@ def exit_loss_reason(error: BaseException, flush_timeout_ms: int) -> str:
     """Why a close at exit left records behind: the flush timed out, or the stream had failed."""
     if isinstance(error, TimeoutError):
         return f"not acknowledged within flush_timeout_ms={flush_timeout_ms}"
-    return f"the stream failed: {error}"
+    return failure_text("the stream", error)
 
 
 def settle_streams_left_open() -> None:

@@ -1,27 +1,33 @@
-"""`ZerobusSdk` (synchronous): one gRPC channel, shared by every stream it creates."""
+"""`ZerobusSdk` (synchronous): a gRPC channel per stream, or one shared (`connection_per_stream`)."""
 
 from __future__ import annotations
 
 import atexit
 import logging
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from zerobus.errors import NonRetriableException, ZerobusException
+from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
 from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
+from zerobus.sdk.shared.dead_letter_calls import install_dead_letters, open_dead_letters
 from zerobus.sdk.shared.federation import federated_provider, federation_table
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.options import AckCallback, RecordType, StreamConfigurationOptions
 from zerobus.sdk.shared.pool_core import PoolGrowth
 from zerobus.sdk.shared.pool_keys import KeySpec
 from zerobus.sdk.shared.sdk_base import SdkBase
-from zerobus.sdk.shared.setup import plan_stream
+from zerobus.sdk.shared.stream_plan import plan_stream
 from zerobus.sdk.shared.table_properties import TableProperties
 from zerobus.sdk.shared.unclosed import settle_streams_left_open
+from zerobus.sdk.sync.arrow_stream import ZerobusArrowStream
 from zerobus.sdk.sync.pool import StreamPool, open_stream_pool
 from zerobus.sdk.sync.stream import RecordAcknowledgment, ZerobusStream
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # The official module of this path also hands out the stream and the shared types.
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "RecordType",
     "StreamConfigurationOptions",
     "TableProperties",
+    "ZerobusArrowStream",
     "ZerobusException",
     "ZerobusSdk",
     "ZerobusStream",
@@ -62,21 +69,26 @@ class ZerobusSdk(SdkBase):
 
     Endpoints may omit `https://`; an `http://` endpoint means plaintext gRPC and is only allowed
     for loopback hosts (local servers). `host` / `unity_catalog_url` are the official SDK's names
-    for the same arguments. `connection_per_stream` is accepted for compatibility: streams of one
-    SDK object always share its channel.
+    for the same arguments. `connection_per_stream` (default True): a gRPC connection per stream;
+    False: the streams of this SDK object share one.
     """
 
-    def _shared_channel(self) -> grpc.Channel:
-        with self._channel_lock:
-            if self._channel is None:
-                credentials = self._config.channel_credentials()
-                target, options = self._config.endpoint.target, self._config.channel_options()
-                if credentials is None:
-                    self._channel = grpc.insecure_channel(target, options=options)
-                else:
-                    self._channel = grpc.secure_channel(target, credentials, options=options)
-                _open_channels.add(self)
-            return self._channel
+    def _new_channel(self) -> grpc.Channel:
+        credentials = self._config.channel_credentials()
+        target, options = self._config.endpoint.target, self._config.channel_options()
+        if credentials is None:
+            return grpc.insecure_channel(target, options=options)
+        return grpc.secure_channel(target, credentials, options=options)
+
+    def _channel_for_stream(self) -> grpc.Channel:
+        _open_channels.add(self)
+        return self._config.channels.for_new_stream(self._new_channel)
+
+    def set_use_tls(self, use_tls: bool) -> None:
+        """TLS (True, the default for `https://` and scheme-less endpoints) or plaintext gRPC
+        (False) for the streams created from now on. Plaintext carries credentials to loopback
+        hosts only: `create_stream` refuses any other host."""
+        self._config.set_use_tls(use_tls)
 
     def create_stream(
         self,
@@ -102,9 +114,16 @@ class ZerobusSdk(SdkBase):
             client_id, client_secret, table_properties, options, headers_provider, auth
         )
         plan = plan_stream(self._config, table, opts, provider, credentials)
-        stream = ZerobusStream(self._config, plan, self._shared_channel())
-        stream._open()
-        return stream
+        dead_letters = open_dead_letters(plan.options, plan.table.table_name)
+        channel = self._channel_for_stream()
+        stream = ZerobusStream(self._config, plan, channel)
+        try:
+            stream._open()
+        except BaseException:
+            if self._config.channels.release(channel):
+                channel.close()
+            raise
+        return install_dead_letters(stream, dead_letters)
 
     def create_stream_with_headers_provider(
         self,
@@ -151,7 +170,7 @@ class ZerobusSdk(SdkBase):
         arguments = self._stream_arguments(
             client_id, client_secret, table_properties, options, headers_provider, auth
         )
-        return open_stream_pool(self._config, self._shared_channel, arguments, streams, key, growth)
+        return open_stream_pool(self._config, self._channel_for_stream, arguments, streams, key, growth)
 
     def create_stream_pool_with_headers_provider(
         self,
@@ -182,13 +201,51 @@ class ZerobusSdk(SdkBase):
             stream.ingest_records_offset(batch)
         return stream
 
+    def create_arrow_stream(
+        self,
+        table_name: str,
+        schema: pa.Schema | None,
+        client_id: str,
+        client_secret: str,
+        options: ArrowStreamConfigurationOptions | None = None,
+    ) -> ZerobusArrowStream:
+        """Open an Arrow Flight stream to `table_name`; returns once the server accepted it.
+
+        `schema`: the batches' `pyarrow.Schema`, or None for the table's own (read from Unity
+        Catalog, as ``zerobus-codegen --arrow`` gives it). Setup errors (credentials, grants,
+        a missing table, a schema the table cannot take) raise `NonRetriableException` here.
+        Needs pyarrow (``pip install zerobus-toolkit[arrow]``).
+        """
+        from zerobus.sdk.shared.arrow_setup import open_arrow_session
+
+        credentials = (client_id, client_secret)
+        session = open_arrow_session(self._config, table_name, schema, credentials, None, options)
+        return ZerobusArrowStream(session)
+
+    def create_arrow_stream_with_headers_provider(
+        self,
+        table_name: str,
+        schema: pa.Schema | None,
+        headers_provider: HeadersProvider,
+        options: ArrowStreamConfigurationOptions | None = None,
+    ) -> ZerobusArrowStream:
+        """`create_arrow_stream` authenticated by a custom `HeadersProvider`."""
+        from zerobus.sdk.shared.arrow_setup import open_arrow_session
+
+        session = open_arrow_session(self._config, table_name, schema, None, headers_provider, options)
+        return ZerobusArrowStream(session)
+
+    def recreate_arrow_stream(self, old_stream: ZerobusArrowStream) -> ZerobusArrowStream:
+        """A new Arrow stream like `old_stream` (closed or failed), its unacknowledged batches resent first."""
+        from zerobus.sdk.shared.arrow_setup import reopen_arrow_session
+
+        return ZerobusArrowStream(reopen_arrow_session(self._config, old_stream._session))
+
     def close(self) -> None:
-        """Close the shared channel (streams still open on it fail)."""
-        with self._channel_lock:
-            if self._channel is not None:
-                self._channel.close()
-                self._channel = None
-            _open_channels.discard(self)
+        """Close the SDK's gRPC channels (streams still open on them fail, keeping their records)."""
+        for channel in self._config.channels.take_all():
+            channel.close()
+        _open_channels.discard(self)
         self._config.close_http_session()
 
     def __enter__(self) -> ZerobusSdk:
