@@ -7,6 +7,13 @@ Fixtures:
 - `zerobus_table`: a factory, ``zerobus_table("id BIGINT, name STRING", name=None) -> full name``,
   creating a uniquely named table on `zerobus_server` (dropped again after the test).
 - `zerobus_credentials`: ``(client_id, client_secret)`` of the development principal.
+- `zerobus_env`: sets ``ZEROBUS_SERVER_ENDPOINT``, ``DATABRICKS_HOST``, ``DATABRICKS_CLIENT_ID``
+  and ``DATABRICKS_CLIENT_SECRET`` to `zerobus_server`'s for the test (monkeypatch: restored
+  after it), for code under test that reads its settings from the environment; returns them.
+- `zerobus_sdk`: a sync ``ZerobusSdk`` on `zerobus_server`, closed after the test.
+- `zerobus_stream`: a factory, ``zerobus_stream("id BIGINT, name STRING", options=None) ->
+  (table, stream)``: a fresh table (as `zerobus_table` makes it) and an open sync stream to it;
+  streams still open are closed after the test.
 - `zerobus_tls_server`: like `zerobus_server`, but serving gRPC and HTTP over TLS (``https://``)
   with a CA generated for the session; trust ``zerobus_tls_server.ca_file``, e.g.
   ``ZerobusSdk(server.grpc_endpoint, server.workspace_url, root_certificates=server.ca_file)``.
@@ -17,7 +24,9 @@ BYTES_PER_S`` and ``--zerobus-service-limits`` (15,000 records/s and 100 MB/s) h
 of the session servers to those limits, as the service does (acknowledgements are paced, so
 clients see backpressure). Default: unlimited.
 
-Read rows back with ``zerobus_server.rows(full_name)``. Importing this module is cheap: the
+Read rows back with ``zerobus_server.rows(full_name)``; before reading the Delta table some
+other way (deltalake, Spark), ``zerobus_server.wait_for_rows(full_name, count)``: rows reach
+Delta in the next materialisation pass, not at the acknowledgement. Importing this module is cheap: the
 server (and deltalake, pyarrow) is imported only when a fixture is first used.
 """
 
@@ -32,9 +41,19 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from zerobus.sdk.shared import StreamConfigurationOptions
+    from zerobus.sdk.sync import ZerobusSdk, ZerobusStream
     from zerobus.server import LocalZerobusServer
 
-__all__ = ["zerobus_credentials", "zerobus_server", "zerobus_table", "zerobus_tls_server"]
+__all__ = [
+    "zerobus_credentials",
+    "zerobus_env",
+    "zerobus_sdk",
+    "zerobus_server",
+    "zerobus_stream",
+    "zerobus_table",
+    "zerobus_tls_server",
+]
 
 # Materialisation delay of the session server: short, so rows show up quickly even without
 # an explicit `flush_materialization()`.
@@ -150,3 +169,55 @@ def zerobus_table(
     for name in created:
         with contextlib.suppress(KeyError):
             zerobus_server.drop_table(name)
+
+
+@pytest.fixture
+def zerobus_env(zerobus_server: LocalZerobusServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The four environment variables the SDK's users read, pointing at `zerobus_server`."""
+    values = {
+        "ZEROBUS_SERVER_ENDPOINT": zerobus_server.grpc_endpoint,
+        "DATABRICKS_HOST": zerobus_server.workspace_url,
+        "DATABRICKS_CLIENT_ID": zerobus_server.client_id,
+        "DATABRICKS_CLIENT_SECRET": zerobus_server.client_secret,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def zerobus_sdk(zerobus_server: LocalZerobusServer) -> Iterator[ZerobusSdk]:
+    """A sync `ZerobusSdk` on `zerobus_server` (closed after the test)."""
+    from zerobus.sdk.sync import ZerobusSdk
+
+    sdk = ZerobusSdk(zerobus_server.grpc_endpoint, zerobus_server.workspace_url)
+    try:
+        yield sdk
+    finally:
+        sdk.close()
+
+
+@pytest.fixture
+def zerobus_stream(
+    zerobus_server: LocalZerobusServer, zerobus_sdk: ZerobusSdk, zerobus_table: Callable[..., str]
+) -> Iterator[Callable[..., tuple[str, ZerobusStream]]]:
+    """Factory: ``zerobus_stream(columns_ddl, options=None) -> (table, stream)`` on a fresh table."""
+    from zerobus.sdk.sync import TableProperties
+
+    streams: list[ZerobusStream] = []
+
+    def make(columns: str, options: StreamConfigurationOptions | None = None) -> tuple[str, ZerobusStream]:
+        table = zerobus_table(columns)
+        stream = zerobus_sdk.create_stream(
+            zerobus_server.client_id, zerobus_server.client_secret, TableProperties(table), options
+        )
+        streams.append(stream)
+        return table, stream
+
+    yield make
+    from zerobus.errors import ZerobusException
+
+    for stream in streams:
+        # Idempotent for streams the test closed; one the test made fail has nothing to add.
+        with contextlib.suppress(ZerobusException):
+            stream.close()

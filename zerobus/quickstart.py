@@ -21,7 +21,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -35,6 +35,7 @@ from zerobus.codegen import ZerobusModel, generate, load_schema, schema_from_ddl
 from zerobus.endpoints import parse_endpoint
 from zerobus.errors import ZerobusException
 from zerobus.oauth import fetch_metadata_token
+from zerobus.protocol.constants import UC_TABLES_PATH
 
 __all__ = ["AIR_QUALITY_DDL", "Target", "main", "run"]
 
@@ -64,7 +65,6 @@ class Target:
     workspace_url: str
     client_id: str
     client_secret: str
-    flush_materialization: Callable[[], None] | None = None  # only for an in-process server
 
     @property
     def is_local(self) -> bool:
@@ -73,7 +73,7 @@ class Target:
 
 @contextlib.contextmanager
 def open_target(data_dir: Path, echo: Callable[[str], None]) -> Iterator[Target]:
-    """The environment's server when it names one, else a local server started in-process."""
+    """The environment's server when it names one, else a local server in a process of its own."""
     endpoint, host = os.environ.get(ENV_ENDPOINT), os.environ.get(ENV_HOST)
     if endpoint and host:
         client_id, secret = os.environ.get(ENV_CLIENT_ID), os.environ.get(ENV_CLIENT_SECRET)
@@ -82,27 +82,22 @@ def open_target(data_dir: Path, echo: Callable[[str], None]) -> Iterator[Target]
         echo(f"Using the Zerobus endpoint {endpoint} (workspace {host}) from the environment")
         yield Target(endpoint, host, client_id, secret)
         return
-    from zerobus.server import LocalZerobusServer
+    from zerobus.quickstart_server import emulator_process
 
-    with LocalZerobusServer(data_dir=data_dir, materialize_delay_s=1.0) as server:
+    with emulator_process(data_dir, materialize_delay_s=0.5) as server:
         echo(
-            f"Started a local Zerobus emulator: gRPC {server.grpc_endpoint}, workspace {server.workspace_url}"
+            f"Started a local Zerobus emulator in its own process: gRPC {server.grpc_endpoint}, "
+            f"workspace {server.workspace_url}"
         )
         echo(f"  data directory: {data_dir.resolve()}")
-        yield Target(
-            server.grpc_endpoint,
-            server.workspace_url,
-            server.client_id,
-            server.client_secret,
-            server.flush_materialization,
-        )
+        yield Target(server.grpc_endpoint, server.workspace_url, server.client_id, server.client_secret)
 
 
 def _metadata_session(target: Target) -> tuple[requests.Session, str]:
     token = fetch_metadata_token(target.workspace_url, target.client_id, target.client_secret)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
-    return session, target.workspace_url.rstrip("/") + "/api/2.1/unity-catalog/tables"
+    return session, target.workspace_url.rstrip("/") + UC_TABLES_PATH
 
 
 def ensure_table(target: Target, echo: Callable[[str], None]) -> dict[str, Any]:
@@ -183,21 +178,29 @@ def make_records(model: type[ZerobusModel], count: int, seed: int) -> Iterator[Z
         measured += one_second
 
 
-def ingest(target: Target, model: type[ZerobusModel], count: int, progress: bool, seed: int) -> float:
-    """Ingest `count` records, wait for all acknowledgements; returns the seconds it took."""
+PROGRESS_CHUNK = 2000  # records per submission and per progress bar update (not per record)
+
+
+def ingest(target: Target, records: Sequence[ZerobusModel], progress: bool) -> float:
+    """Ingest the prepared `records`, wait for all acknowledgements; returns the seconds it took.
+
+    The clock covers the stream's creation, every ingest call and the final flush: the whole
+    path from a validated model to a durable, acknowledged record.
+    """
     from zerobus.sdk.sync import TableProperties, ZerobusSdk
 
-    properties = TableProperties(TABLE, model)
+    count = len(records)
+    properties = TableProperties(TABLE, type(records[0]))
     bar = _progress_bar(count, progress)
     started = time.perf_counter()
     with (
         ZerobusSdk(target.server_endpoint, target.workspace_url) as sdk,
         sdk.create_stream(target.client_id, target.client_secret, properties) as stream,
     ):
-        for index, record in enumerate(make_records(model, count, seed), start=1):
-            stream.ingest_record_offset(record)
-            if index % 1000 == 0 or index == count:
-                bar(index)
+        for chunk_start in range(0, count, PROGRESS_CHUNK):
+            chunk_end = min(chunk_start + PROGRESS_CHUNK, count)
+            stream.ingest_records_offset(records[chunk_start:chunk_end])
+            bar(chunk_end)
         stream.flush()
     return time.perf_counter() - started
 
@@ -227,12 +230,10 @@ def read_back(target: Target, table: dict[str, Any], expected_at_least: int, tim
     """The Delta table as a pyarrow Table, once it holds at least `expected_at_least` rows."""
     from zerobus.server.delta_read import open_dataset
 
-    if target.flush_materialization is not None:
-        target.flush_materialization()
     location = str(table["storage_location"])
     deadline = time.monotonic() + timeout_s
-    # A server in another process materialises within its delay; until its first commit there is
-    # no Delta table at all.
+    # The server materialises within its delay, in its own process; until its first commit there
+    # is no Delta table at all.
     while _count_rows(location) < expected_at_least and time.monotonic() < deadline:
         time.sleep(0.2)
     return open_dataset(location).to_table()
@@ -254,8 +255,13 @@ def run(records: int, data_dir: Path, progress: bool = True, seed: int = 7) -> i
         table = ensure_table(target, echo)
         before = _count_rows(str(table["storage_location"]))
         model = generate_model(target, data_dir / "generated", echo)
+        prepared_at = time.perf_counter()
+        readings = list(make_records(model, records, seed))
+        echo(
+            f"Prepared {records:,} readings as validated {model.__name__} models in {time.perf_counter() - prepared_at:.1f} s"
+        )
         echo(f"Ingesting {records:,} records into {TABLE} ...")
-        seconds = ingest(target, model, records, progress, seed)
+        seconds = ingest(target, readings, progress)
         echo(f"All {records:,} records acknowledged in {seconds:.1f} s ({records / seconds:,.0f} records/s)")
         rows = read_back(target, table, before + records)
     echo(f"The Delta table {TABLE} holds {rows.num_rows:,} rows (this run added {rows.num_rows - before:,}).")
@@ -280,7 +286,12 @@ def _format_value(value: Any) -> Any:
     return value
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Environment: with ZEROBUS_SERVER_ENDPOINT and DATABRICKS_HOST set (and "
+    "DATABRICKS_CLIENT_ID, DATABRICKS_CLIENT_SECRET), it ingests into that server instead of "
+    "starting a local one.",
+)
 @click.version_option(__version__, prog_name="zerobus-quickstart")
 @click.option(
     "--records", default=100_000, show_default=True, type=click.IntRange(min=1), help="How many records."

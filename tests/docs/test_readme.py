@@ -128,7 +128,10 @@ def test_readme_cli_flags_exist() -> None:
     """Every `--flag` the README shows for a command is in that command's --help."""
     commands = {
         "zerobus-quickstart": [["zerobus-quickstart"]],
-        "zerobus-emulator": [["zerobus-emulator", "start"], ["zerobus-emulator", "rows"]],
+        "zerobus-emulator": [
+            ["zerobus-emulator", command]
+            for command in ("start", "rows", "drop-table", "reset", "stats", "env")
+        ],
         "zerobus-codegen": [["zerobus-codegen", "table"], ["zerobus-codegen", "ddl"]],
         "generate_proto": [[sys.executable, "-m", "zerobus.tools.generate_proto"]],
     }

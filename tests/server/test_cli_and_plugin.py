@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from tests.server.wire_client import open_stream
 from zerobus.server import LocalZerobusServer
 from zerobus.server.cli import banner, main
+from zerobus.server.cli_support import ExitStatus
 
 
 def _run(server: LocalZerobusServer, *args: str) -> str:
@@ -102,26 +103,34 @@ def test_a_client_closing_its_stream_is_not_logged_as_news(
     assert not [r for r in caplog.records if r.name == "grpclib.server" and r.levelno <= logging.INFO]
 
 
+NAME, DEFINITION = ExitStatus.BAD_NAME, ExitStatus.BAD_TABLE_DEFINITION
+
+
 @pytest.mark.parametrize(
-    "args",
+    ("args", "status"),
     [
-        ["describe", "main.default.t\n"],
-        ["describe", "main.default.caf\u00e9"],
-        ["rows", "main..t"],
-        ["rows", "a.b.c.d"],
-        ["create-table", "main.default.t ", "id BIGINT"],
-        ["create-table", "main.default." + "t" * 256, "id BIGINT"],
-        ["create-table", "main.default.t", "id BIGINT, ID STRING"],
-        ["start", "--in-memory", "--table", "main.default.t\n: id BIGINT"],
-        ["start", "--in-memory", "--table", "main.default.t\uff11: id BIGINT"],
-        ["start", "--in-memory", "--table", "main.default.t: id BIGINT, Id STRING"],
-        ["start", "--in-memory", "--table", "main.default.t: s " + "STRUCT<x:" * 70 + "INT" + ">" * 70],
+        (["describe", "main.default.t\n"], NAME),
+        (["describe", "main.default.caf\u00e9"], NAME),
+        (["rows", "main..t"], NAME),
+        (["rows", "a.b.c.d"], NAME),
+        (["create-table", "main.default.t ", "id BIGINT"], NAME),
+        (["create-table", "main.default." + "t" * 256, "id BIGINT"], NAME),
+        (["create-table", "main.default.t", "id BIGINT, ID STRING"], DEFINITION),
+        (["start", "--in-memory", "--table", "main.default.t\n: id BIGINT"], NAME),
+        (["start", "--in-memory", "--table", "main.default.t\uff11: id BIGINT"], NAME),
+        (["start", "--in-memory", "--table", "main.default.t: id BIGINT, Id STRING"], DEFINITION),
+        (
+            ["start", "--in-memory", "--table", "main.default.t: s " + "STRUCT<x:" * 70 + "INT" + ">" * 70],
+            DEFINITION,
+        ),
     ],
 )
-def test_bad_names_and_table_specs_fail_on_one_line_before_any_network_call(args: list[str]) -> None:
+def test_bad_names_and_table_specs_fail_on_one_line_before_any_network_call(
+    args: list[str], status: ExitStatus
+) -> None:
     # Port 9 (discard) on loopback: nothing answers there, so reaching the network would fail differently.
     result = CliRunner().invoke(main, args, env={"DATABRICKS_HOST": "http://127.0.0.1:9"})
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == status, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     assert "invalid" in lines[0] or "case-insensitive" in lines[0] or "levels deep" in lines[0]

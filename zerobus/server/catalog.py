@@ -2,8 +2,11 @@
 
 Each table is one JSON file under ``<data_dir>/catalog/`` (written atomically: temp file, fsync,
 rename), so a restarted server finds its tables again. A table's Delta data and its durable log
-live under ``<data_dir>/tables/<table_id>/``; the id is fresh for every creation, so dropping and
-re-creating a table never mixes old data into the new one.
+live under ``<data_dir>/tables/<catalog.schema.table>-<first 8 hex of table_id>/`` (lower case):
+named after the table so a person finds it, and fresh for every creation, so dropping and
+re-creating a table never mixes old data (or a writer still finishing on the old one) into the new
+one. Tables created by earlier versions keep their ``tables/<table_id>/`` folder (the catalog
+entry says which folder is the table's).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from zerobus.server.atomic_files import (
     remove_stale_temp_files,
 )
 
-__all__ = ["Catalog", "TableAlreadyExists", "TableEntry", "TableNotFound"]
+__all__ = ["Catalog", "TableAlreadyExists", "TableEntry", "TableNotFound", "table_directory_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +93,28 @@ class TableEntry:
         return table
 
 
+# Device names Windows reserves, also with an extension ("con.default.t" is one).
+_RESERVED_STEMS = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(10)),
+    *(f"lpt{i}" for i in range(10)),
+}
+# Folder names stay well inside the 255 bytes file systems allow (a full name can be 767).
+_MAX_NAME_CHARS = 200
+
+
+def table_directory_name(full_name: str, table_id: str) -> str:
+    """``main.default.events-1a2b3c4d``: the validated name (ASCII letters, digits, underscore,
+    dots) in lower case, shortened if long, plus the id's first 8 hex digits."""
+    stem = full_name.lower()[:_MAX_NAME_CHARS]
+    if stem.split(".")[0] in _RESERVED_STEMS:
+        stem = "_" + stem
+    return f"{stem}-{table_id.replace('-', '')[:8]}"
+
+
 class Catalog:
     """Tables by full name, persisted in the data directory (thread-safe)."""
 
@@ -108,8 +133,15 @@ class Catalog:
             try:
                 record = json.loads(path.read_text())
                 schema = schema_from_uc_json(record["table"])
+                directory = record.get("directory", record["table_id"])
+                if (
+                    not isinstance(directory, str)
+                    or Path(directory).name != directory
+                    or directory in ("", ".", "..")
+                ):
+                    raise ValueError(f"directory {directory!r} is not a folder name")
                 entry = TableEntry(
-                    schema, record["table_id"], record["created_at_ms"], self._tables_dir / record["table_id"]
+                    schema, record["table_id"], record["created_at_ms"], self._tables_dir / directory
                 )
             except (OSError, ValueError, KeyError) as error:
                 logger.error("ignoring unreadable catalog entry %s: %s", path, error)
@@ -128,7 +160,8 @@ class Catalog:
             if name.full_name.lower() in self._tables:
                 raise TableAlreadyExists(f"Table '{name.full_name}' already exists.")
             table_id = str(uuid.uuid4())
-            entry = TableEntry(schema, table_id, int(time.time() * 1000), self._tables_dir / table_id)
+            directory = table_directory_name(name.full_name, table_id)
+            entry = TableEntry(schema, table_id, int(time.time() * 1000), self._tables_dir / directory)
             entry.root.mkdir(parents=True)
             fsync_directory(self._tables_dir)
             self._write_entry(entry)
@@ -167,6 +200,7 @@ class Catalog:
     def _write_entry(self, entry: TableEntry) -> None:
         record = {
             "table_id": entry.table_id,
+            "directory": entry.root.name,
             "created_at_ms": entry.created_at_ms,
             "table": {
                 "full_name": entry.full_name,

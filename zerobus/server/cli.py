@@ -5,40 +5,54 @@
                            [--tls [--tls-dir DIR]]
                            [--stream-rate-limit RECORDS_PER_S] [--stream-byte-rate-limit BYTES_PER_S]
                            [--service-limits]
+                           [--log-level LEVEL]
     zerobus-emulator create-table NAME "col TYPE, col TYPE NOT NULL"
     zerobus-emulator tables
     zerobus-emulator describe NAME
-    zerobus-emulator rows NAME [--limit N]
+    zerobus-emulator rows NAME [--limit N] [--wait N [--timeout S]] [--progress/--no-progress]
+    zerobus-emulator drop-table NAME [--data-dir DIR]
+    zerobus-emulator reset [--data-dir DIR] [--yes]
+    zerobus-emulator stats [--json]
+    zerobus-emulator env [--ready-file F | --data-dir DIR | --grpc-port N --http-port N]
 
 The table commands talk to a running server at ``--workspace-url`` (default ``$DATABRICKS_HOST``)
 with ``--client-id``/``--client-secret`` (default ``$DATABRICKS_CLIENT_ID``/``_SECRET``, else the
-development principal). `rows` uses the emulator's own endpoint
-``GET /api/2.0/zerobus-emulator/tables/{name}/rows`` (not part of Unity Catalog).
+development principal); `drop-table` and `reset` act on a stopped server's files instead when
+given ``--data-dir``. `rows`, `stats` and `/health` are the emulator's own endpoints (not part of
+Unity Catalog). Exit statuses: `zerobus.server.cli_support.ExitStatus`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
 from urllib.parse import quote
 
 import click
-import requests
 
 from zerobus import __version__
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.errors import ConfigurationError, SchemaError, ZerobusException
-from zerobus.names import TableName, parse_table_name
-from zerobus.oauth import fetch_metadata_token
+from zerobus.protocol.constants import TOKEN_PATH, UC_TABLES_PATH
 from zerobus.server.atomic_files import atomic_write
+from zerobus.server.cli_admin import drop_table, env, reset, stats
+from zerobus.server.cli_rows import rows
+from zerobus.server.cli_support import (
+    EXIT_STATUS_HELP,
+    CliError,
+    ExitStatus,
+    api_call,
+    parse_columns,
+    parse_name,
+    with_client_options,
+)
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from zerobus.server.dev_idp import DEV_IDP_TOKEN_PATH
+from zerobus.server.running_server import SERVER_FILE, remove_server_file, write_server_file
 
 __all__ = ["banner", "main"]
 
@@ -67,10 +81,10 @@ def banner(grpc_endpoint: str, workspace_url: str, data_dir: str, ca_file: Path 
             f"  Client secret:  {DEV_CLIENT_SECRET}",
             f"  Data:           {data_dir}",
             "",
-            "Federated tokens (RFC 8693): a development IdP issues JWTs to exchange at /oidc/v1/token:",
+            f"Federated tokens (RFC 8693): a development IdP issues JWTs to exchange at {TOKEN_PATH}:",
             f"  curl -d subject={DEV_CLIENT_ID} {workspace_url}{DEV_IDP_TOKEN_PATH}",
             "",
-            "Point a client at it:",
+            'Point a client at it (or, in another shell: eval "$(zerobus-emulator env)"):',
             f"  export ZEROBUS_SERVER_ENDPOINT={grpc_endpoint}",
             f"  export DATABRICKS_HOST={workspace_url}",
             f"  export DATABRICKS_CLIENT_ID={DEV_CLIENT_ID}",
@@ -82,28 +96,15 @@ def banner(grpc_endpoint: str, workspace_url: str, data_dir: str, ca_file: Path 
     )
 
 
-class BadInputError(click.ClickException):
-    """A bad table name or table definition: one line on stderr and exit code 2, before any I/O."""
-
-    exit_code = 2
-
-
-def _table_name(name: str) -> TableName:
-    try:
-        return parse_table_name(name)
-    except ConfigurationError as error:
-        raise BadInputError(str(error)) from None
-
-
 def _parse_table_option(text: str) -> tuple[str, str]:
     name, sep, columns = text.partition(":")
     if not sep or not name.strip() or not columns.strip():
-        raise BadInputError(f"--table: expected 'catalog.schema.table: col TYPE, ...', got {text!r}")
-    full_name = _table_name(name.strip(" ")).full_name  # spaces around ':' are layout; nothing else is
-    try:
-        schema_from_ddl(columns, full_name)
-    except SchemaError as error:
-        raise BadInputError(f"--table {full_name}: {error}") from None
+        raise CliError(
+            ExitStatus.BAD_TABLE_DEFINITION,
+            f"--table: expected 'catalog.schema.table: col TYPE, ...', got {text!r}",
+        )
+    full_name = parse_name(name.strip(" "), "--table").full_name  # spaces around ':' are layout
+    parse_columns(columns, full_name, f"--table {full_name}")
     return full_name, columns.strip()
 
 
@@ -116,6 +117,7 @@ def _finite_rate(context: click.Context, parameter: click.Parameter, value: floa
 
 @click.group(
     help="A local Zerobus-compatible server that writes real Delta tables.",
+    epilog=EXIT_STATUS_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, prog_name="zerobus-emulator")
@@ -123,7 +125,11 @@ def main() -> None:
     pass
 
 
-@main.command(help="Start the emulator and serve until Ctrl-C.")
+@main.command(
+    help="Start the emulator and serve until Ctrl-C. A --table already in the data directory with "
+    "other columns is refused (exit 6): drop it first (drop-table --data-dir) or reset.",
+    epilog=EXIT_STATUS_HELP,
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--grpc-port", type=int, default=50051, show_default=True, help="0 picks a free port.")
 @click.option("--http-port", type=int, default=8080, show_default=True, help="0 picks a free port.")
@@ -140,7 +146,9 @@ def main() -> None:
     type=float,
     default=2.0,
     show_default=True,
-    help="Seconds within which acknowledged records reach the Delta table.",
+    help="Seconds between materialisation passes: an acknowledged record reaches the Delta table "
+    "in the next pass, up to this delay plus the time two passes take after its acknowledgement "
+    "(more under load). To wait for rows, use `rows --wait N`, not a sleep.",
 )
 @click.option(
     "--max-stream-duration", type=float, default=None, help="Stream lifetime in seconds (6002 after)."
@@ -191,6 +199,14 @@ def main() -> None:
     show_default=True,
     help="Seconds an HTTP request has to arrive whole (line, headers, body) before it gets 408.",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="warning",
+    show_default=True,
+    help="Log to stderr from this level; info logs one line per gRPC call, Flight call and HTTP "
+    "request (method, table, status, duration).",
+)
 def start(
     host: str,
     grpc_port: int,
@@ -207,9 +223,15 @@ def start(
     stream_byte_rate_limit: float | None,
     service_limits: bool,
     http_read_timeout: float,
+    log_level: str,
 ) -> None:
+    from zerobus.server.declared_tables import TableDefinitionConflict
     from zerobus.server.local import LocalZerobusServer
+    from zerobus.server.ports import PortInUse
 
+    logging.basicConfig(
+        level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if in_memory and data_dir is not None:
         raise click.UsageError("--data-dir and --in-memory exclude each other")
     if tls_dir is not None and not tls:
@@ -238,7 +260,12 @@ def start(
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    server.start()
+    try:
+        server.start()
+    except PortInUse as error:
+        raise CliError(ExitStatus.PORT_IN_USE, str(error)) from None
+    except TableDefinitionConflict as error:
+        raise CliError(ExitStatus.TABLE_CONFLICT, str(error)) from None
     try:
         shown_dir = "(in memory)" if in_memory else str(server.data_dir.resolve())
         ca_file = server.ca_file.resolve() if tls else None
@@ -248,76 +275,43 @@ def start(
                 f"WARNING: table {name} is unavailable (every other table is served): {reason}", err=True
             )
         sys.stdout.flush()
+        ready = {
+            "grpc_endpoint": server.grpc_endpoint,
+            "workspace_url": server.workspace_url,
+            "client_id": server.client_id,
+            "client_secret": server.client_secret,
+            "data_dir": str(server.data_dir),
+            "ca_file": str(server.ca_file.resolve()) if tls else None,
+        }
+        if not in_memory:
+            write_server_file(server.data_dir / SERVER_FILE, ready)
         if ready_file is not None:
-            ready = {
-                "grpc_endpoint": server.grpc_endpoint,
-                "workspace_url": server.workspace_url,
-                "client_id": server.client_id,
-                "client_secret": server.client_secret,
-                "data_dir": str(server.data_dir),
-                "ca_file": str(server.ca_file.resolve()) if tls else None,
-            }
             atomic_write(ready_file, json.dumps(ready).encode("utf-8"))
         while not stop.wait(0.5):
             pass
     finally:
         click.echo("stopping...", err=True)
         server.stop()
+        if not in_memory:
+            remove_server_file(server.config.data_dir or Path(DEFAULT_DATA_DIR))
         click.echo("stopped.", err=True)
 
 
 # --- table commands over REST -----------------------------------------------------------------------
 
-_client_options = [
-    click.option(
-        "--workspace-url", envvar="DATABRICKS_HOST", default="http://127.0.0.1:8080", show_default=True
-    ),
-    click.option("--client-id", envvar="DATABRICKS_CLIENT_ID", default=DEV_CLIENT_ID),
-    click.option("--client-secret", envvar="DATABRICKS_CLIENT_SECRET", default=DEV_CLIENT_SECRET),
-]
 
-
-def _with_client_options(function: Any) -> Any:
-    for option in reversed(_client_options):
-        function = option(function)
-    return function
-
-
-def _call(
-    method: str, workspace_url: str, client_id: str, client_secret: str, path: str, **kwargs: Any
-) -> Any:
-    url = workspace_url if "://" in workspace_url else f"https://{workspace_url}"
-    try:
-        token = fetch_metadata_token(url, client_id, client_secret)
-        response = requests.request(
-            method, url.rstrip("/") + path, headers={"Authorization": f"Bearer {token}"}, timeout=60, **kwargs
-        )
-    except (ZerobusException, requests.RequestException) as error:
-        raise click.ClickException(str(error)) from error
-    try:
-        body = response.json()
-    except ValueError:
-        body = {"message": response.text}
-    if response.status_code != 200:
-        raise click.ClickException(
-            f"HTTP {response.status_code} {body.get('error_code', '')}: {body.get('message', body)}"
-        )
-    return body
-
-
-@main.command("create-table", help='Create a table: NAME "col TYPE, col TYPE NOT NULL, ...".')
+@main.command(
+    "create-table", help='Create a table: NAME "col TYPE, col TYPE NOT NULL, ...".', epilog=EXIT_STATUS_HELP
+)
 @click.argument("name")
 @click.argument("columns")
 @click.option("--comment", default=None)
-@_with_client_options
+@with_client_options
 def create_table(
     name: str, columns: str, comment: str | None, workspace_url: str, client_id: str, client_secret: str
 ) -> None:
-    table_name = _table_name(name)
-    try:
-        schema = schema_from_ddl(columns, table_name.full_name)
-    except SchemaError as error:
-        raise BadInputError(f"COLUMNS: {error}") from None
+    table_name = parse_name(name)
+    schema = parse_columns(columns, table_name.full_name, "COLUMNS")
     body = {
         "catalog_name": table_name.catalog,
         "schema_name": table_name.schema,
@@ -325,27 +319,25 @@ def create_table(
         "columns": [column.to_uc_json() for column in schema.columns],
         "comment": comment,
     }
-    table = _call("POST", workspace_url, client_id, client_secret, "/api/2.1/unity-catalog/tables", json=body)
+    table = api_call("POST", workspace_url, client_id, client_secret, UC_TABLES_PATH, json=body)
     click.echo(f"created {table['full_name']} at {table['storage_location']}")
 
 
-@main.command(help="List tables.")
-@_with_client_options
+@main.command(help="List tables.", epilog=EXIT_STATUS_HELP)
+@with_client_options
 def tables(workspace_url: str, client_id: str, client_secret: str) -> None:
-    body = _call("GET", workspace_url, client_id, client_secret, "/api/2.1/unity-catalog/tables")
+    body = api_call("GET", workspace_url, client_id, client_secret, UC_TABLES_PATH)
     for table in body.get("tables", []):
         click.echo(table["full_name"])
 
 
-@main.command(help="Show a table's columns as Unity Catalog returns them.")
+@main.command(help="Show a table's columns as Unity Catalog returns them.", epilog=EXIT_STATUS_HELP)
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole UC JSON.")
-@_with_client_options
+@with_client_options
 def describe(name: str, as_json: bool, workspace_url: str, client_id: str, client_secret: str) -> None:
-    _table_name(name)
-    table = _call(
-        "GET", workspace_url, client_id, client_secret, f"/api/2.1/unity-catalog/tables/{quote(name)}"
-    )
+    parse_name(name)
+    table = api_call("GET", workspace_url, client_id, client_secret, f"{UC_TABLES_PATH}/{quote(name)}")
     if as_json:
         click.echo(json.dumps(table, indent=2))
         return
@@ -356,23 +348,8 @@ def describe(name: str, as_json: bool, workspace_url: str, client_id: str, clien
         click.echo(f"  {column['name']} {column['type_text']}{null}{comment}")
 
 
-@main.command(help="Print a table's rows (materialising acknowledged records first), one JSON per line.")
-@click.argument("name")
-@click.option("--limit", type=click.IntRange(min=0), default=None)
-@_with_client_options
-def rows(name: str, limit: int | None, workspace_url: str, client_id: str, client_secret: str) -> None:
-    _table_name(name)
-    params = {"limit": limit} if limit is not None else None
-    body = _call(
-        "GET",
-        workspace_url,
-        client_id,
-        client_secret,
-        f"/api/2.0/zerobus-emulator/tables/{quote(name)}/rows",
-        params=params,
-    )
-    for row in body["rows"]:
-        click.echo(json.dumps(row))
+for _command in (rows, drop_table, reset, stats, env):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

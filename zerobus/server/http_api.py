@@ -17,7 +17,11 @@ use OAuth's ``{"error": ..., "error_description": ...}``):
   [{"name", "type_text" or "type_json", "nullable", "comment", "position"}], "comment"}``.
 - ``GET /api/2.0/zerobus-emulator/tables/{full_name}/rows?limit=N``: emulator-only; the table's
   rows after materialising everything acknowledged, as JSON (dates and timestamps ISO-8601,
-  decimals as strings, binary as base64).
+  decimals as strings, binary as base64, the floats NaN and +-infinity as the strings ``"NaN"``,
+  ``"Infinity"`` and ``"-Infinity"``: JSON has no such numbers). With ``wait_for=N`` (and
+  ``timeout_s``, default 30), first waits until the table holds at least N rows (408 if not).
+- ``GET /health`` and ``GET /api/2.0/zerobus-emulator/stats``: emulator-only, no token;
+  see `zerobus.server.observability`.
 
 The REST routes need a bearer token from the token endpoint: SELECT (or MODIFY) on a table to
 read it, CREATE TABLE on the schema to create one, MANAGE (or ALL PRIVILEGES) to drop it. The
@@ -38,9 +42,11 @@ import datetime as dt
 import decimal
 import json
 import logging
+import math
 import re
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,14 +57,24 @@ from zerobus.codegen.parse import schema_from_uc_json
 from zerobus.errors import ConfigurationError, SchemaError
 from zerobus.json_depth import JsonTooDeep, loads_within_depth
 from zerobus.names import check_name_part, parse_table_name
+from zerobus.protocol.constants import (
+    AUTHORIZATION_HEADER,
+    CLIENT_CREDENTIALS_GRANT,
+    OAUTH_SCOPE,
+    TOKEN_PATH,
+    UC_TABLES_PATH,
+)
 from zerobus.server.auth import AuthError, Caller
 from zerobus.server.authorization_details import requested_privileges
 from zerobus.server.catalog import TableAlreadyExists, TableEntry, TableNotFound
-from zerobus.server.core import ServerCore
+from zerobus.server.decisions import Refusal, RefusalKind, authenticate, may_see_table, require
 from zerobus.server.delta_recovery import TableUnavailable
 from zerobus.server.dev_idp import DEV_IDP_TOKEN_PATH, issue_from_form
 from zerobus.server.http_timeouts import RequestDeadline, RequestTimedOut
+from zerobus.server.observability import HEALTH_PATH, STATS_PATH, EmulatorStatus, log_http_request
 from zerobus.server.quarantine import FramesQuarantined, MaterializationFailing
+from zerobus.server.row_visibility import wait_for_rows
+from zerobus.server.server_core import ServerCore
 from zerobus.server.tls import TlsHttpServer
 from zerobus.server.token_exchange import TOKEN_EXCHANGE_GRANT, exchange_token
 
@@ -66,8 +82,7 @@ __all__ = ["ROWS_PREFIX", "TABLES_PATH", "TOKEN_PATH", "WorkspaceHttpServer", "j
 
 logger = logging.getLogger(__name__)
 
-TOKEN_PATH = "/oidc/v1/token"
-TABLES_PATH = "/api/2.1/unity-catalog/tables"
+TABLES_PATH = UC_TABLES_PATH
 ROWS_PREFIX = "/api/2.0/zerobus-emulator/tables/"
 _MAX_BODY = 16 * 1024 * 1024
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
@@ -98,6 +113,8 @@ def json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     return value
 
 
@@ -111,9 +128,11 @@ class WorkspaceHttpServer:
         port: int,
         read_rows: Callable[[str, int | None], list[dict[str, Any]]],
         ssl_context: ssl.SSLContext | None = None,
+        status: EmulatorStatus | None = None,
     ) -> None:
         self.core = core
         self.read_rows = read_rows
+        self.status = status
         # `timeout` is applied to every accepted socket by the stdlib handler's setup().
         handler = type("BoundHandler", (_Handler,), {"api": self, "timeout": core.config.http_read_timeout_s})
         self._server: ThreadingHTTPServer = (
@@ -152,7 +171,7 @@ class WorkspaceHttpServer:
             except AuthError as error:
                 raise _oauth_error(error.status, error.error, error.message) from None
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
-        auth = headers.get("Authorization", "")
+        auth = headers.get(AUTHORIZATION_HEADER, "")
         if auth.lower().startswith("basic "):
             try:
                 client_id, _, client_secret = (
@@ -166,15 +185,15 @@ class WorkspaceHttpServer:
             principal = self.core.principals.authenticate(client_id, client_secret)
         except AuthError as error:
             raise _oauth_error(error.status, error.error, error.message) from None
-        if form.get("grant_type") != "client_credentials":
+        if form.get("grant_type") != CLIENT_CREDENTIALS_GRANT:
             raise _oauth_error(
                 400,
                 "unsupported_grant_type",
                 f"grant_type must be client_credentials or {TOKEN_EXCHANGE_GRANT}, got {form.get('grant_type')!r}",
             )
         scope = form.get("scope", "")
-        if "all-apis" not in scope.split():
-            raise _oauth_error(400, "invalid_scope", "scope must be 'all-apis'")
+        if OAUTH_SCOPE not in scope.split():
+            raise _oauth_error(400, "invalid_scope", f"scope must be '{OAUTH_SCOPE}'")
         try:
             authorized = requested_privileges(principal, form.get("authorization_details"))
         except AuthError as error:
@@ -197,21 +216,10 @@ class WorkspaceHttpServer:
             raise _oauth_error(400, "invalid_request", str(error)) from None
 
     def caller(self, headers: Any) -> Caller:
-        auth = headers.get("Authorization", "")
-        if not auth.lower().startswith("bearer "):
-            raise _uc_error(
-                HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", "missing 'Authorization: Bearer <token>'"
-            )
         try:
-            token = self.core.tokens.validate(auth[7:].strip())
-        except AuthError as error:
-            raise _uc_error(HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", error.message) from None
-        principal = self.core.principals.get(token.client_id)
-        if principal is None:
-            raise _uc_error(
-                HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED", f"principal '{token.client_id}' does not exist"
-            )
-        return Caller(principal, token)
+            return authenticate(self.core, headers.get(AUTHORIZATION_HEADER))
+        except Refusal as refusal:
+            raise _refused(refusal) from None
 
     def get_table(self, caller: Caller, full_name: str) -> dict[str, Any]:
         entry = self._entry(full_name)
@@ -227,7 +235,7 @@ class WorkspaceHttpServer:
                 continue
             if schema and name.schema.lower() != schema.lower():
                 continue
-            if caller.may("SELECT", entry.full_name) or caller.may("MODIFY", entry.full_name):
+            if may_see_table(caller, entry.full_name):
                 tables.append(entry.to_uc_json())
         return {"tables": tables}
 
@@ -241,12 +249,7 @@ class WorkspaceHttpServer:
             ) from None
         except ConfigurationError as error:
             raise _uc_error(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", str(error)) from None
-        if not caller.may("CREATE TABLE", f"{name.catalog}.{name.schema}"):
-            raise _uc_error(
-                HTTPStatus.FORBIDDEN,
-                "PERMISSION_DENIED",
-                f"User does not have CREATE TABLE on Schema '{name.catalog}.{name.schema}'.",
-            )
+        _require_any(caller, ("CREATE TABLE",), f"{name.catalog}.{name.schema}", "Schema")
         comment = body.get("comment")
         if comment is not None and not isinstance(comment, str):
             raise _uc_error(
@@ -278,7 +281,16 @@ class WorkspaceHttpServer:
         limit_text = query.get("limit")
         limit = None if limit_text is None else _row_limit(limit_text)
         try:
+            if "wait_for" in query:
+                wait_for_rows(
+                    self.core,
+                    entry.full_name,
+                    _row_limit(query["wait_for"]),
+                    _wait_timeout(query.get("timeout_s")),
+                )
             rows = self.read_rows(entry.full_name, limit)
+        except TimeoutError as error:
+            raise _uc_error(HTTPStatus.REQUEST_TIMEOUT, "ROWS_NOT_VISIBLE", str(error)) from None
         except TableUnavailable as error:
             raise _uc_error(HTTPStatus.SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE", str(error)) from None
         except FramesQuarantined as error:
@@ -302,16 +314,49 @@ def _oauth_error(status: int, error: str, description: str) -> _ApiError:
     return _ApiError(status, {"error": error, "error_description": description})
 
 
-def _require_any(caller: Caller, privileges: tuple[str, ...], full_name: str) -> None:
-    if not any(caller.may(p, full_name) for p in privileges):
-        wanted = " or ".join(privileges)
-        raise _uc_error(
-            HTTPStatus.FORBIDDEN, "PERMISSION_DENIED", f"User does not have {wanted} on Table '{full_name}'."
-        )
+def _require_any(
+    caller: Caller, privileges: tuple[str, ...], full_path: str, securable: str = "Table"
+) -> None:
+    try:
+        require(caller, privileges, full_path, securable)
+    except Refusal as refusal:
+        raise _refused(refusal) from None
+
+
+# How each kind of refusal of the decision core (`zerobus.server.decisions`) reads on this API.
+_REFUSAL_STATUS = {
+    RefusalKind.UNAUTHENTICATED: (HTTPStatus.UNAUTHORIZED, "UNAUTHENTICATED"),
+    RefusalKind.PERMISSION_DENIED: (HTTPStatus.FORBIDDEN, "PERMISSION_DENIED"),
+    RefusalKind.INVALID_ARGUMENT: (HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE"),
+    RefusalKind.NOT_FOUND: (HTTPStatus.NOT_FOUND, "TABLE_DOES_NOT_EXIST"),
+    RefusalKind.UNIMPLEMENTED: (HTTPStatus.NOT_IMPLEMENTED, "NOT_IMPLEMENTED"),
+}
+
+
+def _refused(refusal: Refusal) -> _ApiError:
+    status, error_code = _REFUSAL_STATUS[refusal.kind]
+    return _uc_error(status, error_code, refusal.message)
 
 
 # Up to a billion rows: an ASCII decimal, no sign, spaces, underscores or Unicode digits.
 _LIMIT_TEXT = re.compile(r"[0-9]{1,9}")
+
+
+def _wait_timeout(text: str | None) -> float:
+    """`timeout_s` of a rows wait: 0.001 to 3600 seconds (default 30)."""
+    if text is None:
+        return 30.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 3600:
+        raise _uc_error(
+            HTTPStatus.BAD_REQUEST,
+            "INVALID_PARAMETER_VALUE",
+            f"timeout_s must be a number of seconds above 0 and at most 3600, got {text!r}",
+        )
+    return value
 
 
 def _row_limit(text: str) -> int:
@@ -327,6 +372,7 @@ def _row_limit(text: str) -> int:
 class _Handler(BaseHTTPRequestHandler):
     api: WorkspaceHttpServer
     protocol_version = "HTTP/1.1"
+    _started = 0.0
     server_version = "zerobus-emulator"
 
     def setup(self) -> None:
@@ -337,11 +383,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile = self._deadline.reader
 
     def handle_one_request(self) -> None:
+        self._started = time.perf_counter()
         self._deadline.start_request()
         super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("http %s - " + format, self.address_string(), *args)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log_http_request(self.command or "-", self.path, code if isinstance(code, int) else 0, self._started)
 
     def _dispatch(self, method: str) -> None:
         parts = urlsplit(self.path)
@@ -359,7 +409,7 @@ class _Handler(BaseHTTPRequestHandler):
                 HTTPStatus.INTERNAL_SERVER_ERROR,
                 {"error_code": "INTERNAL_ERROR", "message": str(error)},
             )
-        data = json.dumps(payload).encode("utf-8")
+        data = json.dumps(payload, allow_nan=False).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -416,6 +466,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
         api = self.api
+        if api.status is not None and method == "GET" and path in (HEALTH_PATH, STATS_PATH):
+            return api.status.health() if path == HEALTH_PATH else api.status.stats()
         if path == TOKEN_PATH:
             if method != "POST":
                 raise _oauth_error(405, "invalid_request", "use POST")

@@ -7,32 +7,31 @@ faults) to the two thin wire front-ends (gRPC EphemeralStream, HTTP OAuth + Unit
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
-import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from zerobus.codegen.ir import TableSchema
 from zerobus.server.auth import FULL_ACCESS, Grant, Principal
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
 from zerobus.server.dev_idp import DEV_IDP_AUDIENCE
 from zerobus.server.faults import FaultInjector
+from zerobus.server.grpc_listener import ConnectionTrackingListener, grpc_listener
 from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
+from zerobus.server.ports import bind_socket, binding
 from zerobus.server.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 from zerobus.server.rate_limit import limit_from_settings
 from zerobus.server.stats import ServerStats
 
 if TYPE_CHECKING:
-    from zerobus.server.core import ServerCore
     from zerobus.server.grpc_service import StreamRegistry
     from zerobus.server.http_api import WorkspaceHttpServer
+    from zerobus.server.server_core import ServerCore
     from zerobus.server.tls import TlsFiles
     from zerobus.server.token_exchange import FederationPolicy
 
@@ -58,11 +57,14 @@ class LocalZerobusServer:
             until they expire (clients cache them). None: in-memory mode (a private
             temporary directory deleted at `stop()`).
         host, grpc_port, http_port: where to listen; port 0 picks a free port.
-        materialize_delay_s: acknowledged records reach their Delta table within this delay.
+        materialize_delay_s: the pause between materialisation passes; an acknowledged record
+            reaches its Delta table in the next pass (`wait_for_rows` waits for it).
         max_stream_duration_s: lifetime of a stream; a CloseStreamSignal is sent before the end,
             then the call ends with the retryable "Error code 6002" status. None: unlimited.
-        tables: tables to create at start, ``{"cat.sch.tbl": "col TYPE, col TYPE NOT NULL"}``
-            (existing tables of the same name are kept as they are).
+        tables: tables to create at start, ``{"cat.sch.tbl": "col TYPE, col TYPE NOT NULL"}``.
+            A table the data directory already holds is kept when its columns (names, types,
+            NOT NULL; not comments) are the same; otherwise `start()` raises
+            `TableDefinitionConflict` naming each difference, before opening anything.
         http_read_timeout_s: an HTTP connection idle this long, or whose request body is not
             complete this long after it started, is dropped (a body cut off gets a 408 first).
         tls: serve gRPC and HTTP over TLS; the endpoints are then ``https://127.0.0.1:<port>``
@@ -77,8 +79,10 @@ class LocalZerobusServer:
         rate_limit_clock: the clock of the rate limits' token buckets (tests script time with
             it); None: the server's event-loop clock.
 
-    `start()` blocks until both ports accept connections; `stop()` is clean and idempotent. The
-    server is also a context manager.
+    `start()` blocks until both ports accept connections (`PortInUse`, an OSError, names a port
+    that is taken); `stop()` is clean and idempotent. The server is also a context manager.
+    Before reading a table's Delta data directly, call `wait_for_rows()`: rows reach Delta in the
+    next materialisation pass, not at the acknowledgement.
     """
 
     def __init__(
@@ -128,6 +132,7 @@ class LocalZerobusServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: threading.Thread | None = None
         self._grpc_server: Any = None
+        self._grpc_listener: ConnectionTrackingListener | None = None
         self._registry: StreamRegistry | None = None
         self._grpc_port = 0
         self._tls_files: TlsFiles | None = None
@@ -153,8 +158,9 @@ class LocalZerobusServer:
         return self
 
     def _start(self) -> None:
-        from zerobus.server.core import ServerCore
         from zerobus.server.http_api import WorkspaceHttpServer
+        from zerobus.server.observability import EmulatorStatus
+        from zerobus.server.server_core import ServerCore
 
         if self.config.data_dir is None:
             self._temp_dir = Path(tempfile.mkdtemp(prefix="zerobus-emulator-"))
@@ -162,7 +168,7 @@ class LocalZerobusServer:
         else:
             data_dir = self.config.data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
-        self._core = ServerCore(self.config, data_dir, self.faults, self.stats)
+        core = self._core = ServerCore(self.config, data_dir, self.faults, self.stats)
         http_context = None
         if self.config.tls:
             from zerobus.server.tls import default_server_names, ensure_tls_files, http_server_context
@@ -171,29 +177,45 @@ class LocalZerobusServer:
             self._tls_files = ensure_tls_files(tls_dir, default_server_names(self.config.host))
             http_context = http_server_context(self._tls_files)
         self._start_grpc()
-        self._http = WorkspaceHttpServer(
-            self._core, self.config.host, self.config.http_port, self._read_rows, http_context
+        self._http = binding(
+            "HTTP",
+            self.config.host,
+            self.config.http_port,
+            "--http-port",
+            lambda: WorkspaceHttpServer(
+                core,
+                self.config.host,
+                self.config.http_port,
+                self._read_rows,
+                http_context,
+                EmulatorStatus(core, self._open_stream_count),
+            ),
         )
         self._http.start()
 
     def _start_grpc(self) -> None:
+        from grpclib.server import Server
+
         from zerobus.server.flight_service import FlightIngestService
         from zerobus.server.grpc_service import (
             RawCodec,
             StreamRegistry,
-            TrackingServer,
             ZerobusService,
             quiet_expected_cancellations,
         )
+        from zerobus.server.observability import install_grpc_request_log
 
         quiet_expected_cancellations()
         core = self._core
         assert core is not None
-        family = socket.AF_INET6 if ":" in self.config.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.config.host, self.config.grpc_port))
+        sock = grpc_listener(self.config.host)
+        try:
+            bind_socket(sock, "gRPC", self.config.host, self.config.grpc_port, "--grpc-port")
+        except BaseException:
+            sock.close()
+            raise
         self._grpc_port = sock.getsockname()[1]
+        self._grpc_listener = sock
         loop = asyncio.new_event_loop()
         self._loop = loop
         registry = StreamRegistry(loop)
@@ -211,8 +233,12 @@ class LocalZerobusServer:
 
         async def serve() -> None:
             try:
-                services = [ZerobusService(core, registry), FlightIngestService(core, registry)]
-                server = TrackingServer(services, codec=RawCodec())
+                services: list[ZerobusService | FlightIngestService] = [
+                    ZerobusService(core, registry),
+                    FlightIngestService(core, registry),
+                ]
+                server = Server(services, codec=RawCodec())
+                install_grpc_request_log(server)
                 await server.start(sock=sock, ssl=grpc_context)
                 self._grpc_server = server
             except BaseException as error:
@@ -234,6 +260,10 @@ class LocalZerobusServer:
         if failure:
             raise failure[0]
 
+    def _open_stream_count(self) -> int:
+        registry = self._registry
+        return 0 if registry is None else len(registry.calls)
+
     def stop(self) -> None:
         """Stop accepting calls, end open streams, materialise what is durable, close. Idempotent."""
         with self._lock:
@@ -245,16 +275,16 @@ class LocalZerobusServer:
 
     def _shutdown(self) -> None:
         self.faults.set_close_signal_handler(None)
-        loop, server, registry = self._loop, self._grpc_server, self._registry
+        loop, server, registry, listener = self._loop, self._grpc_server, self._registry, self._grpc_listener
         if loop is not None:
-            if server is not None and registry is not None:
+            if server is not None and registry is not None and listener is not None:
 
                 async def close() -> None:
                     # Open streams end with a retryable status; then the connections drop.
                     await registry.end_all(timeout_s=2.0)
                     server.close()
                     await server.wait_closed()
-                    server.drop_connections()
+                    listener.drop_connections()
 
                 try:
                     asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=30)
@@ -384,6 +414,18 @@ class LocalZerobusServer:
             if not table.dropped and table.materialized_seq < seq:
                 raise MaterializationFailing(table.entry.full_name, table.materialize_error)
 
+    def wait_for_rows(self, full_name: str, count: int | None = None, timeout_s: float = 30.0) -> int:
+        """Wait until a reader of the table's Delta data sees at least `count` rows; returns how many.
+
+        Acknowledged records reach Delta in the next materialisation pass, not at once: call this
+        (not a sleep) before reading the table with deltalake, Spark or DuckDB. `count` None:
+        every record acknowledged so far. TimeoutError after `timeout_s`, naming the rows seen;
+        `FramesQuarantined` / `MaterializationFailing` when acknowledged records cannot get there.
+        """
+        from zerobus.server.row_visibility import wait_for_rows
+
+        return wait_for_rows(self.core, full_name, count, timeout_s)
+
     def rows(self, full_name: str, limit: int | None = None) -> list[dict[str, Any]]:
         """Materialise, then the table's rows read back with deltalake, in log order.
 
@@ -409,7 +451,7 @@ class LocalZerobusServer:
     def _read_rows(self, full_name: str, limit: int | None) -> list[dict[str, Any]]:
         import pyarrow as pa
 
-        from zerobus.server.delta_read import open_dataset
+        from zerobus.server.delta_read import commit_order, open_dataset
 
         table_runtime = self.core.table(full_name)
         path = table_runtime.entry.delta_path
@@ -422,7 +464,7 @@ class LocalZerobusServer:
             raise MaterializationFailing(full_name, table_runtime.materialize_error)
         dataset = open_dataset(path)
         # Files in the order of the commits that added them: rows come back in log order.
-        order = _commit_order(path)
+        order = commit_order(path)
         fragments = sorted(dataset.get_fragments(), key=lambda f: order.get(Path(f.path).name, 1 << 62))
         tables = [fragment.to_table(schema=dataset.schema) for fragment in fragments]
         table = pa.concat_tables(tables) if tables else dataset.schema.empty_table()
@@ -466,15 +508,3 @@ class LocalZerobusServer:
     def add_federation_policy(self, policy: FederationPolicy) -> None:
         """Trust external-IdP tokens: ``FederationPolicy(issuer, subject, audiences, client_id)``."""
         self.core.federation.add(policy)
-
-
-def _commit_order(delta_path: Path) -> dict[str, int]:
-    """Data file name -> the Delta log version that added it (from the JSON commit files)."""
-    order: dict[str, int] = {}
-    for commit in sorted((delta_path / "_delta_log").glob("*.json")):
-        for line in commit.read_text().splitlines():
-            action = json.loads(line) if line.strip() else {}
-            added = action.get("add")
-            if added:
-                order.setdefault(Path(unquote(added["path"])).name, int(commit.stem))
-    return order

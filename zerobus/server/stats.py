@@ -17,6 +17,7 @@ class ServerStats:
     - `streams_rejected`: creations refused (auth, grants, table, descriptor, injected faults).
     - `requests_received`: ingest requests (single or batch) received.
     - `records_received` / `records_stored`: records received / appended to the durable log.
+    - `bytes_received`: bytes of the ingest requests received (gRPC and Flight messages).
     - `requests_rejected`: ingest requests that ended their call with an error.
     - `acks_sent`: ack messages sent (acks are cumulative and coalesced, so fewer than requests).
     - `close_signals_sent`: CloseStreamSignal messages sent.
@@ -37,6 +38,7 @@ class ServerStats:
     requests_received: int = 0
     records_received: int = 0
     records_stored: int = 0
+    bytes_received: int = 0
     requests_rejected: int = 0
     acks_sent: int = 0
     close_signals_sent: int = 0
