@@ -115,6 +115,26 @@ def emulator(
                 process.kill()
 
 
+@contextmanager
+def ack_sink(beside: Emulator) -> Iterator[Emulator]:
+    """`beside` with its gRPC endpoint replaced by an acknowledge-only peer (benchmarks/ack_sink.py).
+
+    Tokens and Unity Catalog still come from `beside`; `cpu_seconds()` reads the peer's process.
+    """
+    command = [sys.executable, str(Path(__file__).with_name("ack_sink.py"))]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        endpoint = json.loads(process.stdout.readline())["grpc_endpoint"]
+        yield Emulator(process, endpoint, beside.workspace_url, beside.client_id, beside.client_secret)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @dataclass
 class Measurement:
     records: int

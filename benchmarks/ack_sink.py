@@ -1,0 +1,79 @@
+"""An acknowledge-only Zerobus gRPC peer: the stand-in for a server that is never the bottleneck.
+
+The local server decodes and checks every value, so when a client is fast enough the server's
+single Python process sets the pace and two clients cannot be told apart. This peer answers
+`CreateIngestStream` and acknowledges every request as soon as it arrives, without decoding
+records (the C protobuf parser only splits each request into its fields), so what a benchmark
+measures against it is the client. Tokens and Unity Catalog still come from the local server's
+HTTP API; this peer ignores the authorization header. Benchmarks only: it stores nothing.
+
+    python benchmarks/ack_sink.py   # prints {"grpc_endpoint": ...} on one line, serves until killed
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import grpc
+
+from zerobus.protocol import EphemeralStreamRequest, EphemeralStreamResponse
+from zerobus.protocol.messages import METHOD_PATH
+
+
+def _answers(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+    for request in requests:
+        kind = request.WhichOneof("payload")
+        if kind == "create_stream":
+            yield EphemeralStreamResponse(create_stream_response={"stream_id": "ack-sink"})
+        elif kind == "ingest_record":
+            yield EphemeralStreamResponse(
+                ingest_record_response={"durability_ack_up_to_offset": request.ingest_record.offset_id}
+            )
+        elif kind == "ingest_record_batch":
+            offset = request.ingest_record_batch.offset_id
+            yield EphemeralStreamResponse(ingest_record_response={"durability_ack_up_to_offset": offset})
+
+
+def serve() -> tuple[grpc.Server, int]:
+    """Start the peer on a free loopback port; return the server and its port."""
+    handler = grpc.method_handlers_generic_handler(
+        METHOD_PATH.strip("/").split("/")[0],
+        {
+            METHOD_PATH.rsplit("/", 1)[1]: grpc.stream_stream_rpc_method_handler(
+                _answers,
+                request_deserializer=EphemeralStreamRequest.FromString,
+                response_serializer=EphemeralStreamResponse.SerializeToString,
+            )
+        },
+    )
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=8),
+        options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+    )
+    server.add_generic_rpc_handlers((handler,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    return server, port
+
+
+def main() -> None:
+    server, port = serve()
+    print(json.dumps({"grpc_endpoint": f"http://127.0.0.1:{port}"}), flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    server.stop(0)
+
+
+if __name__ == "__main__":
+    main()
