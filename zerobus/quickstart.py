@@ -84,7 +84,7 @@ def open_target(data_dir: Path, echo: Callable[[str], None]) -> Iterator[Target]
         return
     from zerobus.quickstart_server import emulator_process
 
-    with emulator_process(data_dir, materialize_delay_s=0.5) as server:
+    with emulator_process(data_dir, materialize_delay_s=1.0) as server:
         echo(
             f"Started a local Zerobus emulator in its own process: gRPC {server.grpc_endpoint}, "
             f"workspace {server.workspace_url}"

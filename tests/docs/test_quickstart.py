@@ -91,3 +91,10 @@ def test_quickstart_explains_missing_credentials(tmp_path: Path, missing: str) -
     )
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_the_local_server_runs_in_a_process_of_its_own(tmp_path: Path) -> None:
+    output = _run(["--records", "2500", "--no-progress", "--data-dir", "data"], tmp_path, _clean_env())
+    assert "Started a local Zerobus emulator in its own process" in output
+    assert "Prepared 2,500 readings as validated AirQuality models" in output
+    assert re.search(r"All 2,500 records acknowledged in [\d.]+ s \([\d,]+ records/s\)", output), output
