@@ -13,7 +13,8 @@ check_no_official_sdk()
 __version__ = "0.1.0"
 
 from zerobus.sdk import sync as _sync  # noqa: E402
+from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions, IPCCompression  # noqa: E402
 from zerobus.sdk.sync import *  # noqa: E402, F403  (the official package re-exports the sync API)
 
-__all__ = ["__version__"]
+__all__ = ["ArrowStreamConfigurationOptions", "IPCCompression", "__version__"]
 __all__ += _sync.__all__

@@ -36,7 +36,7 @@ SHARED = [
     "TableProperties",
     "ZerobusException",
 ]
-DRIVER = ["RecordAcknowledgment", "ZerobusSdk", "ZerobusStream"]
+DRIVER = ["RecordAcknowledgment", "ZerobusArrowStream", "ZerobusSdk", "ZerobusStream"]
 STREAM_METHODS = [
     "ingest_record",
     "ingest_record_offset",
@@ -56,7 +56,8 @@ def test_all_lists_are_pinned() -> None:
     assert sorted(shared.__all__) == SHARED
     assert sorted(sync.__all__) == sorted(SHARED + DRIVER)
     assert sorted(aio.__all__) == sorted(SHARED + DRIVER)
-    assert sorted(zerobus.__all__) == sorted([*SHARED, *DRIVER, "__version__"])
+    arrow_options = ["ArrowStreamConfigurationOptions", "IPCCompression"]  # top level, as the official
+    assert sorted(zerobus.__all__) == sorted([*SHARED, *DRIVER, *arrow_options, "__version__"])
     assert sorted(zerobus.sdk.__all__) == sorted(SHARED + DRIVER)
     for module in (zerobus, zerobus.sdk, shared, sync, aio):
         for name in module.__all__:
