@@ -225,6 +225,7 @@ def start(
     http_read_timeout: float,
     log_level: str,
 ) -> None:
+    from zerobus.server.data_dir_lock import DataDirInUse
     from zerobus.server.declared_tables import TableDefinitionConflict
     from zerobus.server.local import LocalZerobusServer
     from zerobus.server.ports import PortInUse
@@ -266,6 +267,8 @@ def start(
         raise CliError(ExitStatus.PORT_IN_USE, str(error)) from None
     except TableDefinitionConflict as error:
         raise CliError(ExitStatus.TABLE_CONFLICT, str(error)) from None
+    except DataDirInUse as error:
+        raise CliError(ExitStatus.DATA_DIR_IN_USE, str(error)) from None
     try:
         shown_dir = "(in memory)" if in_memory else str(server.data_dir.resolve())
         ca_file = server.ca_file.resolve() if tls else None
