@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, parametric_type
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
     DecimalType,
     MapType,
-    Primitive,
     PrimitiveType,
     StringType,
     StructType,
@@ -30,22 +30,6 @@ __all__ = ["ARRAY_ELEMENT_NAME", "arrow_schema", "arrow_schema_bytes", "arrow_ty
 
 # Delta (Parquet) names an array's element field "element"; pyarrow's default is "item".
 ARRAY_ELEMENT_NAME = "element"
-
-_PRIMITIVES: dict[Primitive, tuple[str, tuple[Any, ...]]] = {
-    # primitive: (pyarrow factory name, its arguments)
-    Primitive.TINYINT: ("int8", ()),
-    Primitive.SMALLINT: ("int16", ()),
-    Primitive.INT: ("int32", ()),
-    Primitive.BIGINT: ("int64", ()),
-    Primitive.FLOAT: ("float32", ()),
-    Primitive.DOUBLE: ("float64", ()),
-    Primitive.BOOLEAN: ("bool_", ()),
-    Primitive.BINARY: ("binary", ()),
-    Primitive.DATE: ("date32", ()),
-    Primitive.TIMESTAMP: ("timestamp", ("us", "UTC")),
-    Primitive.TIMESTAMP_NTZ: ("timestamp", ("us",)),
-    Primitive.VARIANT: ("string", ()),
-}
 
 
 def require_pyarrow() -> Any:
@@ -68,12 +52,12 @@ def arrow_type(data_type: DataType) -> Any:
 
 def _arrow_type(pa: Any, data_type: DataType) -> Any:
     if isinstance(data_type, PrimitiveType):
-        factory, arguments = _PRIMITIVES[data_type.primitive]
+        factory, arguments = DELTA_TYPES[data_type.primitive].arrow
         return getattr(pa, factory)(*arguments)
     if isinstance(data_type, StringType):
-        return pa.string()
+        return getattr(pa, parametric_type(data_type).arrow_factory)()
     if isinstance(data_type, DecimalType):
-        return pa.decimal128(data_type.precision, data_type.scale)
+        return getattr(pa, parametric_type(data_type).arrow_factory)(data_type.precision, data_type.scale)
     if isinstance(data_type, ArrayType):
         element = pa.field(
             ARRAY_ELEMENT_NAME, _arrow_type(pa, data_type.element), nullable=data_type.contains_null

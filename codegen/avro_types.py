@@ -18,12 +18,12 @@ import json
 import re
 from typing import Any
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, parametric_type
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
     DecimalType,
     MapType,
-    Primitive,
     PrimitiveType,
     StringType,
     StructField,
@@ -36,21 +36,6 @@ from zerobus.errors import SchemaError
 __all__ = ["avro_schema", "avro_schema_text"]
 
 _AVRO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-_PRIMITIVES: dict[Primitive, Any] = {
-    Primitive.TINYINT: "int",
-    Primitive.SMALLINT: "int",
-    Primitive.INT: "int",
-    Primitive.BIGINT: "long",
-    Primitive.FLOAT: "float",
-    Primitive.DOUBLE: "double",
-    Primitive.BOOLEAN: "boolean",
-    Primitive.BINARY: "bytes",
-    Primitive.DATE: {"type": "int", "logicalType": "date"},
-    Primitive.TIMESTAMP: {"type": "long", "logicalType": "timestamp-micros"},
-    Primitive.TIMESTAMP_NTZ: {"type": "long", "logicalType": "local-timestamp-micros"},
-    Primitive.VARIANT: "string",
-}
 
 
 class _Names:
@@ -79,12 +64,12 @@ def _checked_name(name: str, path: str) -> str:
 
 def _avro_type(data_type: DataType, path: str, names: _Names) -> Any:
     if isinstance(data_type, PrimitiveType):
-        return _PRIMITIVES[data_type.primitive]
+        return DELTA_TYPES[data_type.primitive].avro
     if isinstance(data_type, StringType):
-        return "string"
+        return parametric_type(data_type).avro_type
     if isinstance(data_type, DecimalType):
         return {
-            "type": "bytes",
+            "type": parametric_type(data_type).avro_type,
             "logicalType": "decimal",
             "precision": data_type.precision,
             "scale": data_type.scale,

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
@@ -47,9 +48,12 @@ __all__ = ["FieldsConverter", "GiveUp", "fields_converter", "proto_encoder", "wi
 FieldsConverter = Callable[[dict[str, Any]], dict[str, Any]]
 
 _ONE_MICRO = dt.timedelta(microseconds=1)
-_INTEGRALS = (Primitive.TINYINT, Primitive.SMALLINT, Primitive.INT, Primitive.BIGINT)
 # Exact Python types that are already the wire value of a column of this primitive.
-_EXACT: dict[Primitive, type] = {Primitive.DOUBLE: float, Primitive.BOOLEAN: bool, Primitive.BINARY: bytes}
+_EXACT: dict[Primitive, type] = {
+    primitive: row.exact_python_type
+    for primitive, row in DELTA_TYPES.items()
+    if row.exact_python_type is not None and row.kind is not ValueKind.INTEGER
+}
 
 
 class GiveUp(Exception):
@@ -135,19 +139,20 @@ def _fast_expression(
     if not isinstance(data_type, PrimitiveType):
         return slow
     primitive = data_type.primitive
-    if primitive in _INTEGRALS:
+    row = DELTA_TYPES[primitive]
+    if row.kind is ValueKind.INTEGER:
         low, high = INT_RANGES[primitive]
         return f"v if type(v) is int and {low} <= v <= {high} else {slow}"
     exact = _EXACT.get(primitive)
     if exact is not None:
         names[f"exact{index}"] = exact
         return f"v if type(v) is exact{index} else {slow}"
-    if primitive is Primitive.DATE:
+    if row.kind is ValueKind.DATE:
         return f"(v - EPOCH_DATE).days if type(v) is date else {slow}"
-    if primitive is Primitive.TIMESTAMP:
+    if row.kind is ValueKind.TIMESTAMP and row.timezone_aware:
         # An aware datetime whose utcoffset() is None fails the subtraction: the caller falls back.
         return f"(v - EPOCH) // ONE_MICRO if type(v) is datetime and v.tzinfo is not None else {slow}"
-    if primitive is Primitive.TIMESTAMP_NTZ:
+    if row.kind is ValueKind.TIMESTAMP:
         return f"(v - EPOCH_NAIVE) // ONE_MICRO if type(v) is datetime and v.tzinfo is None else {slow}"
     return slow
 
@@ -180,7 +185,7 @@ def _element_test(data_type: DataType, name: str) -> str | None:
     if not isinstance(data_type, PrimitiveType):
         return None
     primitive = data_type.primitive
-    if primitive in _INTEGRALS:
+    if DELTA_TYPES[primitive].kind is ValueKind.INTEGER:
         low, high = INT_RANGES[primitive]
         return f"type({name}) is int and {low} <= {name} <= {high}"
     exact = _EXACT.get(primitive)

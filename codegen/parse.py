@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zerobus.codegen.delta_types_table import parametric_type, primitive_named
 from zerobus.codegen.ir import (
     ArrayType,
     Column,
@@ -44,30 +45,10 @@ MAX_DECIMAL_PRECISION = 38
 # (descriptors, protobuf's own parser, the converters) stays far from Python's recursion limit.
 MAX_TYPE_DEPTH = 64
 
-_PRIMITIVE_ALIASES: dict[str, Primitive] = {
-    "TINYINT": Primitive.TINYINT,
-    "BYTE": Primitive.TINYINT,
-    "SMALLINT": Primitive.SMALLINT,
-    "SHORT": Primitive.SMALLINT,
-    "INT": Primitive.INT,
-    "INTEGER": Primitive.INT,
-    "BIGINT": Primitive.BIGINT,
-    "LONG": Primitive.BIGINT,
-    "FLOAT": Primitive.FLOAT,
-    "REAL": Primitive.FLOAT,
-    "DOUBLE": Primitive.DOUBLE,
-    "BOOLEAN": Primitive.BOOLEAN,
-    "BINARY": Primitive.BINARY,
-    "DATE": Primitive.DATE,
-    "TIMESTAMP": Primitive.TIMESTAMP,
-    "TIMESTAMP_LTZ": Primitive.TIMESTAMP,
-    "TIMESTAMP_NTZ": Primitive.TIMESTAMP_NTZ,
-    "VARIANT": Primitive.VARIANT,
-}
 # Spark JSON names of the same types (`type_json`).
 _JSON_PRIMITIVES: dict[str, Primitive] = {p.json_name: p for p in Primitive}
 _UNSUPPORTED = {"INTERVAL", "GEOMETRY", "GEOGRAPHY", "VOID", "NULL", "OBJECT", "CALENDARINTERVAL"}
-_DECIMAL_NAMES = {"DECIMAL", "DEC", "NUMERIC"}
+_DECIMAL_NAMES = frozenset(parametric_type(DecimalType()).sql_names)
 _NO_REPRESENTATION = (
     "has no Zerobus representation (supported: integral, FLOAT, DOUBLE, DECIMAL, BOOLEAN, STRING, "
     "VARCHAR, CHAR, BINARY, DATE, TIMESTAMP, TIMESTAMP_NTZ, VARIANT, ARRAY, MAP, STRUCT)"
@@ -233,7 +214,7 @@ class _Parser:
         if word == "DOUBLE" and self.at_word("PRECISION"):
             self.next()
             return PrimitiveType(Primitive.DOUBLE)
-        primitive = _PRIMITIVE_ALIASES.get(word)
+        primitive = primitive_named(word)
         if primitive is not None:
             return PrimitiveType(primitive)
         if word in _UNSUPPORTED:

@@ -21,12 +21,12 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
     DecimalType,
     MapType,
-    Primitive,
     PrimitiveType,
     StringType,
     StructField,
@@ -66,20 +66,6 @@ IMPORTED_NAMES = frozenset(
     }
 )
 _BUILTIN_TYPES = frozenset({"bool", "bytes", "dict", "float", "int", "list", "str"})
-_PRIMITIVE_REFS: dict[Primitive, str] = {
-    Primitive.TINYINT: "TinyInt",
-    Primitive.SMALLINT: "SmallInt",
-    Primitive.INT: "Int",
-    Primitive.BIGINT: "BigInt",
-    Primitive.FLOAT: "float",
-    Primitive.DOUBLE: "float",
-    Primitive.BOOLEAN: "bool",
-    Primitive.BINARY: "bytes",
-    Primitive.DATE: "_datetime.date",
-    Primitive.TIMESTAMP: "AwareDatetime",
-    Primitive.TIMESTAMP_NTZ: "NaiveDatetime",
-    Primitive.VARIANT: "JsonValue",
-}
 _NOT_IDENTIFIER_CHAR = re.compile(r"[^0-9A-Za-z_]")
 
 
@@ -234,7 +220,7 @@ class _Planner:
 
     def type_ref(self, data_type: DataType, owner: ClassPlan, path: str) -> TypeRef:
         if isinstance(data_type, PrimitiveType):
-            return TypeRef("name", _PRIMITIVE_REFS[data_type.primitive])
+            return TypeRef("name", DELTA_TYPES[data_type.primitive].pydantic)
         if isinstance(data_type, StringType):
             if data_type.length is None:
                 return TypeRef("name", "str")

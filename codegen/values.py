@@ -28,6 +28,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from zerobus.codegen.delta_types_table import (
+    DELTA_TYPES,
+    MAX_DATE_DAYS,
+    MAX_TIMESTAMP_MICROS,
+    MIN_DATE_DAYS,
+    MIN_TIMESTAMP_MICROS,
+    ValueKind,
+)
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
@@ -73,11 +81,6 @@ EPOCH_DATE = dt.date(1970, 1, 1)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 EPOCH_NAIVE = dt.datetime(1970, 1, 1)
 _ONE_MICRO = dt.timedelta(microseconds=1)
-# Delta stores dates and timestamps for years 0001..9999.
-MIN_DATE_DAYS = (dt.date.min - EPOCH_DATE).days
-MAX_DATE_DAYS = (dt.date.max - EPOCH_DATE).days
-MIN_TIMESTAMP_MICROS = (dt.datetime.min - EPOCH_NAIVE) // _ONE_MICRO
-MAX_TIMESTAMP_MICROS = (dt.datetime.max - EPOCH_NAIVE) // _ONE_MICRO
 _FLOAT32_MAX = 3.4028234663852886e38
 # Integers that are wire values already (read back from records): no unit guessing.
 WIRE_UNITS = IntegerUnits(timestamp="us", date="days")
@@ -108,7 +111,7 @@ def _int_to_wire(primitive: Primitive, path: str) -> Converter:
 
 
 def _float_to_wire(primitive: Primitive, path: str) -> Converter:
-    is_float32 = primitive is Primitive.FLOAT
+    is_float32 = DELTA_TYPES[primitive].float32
 
     def convert(value: Any) -> float:
         if type(value) is not float:
@@ -178,7 +181,7 @@ def decimal_text(value: decimal.Decimal, decimal_type: DecimalType, path: str = 
     _sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     if exponent == -scale and len(digits) <= precision:
-        return format(value, "f")  # already canonical: the common case, 4x cheaper than quantizing
+        return format(value, "f")  # already canonical: the common case, and cheaper than quantizing
     if -exponent > scale:
         # Trailing zeros beyond the scale lose nothing; anything else would be silently rounded.
         normalized_exponent = value.normalize(_DECIMAL_CONTEXT).as_tuple().exponent
@@ -267,7 +270,7 @@ def _date_to_wire(path: str, units: IntegerUnits) -> Converter:
 
 
 def _timestamp_to_wire(primitive: Primitive, path: str, units: IntegerUnits) -> Converter:
-    ntz = primitive is Primitive.TIMESTAMP_NTZ
+    ntz = not DELTA_TYPES[primitive].timezone_aware
     int_to_micros = timestamp_int_to_micros(units.timestamp, primitive.name, path)
 
     def from_datetime(value: dt.datetime, original: Any) -> int:
@@ -435,19 +438,22 @@ def to_wire(
     """
     if isinstance(data_type, PrimitiveType):
         primitive = data_type.primitive
-        if primitive in (Primitive.TINYINT, Primitive.SMALLINT, Primitive.INT, Primitive.BIGINT):
+        kind = DELTA_TYPES[primitive].kind
+        if kind is ValueKind.INTEGER:
             return _int_to_wire(primitive, path)
-        if primitive in (Primitive.FLOAT, Primitive.DOUBLE):
+        if kind is ValueKind.FLOATING:
             return _float_to_wire(primitive, path)
-        if primitive is Primitive.BOOLEAN:
+        if kind is ValueKind.BOOLEAN:
             return _bool_to_wire(path)
-        if primitive is Primitive.BINARY:
+        if kind is ValueKind.BINARY:
             return _binary_to_wire(path, json_mode)
-        if primitive is Primitive.DATE:
+        if kind is ValueKind.DATE:
             return _date_to_wire(path, units)
-        if primitive in (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ):
+        if kind is ValueKind.TIMESTAMP:
             return _timestamp_to_wire(primitive, path, units)
-        return _variant_to_wire(path)
+        if kind is ValueKind.VARIANT:
+            return _variant_to_wire(path)
+        raise TypeError(f"no converter for value kind {kind.name} of {primitive.name}")
     if isinstance(data_type, StringType):
         return _string_to_wire(data_type, path)
     if isinstance(data_type, DecimalType):
@@ -505,18 +511,13 @@ def _as_check(convert: Converter) -> Check:
 
 
 def _primitive_check(primitive: Primitive, path: str, json_mode: bool) -> Check | None:
-    if primitive in (Primitive.TINYINT, Primitive.SMALLINT):
+    row = DELTA_TYPES[primitive]
+    if row.kind is ValueKind.INTEGER and row.range_checked:
         return _as_check(_int_to_wire(primitive, path))
-    if primitive is Primitive.DATE:
-        return _ranged_int_check(path, MIN_DATE_DAYS, MAX_DATE_DAYS, "days since 1970-01-01 (DATE)")
-    if primitive in (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ):
-        return _ranged_int_check(
-            path,
-            MIN_TIMESTAMP_MICROS,
-            MAX_TIMESTAMP_MICROS,
-            f"microseconds since the epoch ({primitive.name})",
-        )
-    if primitive is Primitive.VARIANT:
+    if row.wire_unit is not None and row.wire_range is not None:
+        low, high = row.wire_range
+        return _ranged_int_check(path, low, high, f"{row.wire_unit.value} ({primitive.name})")
+    if row.kind is ValueKind.VARIANT:
 
         def check_variant(value: Any) -> None:
             if not isinstance(value, str):
@@ -525,13 +526,11 @@ def _primitive_check(primitive: Primitive, path: str, json_mode: bool) -> Check 
             _check_json_text(value, path)
 
         return check_variant
-    if primitive in (Primitive.FLOAT, Primitive.DOUBLE) and json_mode:
+    if row.kind is ValueKind.FLOATING and json_mode:
         return _json_number_check(primitive, path)
-    if primitive is Primitive.FLOAT:
-        return None
     if not json_mode:
         return None
-    if primitive is Primitive.BINARY:
+    if row.kind is ValueKind.BINARY:
 
         def check_base64(value: Any) -> None:
             if not isinstance(value, str):
@@ -643,7 +642,7 @@ def _json_key_parser(key_type: DataType, path: str) -> Converter:
             return int(to_int(int(key)))
 
         return parse_int
-    if isinstance(key_type, PrimitiveType) and key_type.primitive is Primitive.BOOLEAN:
+    if isinstance(key_type, PrimitiveType) and DELTA_TYPES[key_type.primitive].kind is ValueKind.BOOLEAN:
 
         def parse_bool(key: Any) -> bool:
             if key not in ("true", "false"):
@@ -715,16 +714,16 @@ def micros_to_datetime(micros: int, aware: bool = True) -> dt.datetime:
 def from_wire(data_type: DataType, json_mode: bool = False) -> Converter:
     """Compile a converter from wire values to Python values (dates, datetimes, Decimals...)."""
     if isinstance(data_type, PrimitiveType):
-        primitive = data_type.primitive
-        if primitive is Primitive.DATE:
+        row = DELTA_TYPES[data_type.primitive]
+        if row.kind is ValueKind.DATE:
             return days_to_date
-        if primitive is Primitive.TIMESTAMP:
+        if row.kind is ValueKind.TIMESTAMP and row.timezone_aware:
             return micros_to_datetime
-        if primitive is Primitive.TIMESTAMP_NTZ:
+        if row.kind is ValueKind.TIMESTAMP:
             return lambda micros: micros_to_datetime(micros, aware=False)
-        if primitive is Primitive.BINARY and json_mode:
+        if row.kind is ValueKind.BINARY and json_mode:
             return base64.b64decode
-        if primitive is Primitive.BINARY:
+        if row.kind is ValueKind.BINARY:
             return bytes
         return _identity
     if isinstance(data_type, DecimalType):

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, WireUnit
 from zerobus.codegen.ir import ArrayType, DataType, MapType, Primitive, PrimitiveType, StructType, TableSchema
 from zerobus.codegen.time_units import IntegerUnits, date_int_to_days, timestamp_int_to_micros
 from zerobus.errors import InvalidRecordError
@@ -44,9 +45,10 @@ def _converter(data_type: DataType, path: str, units: IntegerUnits) -> Converter
 
 
 def _scalar(primitive: Primitive, path: str, units: IntegerUnits) -> Converter | None:
-    if primitive in (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ):
+    unit = DELTA_TYPES[primitive].wire_unit
+    if unit is WireUnit.MICROS:
         to_wire_int = timestamp_int_to_micros(units.timestamp, primitive.name, path)
-    elif primitive is Primitive.DATE:
+    elif unit is WireUnit.DAYS:
         to_wire_int = date_int_to_days(units.date, path)
     else:
         return None

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from google.protobuf import descriptor_pb2
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind, WireUnit
 from zerobus.codegen.ir import Column, DecimalType, Primitive, PrimitiveType, StringType
 from zerobus.codegen.typemap import INT_RANGES
 from zerobus.codegen.values import (
@@ -143,14 +144,15 @@ def scalar_piece(info: FieldInfo, array: Any, first_row: int) -> Piece | None:
     if not isinstance(data_type, PrimitiveType):
         return None
     primitive = data_type.primitive
+    kind = DELTA_TYPES[primitive].kind
     if primitive in INT_RANGES and info.proto_type in _INT_WIRE:
         return _integer(column, primitive, _int_values(column, primitive))
-    if primitive in (Primitive.FLOAT, Primitive.DOUBLE):
+    if kind is ValueKind.FLOATING:
         return _floating(column)
-    if primitive is Primitive.BOOLEAN and info.proto_type == _F.TYPE_BOOL:
+    if kind is ValueKind.BOOLEAN and info.proto_type == _F.TYPE_BOOL:
         values = column.numbers(np.bool_)  # a bool's varint is one byte: 0 or 1
         return fixed_piece(_tag(info, WIRE_VARINT), values.view(np.uint8), _present(column, values))
-    if primitive is Primitive.BINARY and info.proto_type == _F.TYPE_BYTES:
+    if kind is ValueKind.BINARY and info.proto_type == _F.TYPE_BYTES:
         return _bytes_piece(column, _as_large(column.array, pa.large_binary()))
     return None
 
@@ -172,9 +174,10 @@ def _present(column: _Column, values: npt.NDArray[Any]) -> Mask | None:
 def _int_values(column: _Column, primitive: Primitive) -> npt.NDArray[np.int64]:
     """Integers as int64 in wire units: days for DATE, microseconds for timestamps."""
     array_type = column.array.type
-    if primitive is Primitive.DATE:
+    unit = DELTA_TYPES[primitive].wire_unit
+    if unit is WireUnit.DAYS:
         return _days(column)
-    if primitive in (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ):
+    if unit is WireUnit.MICROS:
         return _micros(column, array_type.unit)
     values = column.numbers(array_type.to_pandas_dtype())
     low, high = INT_RANGES[primitive]

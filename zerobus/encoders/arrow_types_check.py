@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
@@ -34,8 +35,6 @@ from zerobus.codegen.ir import (
 )
 
 __all__ = ["plain_type", "type_problem"]
-
-_INTEGERS = frozenset({Primitive.TINYINT, Primitive.SMALLINT, Primitive.INT, Primitive.BIGINT})
 
 
 def plain_type(pa: Any, arrow_type: Any) -> Any:
@@ -62,28 +61,34 @@ def is_binary(pa: Any, arrow_type: Any) -> bool:
 
 def _primitive_problem(pa: Any, given: Any, primitive: Primitive) -> str | None:
     types = pa.types
-    if primitive in _INTEGERS:
+    row = DELTA_TYPES[primitive]
+    kind = row.kind
+    if kind is ValueKind.INTEGER:
         ok = types.is_integer(given)
-    elif primitive is Primitive.DOUBLE:
-        ok = types.is_floating(given) or (types.is_integer(given) and given.bit_width <= 32)
-    elif primitive is Primitive.FLOAT:
-        ok = types.is_floating(given) or (types.is_integer(given) and given.bit_width <= 16)
-    elif primitive is Primitive.BOOLEAN:
+    elif kind is ValueKind.FLOATING:
+        # Integers convert exactly only when they fit the mantissa (24 bits for FLOAT, 53 for DOUBLE).
+        widest_integer = 16 if row.float32 else 32
+        ok = types.is_floating(given) or (types.is_integer(given) and given.bit_width <= widest_integer)
+    elif kind is ValueKind.BOOLEAN:
         ok = types.is_boolean(given)
-    elif primitive is Primitive.BINARY:
+    elif kind is ValueKind.BINARY:
         ok = is_binary(pa, given)
-    elif primitive is Primitive.VARIANT:
+    elif kind is ValueKind.VARIANT:
         ok = is_text(pa, given)
-    elif primitive is Primitive.DATE:
+    elif kind is ValueKind.DATE:
         ok = types.is_date(given)
-    else:  # TIMESTAMP, TIMESTAMP_NTZ
+    elif kind is ValueKind.TIMESTAMP:
         if not types.is_timestamp(given):
             return "not a timestamp type"
-        if primitive is Primitive.TIMESTAMP and given.tz is None:
-            return "TIMESTAMP needs a timestamp with a time zone (an instant); this one has none"
-        if primitive is Primitive.TIMESTAMP_NTZ and given.tz is not None:
-            return f"TIMESTAMP_NTZ takes a timestamp without a time zone (wall-clock time); this one has {given.tz}"
+        if row.timezone_aware and given.tz is None:
+            return f"{row.name} needs a timestamp with a time zone (an instant); this one has none"
+        if not row.timezone_aware and given.tz is not None:
+            return (
+                f"{row.name} takes a timestamp without a time zone (wall-clock time); this one has {given.tz}"
+            )
         return None
+    else:
+        raise TypeError(f"no Arrow type check for value kind {kind.name} of {row.name}")
     return None if ok else "not a lossless conversion"
 
 

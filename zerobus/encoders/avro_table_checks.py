@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
     MapType,
-    Primitive,
     PrimitiveType,
     StringType,
     StructType,
@@ -29,13 +29,14 @@ from zerobus.errors import InvalidRecordError
 __all__ = ["table_datum_check"]
 
 Check = Callable[[Any, str], None]
-_NARROW = (Primitive.TINYINT, Primitive.SMALLINT)  # Avro int is exactly INT; long exactly BIGINT
 
 
 def _value_check(data_type: DataType) -> Check | None:
-    if isinstance(data_type, PrimitiveType) and data_type.primitive in _NARROW:
-        low, high = INT_RANGES[data_type.primitive]
-        name = data_type.primitive.name
+    # Avro int is exactly INT and long exactly BIGINT: only the narrower integers need a range check.
+    row = DELTA_TYPES[data_type.primitive] if isinstance(data_type, PrimitiveType) else None
+    if row is not None and row.kind is ValueKind.INTEGER and row.range_checked:
+        low, high = INT_RANGES[row.primitive]
+        name = row.name
 
         def check_range(value: Any, path: str) -> None:
             if not low <= value <= high:

@@ -14,12 +14,12 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.codegen.ir import (
     ArrayType,
     Column,
     DataType,
     MapType,
-    Primitive,
     PrimitiveType,
     StringType,
     StructType,
@@ -31,7 +31,6 @@ __all__ = ["TextConverter", "empty_value", "text_converter"]
 
 TextConverter = Callable[[str], Any]
 
-_INTEGERS = (Primitive.TINYINT, Primitive.SMALLINT, Primitive.INT, Primitive.BIGINT)
 _TRUE = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE = frozenset({"false", "f", "no", "n", "0"})
 
@@ -124,15 +123,16 @@ def text_converter(column: Column) -> TextConverter | None:
     name = column.name
     if isinstance(data_type, PrimitiveType):
         primitive = data_type.primitive
-        if primitive in _INTEGERS:
+        kind = DELTA_TYPES[primitive].kind
+        if kind is ValueKind.INTEGER:
             return _to_int(name, primitive.name)
-        if primitive in (Primitive.FLOAT, Primitive.DOUBLE):
+        if kind is ValueKind.FLOATING:
             return _to_float(name, primitive.name)
-        if primitive is Primitive.BOOLEAN:
+        if kind is ValueKind.BOOLEAN:
             return _to_bool(name)
-        if primitive is Primitive.BINARY:
+        if kind is ValueKind.BINARY:
             return _to_bytes(name)
-        if primitive in (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ):
+        if kind is ValueKind.TIMESTAMP:
             return _timestamp_or_text
         return None  # DATE (ISO text), VARIANT (JSON text)
     if isinstance(data_type, (ArrayType, MapType, StructType)):

@@ -18,15 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from zerobus.codegen.ir import Column, Primitive, PrimitiveType, TableSchema
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
+from zerobus.codegen.ir import Column, PrimitiveType, TableSchema
 from zerobus.codegen.time_units import MILLIS_BELOW, NANOS_FROM, TimestampUnit
 from zerobus.ingest.batch import RowBatch
 from zerobus.ingest.columns import match_columns
 from zerobus.ingest.errors import InputFileError
 
 __all__ = ["parquet_row_count", "read_parquet"]
-
-_TIMESTAMPS = (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ)
 
 
 def _open(path: str) -> Any:
@@ -47,19 +46,20 @@ def parquet_row_count(path: str) -> int:
 def _check_time_zone(path: str, column: Column, arrow_type: Any) -> None:
     import pyarrow as pa
 
-    if not (isinstance(column.type, PrimitiveType) and column.type.primitive in _TIMESTAMPS):
+    if not isinstance(column.type, PrimitiveType):
         return
-    if not pa.types.is_timestamp(arrow_type):
+    row = DELTA_TYPES[column.type.primitive]
+    if row.kind is not ValueKind.TIMESTAMP or not pa.types.is_timestamp(arrow_type):
         return
     aware = arrow_type.tz is not None
-    if column.type.primitive is Primitive.TIMESTAMP and not aware:
+    if row.timezone_aware and not aware:
         raise InputFileError(
             path,
             f"column {column.name!r} holds timestamps without a time zone (wall-clock times) and the "
             "table's column is TIMESTAMP (an instant): write the file with a time zone (e.g. UTC), "
             "or make the column TIMESTAMP_NTZ",
         )
-    if column.type.primitive is Primitive.TIMESTAMP_NTZ and aware:
+    if not row.timezone_aware and aware:
         raise InputFileError(
             path,
             f"column {column.name!r} holds timestamps with a time zone (instants) and the table's "

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from zerobus.codegen.arrow_types import arrow_schema
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.codegen.ir import ArrayType, DataType, MapType, Primitive, PrimitiveType, StructType, TableSchema
 from zerobus.codegen.unicode_text import json_text_problem
-from zerobus.codegen.values import MAX_DATE_DAYS, MAX_TIMESTAMP_MICROS, MIN_DATE_DAYS, MIN_TIMESTAMP_MICROS
 from zerobus.errors import InvalidRecordError
 from zerobus.server.arrow_schema_check import field_index
 
@@ -106,12 +106,11 @@ def _check_values(array: Any, primitive: Primitive, path: str, row_of: RowOf) ->
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if primitive is Primitive.DATE:
-        bounds, width, what = (MIN_DATE_DAYS, MAX_DATE_DAYS), pa.int32(), "days since 1970-01-01 (DATE)"
-    elif primitive in (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ):
-        bounds, width = (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS), pa.int64()
-        what = f"microseconds since the epoch ({primitive.name})"
-    elif primitive is Primitive.VARIANT:
+    row = DELTA_TYPES[primitive]
+    if row.wire_unit is not None and row.wire_range is not None:
+        bounds, width = row.wire_range, getattr(pa, row.proto.name)()
+        what = f"{row.wire_unit.value} ({primitive.name})"
+    elif row.kind is ValueKind.VARIANT:
         for position, text in enumerate(array.to_pylist()):
             problem = None if text is None else json_text_problem(text)
             if problem is not None:

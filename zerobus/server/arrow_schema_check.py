@@ -22,11 +22,11 @@ from __future__ import annotations
 from typing import Any
 
 from zerobus.codegen.arrow_types import arrow_type
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
     MapType,
-    Primitive,
     PrimitiveType,
     StringType,
     StructField,
@@ -115,11 +115,10 @@ def _fits(data_type: DataType, actual: Any, pa: Any) -> bool:
         return bool(types.is_list(actual) or types.is_large_list(actual))
     if isinstance(data_type, MapType):
         return bool(types.is_map(actual))
-    if isinstance(data_type, StringType) or (
-        isinstance(data_type, PrimitiveType) and data_type.primitive is Primitive.VARIANT
-    ):
+    kind = DELTA_TYPES[data_type.primitive].kind if isinstance(data_type, PrimitiveType) else None
+    if isinstance(data_type, StringType) or kind is ValueKind.VARIANT:
         return bool(types.is_string(actual) or types.is_large_string(actual))
-    if isinstance(data_type, PrimitiveType) and data_type.primitive is Primitive.BINARY:
+    if kind is ValueKind.BINARY:
         return bool(types.is_binary(actual) or types.is_large_binary(actual))
     expected = arrow_type(data_type)
     if types.is_timestamp(expected) and types.is_timestamp(actual):

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
@@ -47,36 +48,23 @@ _INTEGER_TEXT = re.compile("[+-]?[0-9]+")
 _BUILTIN = frozenset(
     {"null", "boolean", "int", "long", "float", "double", "bytes", "string", *_NAMED, "array", "map"}
 )
-_INTEGRAL = (Primitive.TINYINT, Primitive.SMALLINT, Primitive.INT)
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-def _millis_to_micros(value: int) -> int:
-    return value * 1000
+def _scaled(factor: int) -> Reader:
+    """Decoded Avro value -> wire value (millisecond timestamps are scaled to microseconds)."""
+    if factor == 1:
+        return _same
+    return lambda value: value * factor
 
 
 # Delta primitive -> {(Avro type, logicalType): converter from the decoded value to the wire value}.
-
 _PRIMITIVE_TYPES: dict[Primitive, dict[tuple[str, str | None], Reader]] = {
-    **{p: {("int", None): _same} for p in _INTEGRAL},
-    Primitive.BIGINT: {("long", None): _same, ("int", None): _same},
-    Primitive.FLOAT: {("float", None): _same},
-    Primitive.DOUBLE: {("double", None): _same, ("float", None): _same},
-    Primitive.BOOLEAN: {("boolean", None): _same},
-    Primitive.BINARY: {("bytes", None): _same, ("fixed", None): _same},
-    Primitive.DATE: {("int", "date"): _same},
-    Primitive.TIMESTAMP: {
-        ("long", "timestamp-micros"): _same,
-        ("long", "timestamp-millis"): _millis_to_micros,
-    },
-    Primitive.TIMESTAMP_NTZ: {
-        ("long", "local-timestamp-micros"): _same,
-        ("long", "local-timestamp-millis"): _millis_to_micros,
-    },
-    Primitive.VARIANT: {("string", None): _same},
+    primitive: {(r.avro_type, r.logical_type): _scaled(r.factor) for r in row.avro_readings}
+    for primitive, row in DELTA_TYPES.items()
 }
 
 
@@ -310,7 +298,8 @@ def _decimal_reader(
 
 def _map_key_reader(key_type: DataType, path: str) -> Reader:
     """Avro map keys are text: integral and boolean keys travel as ``"7"`` / ``"true"``."""
-    if isinstance(key_type, PrimitiveType) and key_type.primitive is Primitive.BOOLEAN:
+    kind = DELTA_TYPES[key_type.primitive].kind if isinstance(key_type, PrimitiveType) else None
+    if kind is ValueKind.BOOLEAN:
 
         def read_bool(key: str) -> bool:
             if key not in ("true", "false"):
@@ -320,7 +309,7 @@ def _map_key_reader(key_type: DataType, path: str) -> Reader:
             return key == "true"
 
         return read_bool
-    if isinstance(key_type, PrimitiveType) and key_type.primitive in (*_INTEGRAL, Primitive.BIGINT):
+    if kind is ValueKind.INTEGER:
 
         def read_int(key: str) -> int:
             stripped = key.strip()

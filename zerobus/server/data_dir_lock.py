@@ -9,6 +9,7 @@ stale lock behind), taken before the server reads or writes anything in the dire
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import IO
 
@@ -59,7 +60,7 @@ class DataDirLock:
 
 def _lock_exclusively(handle: IO[str]) -> None:
     """Take an exclusive, non-blocking lock on the file, or raise OSError when it is taken."""
-    if os.name == "nt":
+    if sys.platform == "win32":
         import msvcrt
 
         handle.seek(0)

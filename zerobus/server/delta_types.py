@@ -16,12 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from zerobus.codegen.arrow_types import arrow_schema, arrow_type
+from zerobus.codegen.delta_types_table import DELTA_TYPES, JsonForm
 from zerobus.codegen.ir import (
     ArrayType,
     DataType,
     DecimalType,
     MapType,
-    Primitive,
     PrimitiveType,
     StringType,
     TableSchema,
@@ -60,7 +60,8 @@ def arrow_row_converter(schema: TableSchema, json_mode: bool) -> RowConverter | 
 def _arrow_takes_wire(data_type: DataType, json_mode: bool) -> bool:
     """Whether Arrow reads the wire value of `data_type` as the same value `from_wire` gives."""
     if isinstance(data_type, PrimitiveType):
-        return not (json_mode and data_type.primitive is Primitive.BINARY)  # base64 text in JSON
+        # Arrow reads every wire value as it is, except base64 text in JSON records.
+        return not (json_mode and DELTA_TYPES[data_type.primitive].json_form is JsonForm.BASE64)
     if isinstance(data_type, StringType):
         return True
     if isinstance(data_type, DecimalType):

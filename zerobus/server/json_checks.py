@@ -1,7 +1,7 @@
 """Check a whole batch of parsed JSON records column by column, and parse JSON records cheaply.
 
 The reference check of a JSON record is `codegen.values.wire_row_check(schema, json_mode=True)`
-on the parsed object: about 1 us a record of Python calls. `json_batch_check` compiles the same
+on the parsed object: a chain of Python calls per record. `json_batch_check` compiles the same
 rules into passes over the batch, one column at a time, made of C-level iterators: the types of
 a column's values as one `set`, integer ranges as `min`/`max`, string lengths as `max(map(len))`,
 unknown keys as one set union. Types with no such shortcut (DECIMAL, VARIANT, BINARY, ARRAY,
@@ -9,9 +9,9 @@ MAP, STRUCT) run the reference check of that column value by value. The answer i
 every record fine?" and agrees with the reference either way; the caller words the error by
 running the reference record by record when it is False.
 
-`loads` parses a record (refusing a key given twice, `zerobus.strict_json`) at a fraction of
-`decode`'s cost: it calls the decoder's scanner directly and leaves anything unusual (leading or
-trailing whitespace, a byte-order mark, extra data) to `json.loads` itself.
+`loads` parses a record (refusing a key given twice, `zerobus.strict_json`) with the decoder's
+public `raw_decode`, which skips `decode`'s whitespace handling, and leaves anything unusual
+(leading or trailing whitespace, a byte-order mark, extra data) to `json.loads` itself.
 """
 
 from __future__ import annotations
@@ -23,16 +23,10 @@ from math import isfinite
 from operator import is_not
 from typing import Any
 
+from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.codegen.ir import DataType, Primitive, PrimitiveType, StringType, TableSchema
-from zerobus.codegen.typemap import INT_RANGES
 from zerobus.codegen.unicode_text import texts_are_unicode
-from zerobus.codegen.values import (
-    MAX_DATE_DAYS,
-    MAX_TIMESTAMP_MICROS,
-    MIN_DATE_DAYS,
-    MIN_TIMESTAMP_MICROS,
-    wire_check,
-)
+from zerobus.codegen.values import wire_check
 from zerobus.server.message_checks import passes_check
 from zerobus.strict_json import unique_keys
 
@@ -42,24 +36,21 @@ JsonBatchCheck = Callable[[list[Any]], bool]
 _ColumnProbe = Callable[[list[Any]], bool]
 
 _FLOAT32_MAX = 3.4028234663852886e38
+# Columns written as JSON integers, with the range of valid wire values (DATE days, timestamp micros).
 _INT_RANGES: dict[Primitive, tuple[int, int]] = {
-    **INT_RANGES,
-    Primitive.DATE: (MIN_DATE_DAYS, MAX_DATE_DAYS),
-    Primitive.TIMESTAMP: (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS),
-    Primitive.TIMESTAMP_NTZ: (MIN_TIMESTAMP_MICROS, MAX_TIMESTAMP_MICROS),
+    primitive: row.wire_range for primitive, row in DELTA_TYPES.items() if row.wire_range is not None
 }
 # Duplicate keys are refused while parsing; NaN/Infinity are parsed and then refused by the
 # column checks, whose error names the field they are in.
-_decoder = json.JSONDecoder(object_pairs_hook=unique_keys)
-_scan_once: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
+_raw_decode = json.JSONDecoder(object_pairs_hook=unique_keys).raw_decode
 _not_none = partial(is_not, None)
 
 
 def loads(text: str) -> Any:
     """`json.loads(text)` with duplicate keys refused: the same value, or an error, for every `str`."""
     try:
-        value, end = _scan_once(text, 0)
-    except StopIteration:
+        value, end = _raw_decode(text)
+    except json.JSONDecodeError:
         return json.loads(text, object_pairs_hook=unique_keys)  # not a value at 0: json.loads says why
     if end != len(text):
         return json.loads(text, object_pairs_hook=unique_keys)  # trailing whitespace is fine, not extra data
@@ -107,15 +98,16 @@ def _value_probe(data_type: DataType) -> Callable[[list[Any]], bool]:
             return lambda values: (
                 set(map(type, values)) == {int} and low <= min(values) and max(values) <= high
             )
-        if primitive is Primitive.BOOLEAN:
+        row = DELTA_TYPES[primitive]
+        if row.kind is ValueKind.BOOLEAN:
             return lambda values: set(map(type, values)) == {bool}
-        if primitive is Primitive.DOUBLE:
+        if row.kind is ValueKind.FLOATING and not row.float32:
             # Integers are accepted too, but only the reference knows which convert to a float.
             # NaN and Infinity are not JSON (1e999 parses as Infinity): finite floats only.
             return lambda values: (
                 (set(map(type, values)) == {float} and all(map(isfinite, values))) or reference(values)
             )
-        if primitive is Primitive.FLOAT:
+        if row.kind is ValueKind.FLOATING:
             return lambda values: (
                 (
                     set(map(type, values)) == {float}

@@ -15,20 +15,26 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from zerobus.codegen.ir import Primitive, PrimitiveType, TableSchema
+from zerobus.codegen.delta_types_table import DELTA_TYPES, WireUnit
+from zerobus.codegen.ir import PrimitiveType, TableSchema
 from zerobus.errors import ConfigurationError
 
 __all__ = ["arrow_batch_records", "row_converter", "rows_in_chunks"]
 
 Record = dict[str, Any]
 
-_TIMESTAMPS = (Primitive.TIMESTAMP, Primitive.TIMESTAMP_NTZ)
 
-
-def _column_primitives(schema: TableSchema | None) -> dict[str, Primitive]:
+def _column_units(schema: TableSchema | None) -> dict[str, WireUnit]:
+    """The columns whose wire values are counts (DATE days, timestamp microseconds), by name."""
     if schema is None:
         return {}
-    return {c.name: c.type.primitive for c in schema.columns if isinstance(c.type, PrimitiveType)}
+    units = {}
+    for column in schema.columns:
+        if isinstance(column.type, PrimitiveType):
+            unit = DELTA_TYPES[column.type.primitive].wire_unit
+            if unit is not None:
+                units[column.name] = unit
+    return units
 
 
 def arrow_batch_records(batch: Any, schema: TableSchema | None) -> list[Record]:
@@ -44,14 +50,14 @@ def arrow_batch_records(batch: Any, schema: TableSchema | None) -> list[Record]:
     names = tuple(batch.schema.names)
     if not names:
         return [{} for _ in range(batch.num_rows)]
-    primitives = _column_primitives(schema)
+    units = _column_units(schema)
     columns: list[list[Any]] = []
     for name, column in zip(names, batch.columns, strict=True):
-        target = primitives.get(name)
+        target = units.get(name)
         wire = column
-        if target in _TIMESTAMPS and pa.types.is_timestamp(column.type):
+        if target is WireUnit.MICROS and pa.types.is_timestamp(column.type):
             wire = column.cast(pa.timestamp("us", column.type.tz)).cast(pa.int64())
-        elif target is Primitive.DATE and pa.types.is_date32(column.type):
+        elif target is WireUnit.DAYS and pa.types.is_date32(column.type):
             wire = column.cast(pa.int32())
         if _has_map(wire.type):
             columns.append(wire.to_pylist(maps_as_pydicts="strict"))
