@@ -112,14 +112,22 @@ def _raw_row(entry: tuple[Any, int]) -> dict[str, Any]:
 
     record_batch, position = entry
     row = record_batch.slice(position, 1)
-    try:
-        values: dict[str, Any] = row.to_pylist(maps_as_pydicts="strict")[0]
-    except (ValueError, pa.ArrowException):
-        arrays = [pc.cast(a, pa.int64()) if pa.types.is_timestamp(a.type) else a for a in row.columns]
-        values = pa.RecordBatch.from_arrays(arrays, names=row.schema.names).to_pylist(
-            maps_as_pydicts="strict"
-        )[0]
+    # Decided here, not by `to_pylist`: with pandas installed it returns pandas Timestamps for
+    # such values instead of failing, which would make the dead letter depend on the environment.
+    arrays = [pc.cast(a, pa.int64()) if _holds_sub_microseconds(a, pa, pc) else a for a in row.columns]
+    values: dict[str, Any] = pa.RecordBatch.from_arrays(arrays, names=row.schema.names).to_pylist(
+        maps_as_pydicts="strict"
+    )[0]
     return values
+
+
+def _holds_sub_microseconds(array: Any, pa: Any, pc: Any) -> bool:
+    """Whether a timestamp column holds a value with nanoseconds below a microsecond."""
+    if not pa.types.is_timestamp(array.type) or array.type.unit != "ns":
+        return False
+    nanos = pc.cast(array, pa.int64())
+    below = pc.not_equal(pc.subtract(nanos, pc.multiply(pc.divide(nanos, 1000), 1000)), 0)
+    return bool(pc.any(below).as_py())
 
 
 def read_parquet(
