@@ -11,7 +11,7 @@ contract the SDK relies on:
   ``model.to_proto_bytes()``, ``model.to_json()`` (a JSON record);
 - ``Model.from_wire(row)``, ``Model.from_proto_bytes(data)``, ``Model.from_json(text)``;
 - ``Model.zerobus_proto_encoder()`` -> instance -> record bytes, compiled once per class
-  (`zerobus.codegen.model_fast`); ``to_proto_bytes()`` and the SDK's PROTO streams use it.
+  (`zerobus.codegen.model_proto`); ``to_proto_bytes()`` and the SDK's PROTO streams use it.
 
 Python attribute names differ from column names only where a column name cannot be one
 (keywords, names clashing with the model's own attributes...): such fields carry the column
@@ -30,7 +30,7 @@ from google.protobuf import descriptor_pb2
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
-from zerobus.codegen import descriptor, model_fast
+from zerobus.codegen import descriptor, model_fast, model_proto
 from zerobus.codegen.ir import Primitive, TableSchema
 from zerobus.codegen.model_inputs import read_raw_values
 from zerobus.codegen.parse import schema_from_ddl
@@ -62,9 +62,6 @@ def embedded_schema(name: str, columns: Sequence[str], comment: str | None = Non
 
 
 _CODECS: weakref.WeakKeyDictionary[type, RecordCodec] = weakref.WeakKeyDictionary()
-# Per class: instance -> proto bytes, instance -> wire row (`model_fast`, compiled on first use).
-_ENCODERS: weakref.WeakKeyDictionary[type, Callable[[Any], bytes]] = weakref.WeakKeyDictionary()
-_WIRE: weakref.WeakKeyDictionary[type, Callable[[Any], dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
 class ZerobusStruct(BaseModel):
@@ -88,6 +85,11 @@ class ZerobusModel(ZerobusStruct):
     __zerobus_schema__: ClassVar[TableSchema]
     # The proto message name when it is not the table's name (``--message-name``).
     __zerobus_message_name__: ClassVar[str | None] = None
+    # (class, function) compiled on first use: instance -> proto bytes (`model_proto`), instance ->
+    # wire row (`model_fast`). A class attribute is the cheapest look-up per record; the class
+    # beside the function keeps a subclass (maybe with serializers of its own) from using it.
+    __zerobus_proto_encoder__: ClassVar[tuple[type, Callable[[Any], bytes]] | None] = None
+    __zerobus_wire_converter__: ClassVar[tuple[type, Callable[[Any], dict[str, Any]]] | None] = None
 
     @classmethod
     def zerobus_schema(cls) -> TableSchema:
@@ -121,14 +123,19 @@ class ZerobusModel(ZerobusStruct):
     @classmethod
     def zerobus_proto_encoder(cls) -> Callable[[Any], bytes]:
         """One function per class, instance -> record bytes: what the SDK calls for each record."""
-        try:
-            return _ENCODERS[cls]
-        except KeyError:
-            row_codec = cls.zerobus_codec()
-            found = _ENCODERS[cls] = model_fast.proto_encoder(
-                cls, cls.zerobus_schema().as_struct(), row_codec.build_message, _reference_proto_bytes
-            )
-            return found
+        compiled = cls.__zerobus_proto_encoder__
+        if compiled is not None and compiled[0] is cls:
+            return compiled[1]
+        row_codec = cls.zerobus_codec()
+        found = model_proto.proto_encoder(
+            cls,
+            cls.zerobus_schema().as_struct(),
+            row_codec.message_class,
+            row_codec.build_message,
+            _reference_proto_bytes,
+        )
+        cls.__zerobus_proto_encoder__ = (cls, found)
+        return found
 
     # -- model -> records -----------------------------------------------------------------------
     def to_wire(self, json_mode: bool = False) -> dict[str, Any]:
@@ -140,15 +147,20 @@ class ZerobusModel(ZerobusStruct):
             wire: dict[str, Any] = self.zerobus_codec().row_to_json_wire(self.model_dump(by_alias=True))
             return wire
         cls = type(self)
-        convert = _WIRE.get(cls)
-        if convert is None:
-            schema = cls.zerobus_schema().as_struct()
-            convert = _WIRE[cls] = model_fast.wire_converter(cls, schema, _reference_wire)
+        compiled = cls.__zerobus_wire_converter__
+        if compiled is not None and compiled[0] is cls:
+            return compiled[1](self)
+        convert = model_fast.wire_converter(cls, cls.zerobus_schema().as_struct(), _reference_wire)
+        cls.__zerobus_wire_converter__ = (cls, convert)
         return convert(self)
 
     def to_proto_bytes(self) -> bytes:
         """The row as a serialized record message (what PROTO streams ingest)."""
-        return type(self).zerobus_proto_encoder()(self)
+        cls = type(self)
+        compiled = cls.__zerobus_proto_encoder__
+        if compiled is not None and compiled[0] is cls:
+            return compiled[1](self)
+        return cls.zerobus_proto_encoder()(self)
 
     def to_proto(self) -> Any:
         """The row as an instance of `message_class()`."""

@@ -1,4 +1,4 @@
-"""Model -> wire row -> proto bytes, compiled once per model class.
+"""Model -> wire row, compiled once per model class; the per-column pieces `model_proto` reuses.
 
 The reference conversion of a model (``model_dump(by_alias=True)``, then the section 7
 converters of `zerobus.codegen.values` on every field, then the message constructor) walks
@@ -42,7 +42,17 @@ from zerobus.codegen.ir import (
 from zerobus.codegen.typemap import INT_RANGES
 from zerobus.codegen.values import EPOCH, EPOCH_DATE, EPOCH_NAIVE, to_wire
 
-__all__ = ["FieldsConverter", "GiveUp", "fields_converter", "proto_encoder", "wire_converter"]
+__all__ = [
+    "FieldsConverter",
+    "GiveUp",
+    "columns_of",
+    "element_test",
+    "expression_names",
+    "fast_expression",
+    "fields_converter",
+    "nested_model",
+    "wire_converter",
+]
 
 # An instance ``__dict__`` -> wire dict (nulls left out); raises `GiveUp` when unsure.
 FieldsConverter = Callable[[dict[str, Any]], dict[str, Any]]
@@ -78,7 +88,7 @@ def fields_converter(model: type[BaseModel], struct: StructType, trust_text: boo
     return per_mode[trust_text]
 
 
-def _columns_of(model: type[BaseModel], struct: StructType) -> list[tuple[str, StructField]] | None:
+def columns_of(model: type[BaseModel], struct: StructType) -> list[tuple[str, StructField]] | None:
     """(attribute, column) pairs when the model's dump is exactly its ``__dict__`` by column name."""
     decorators = model.__pydantic_decorators__
     if decorators.field_serializers or decorators.model_serializers or model.model_computed_fields:
@@ -97,21 +107,19 @@ def _columns_of(model: type[BaseModel], struct: StructType) -> list[tuple[str, S
 def _compile(
     model: type[BaseModel], struct: StructType, prefix: str, trust_text: bool
 ) -> FieldsConverter | None:
-    pairs = _columns_of(model, struct)
+    pairs = columns_of(model, struct)
     if pairs is None:
         return None
-    names: dict[str, Any] = {"GiveUp": GiveUp, "EPOCH": EPOCH, "EPOCH_NAIVE": EPOCH_NAIVE}
-    names.update(EPOCH_DATE=EPOCH_DATE, ONE_MICRO=_ONE_MICRO, datetime=dt.datetime, date=dt.date)
-    names["Decimal"] = decimal.Decimal
+    names = expression_names()
     lines = ["def convert(d):", "    out = {}"]
     for index, (attr, field) in enumerate(pairs):
         path = prefix + field.name
         names[f"conv{index}"] = to_wire(field.type, path)
-        nested = _nested_model(model.model_fields[attr].annotation)
+        nested = nested_model(model.model_fields[attr].annotation)
         if nested is not None and isinstance(field.type, StructType):
             expression = _nested_expression(nested, field.type, index, path, names, trust_text)
         else:
-            expression = _fast_expression(field.type, index, path, names, trust_text)
+            expression = fast_expression(field.type, index, path, names, trust_text)
         lines.append(f"    v = d[{attr!r}]")
         lines.append("    if v is not None:")
         lines.append(f"        out[{field.name!r}] = {expression}")
@@ -124,13 +132,30 @@ def _compile(
     return compiled
 
 
-def _fast_expression(
+def expression_names() -> dict[str, Any]:
+    """The names the text of `fast_expression` refers to, for the namespace it is compiled in."""
+    names: dict[str, Any] = {"GiveUp": GiveUp, "EPOCH": EPOCH, "EPOCH_NAIVE": EPOCH_NAIVE}
+    names.update(
+        EPOCH_ORDINAL=EPOCH_DATE.toordinal(), ONE_MICRO=_ONE_MICRO, datetime=dt.datetime, date=dt.date
+    )
+    names["Decimal"] = decimal.Decimal
+    return names
+
+
+def fast_expression(
     data_type: DataType, index: int, path: str, names: dict[str, Any], trust_text: bool
 ) -> str:
     """Python text turning ``v`` into its wire value; the column's converter when nothing is faster."""
     slow = f"conv{index}(v)"
     if isinstance(data_type, StringType):
-        return f"v if type(v) is str else {slow}" if trust_text and data_type.length is None else slow
+        if data_type.length is not None:
+            return slow
+        # ASCII text (an O(1) flag) holds no lone surrogates: only other text needs the check.
+        return (
+            f"v if type(v) is str else {slow}"
+            if trust_text
+            else f"v if type(v) is str and v.isascii() else {slow}"
+        )
     if trust_text and isinstance(data_type, (ArrayType, MapType)):
         return _container_expression(data_type, index, names) or slow
     if isinstance(data_type, DecimalType):
@@ -148,7 +173,7 @@ def _fast_expression(
         names[f"exact{index}"] = exact
         return f"v if type(v) is exact{index} else {slow}"
     if row.kind is ValueKind.DATE:
-        return f"(v - EPOCH_DATE).days if type(v) is date else {slow}"
+        return f"v.toordinal() - EPOCH_ORDINAL if type(v) is date else {slow}"
     if row.kind is ValueKind.TIMESTAMP and row.timezone_aware:
         # An aware datetime whose utcoffset() is None fails the subtraction: the caller falls back.
         return f"(v - EPOCH) // ONE_MICRO if type(v) is datetime and v.tzinfo is not None else {slow}"
@@ -178,7 +203,7 @@ def _canonical_decimal(decimal_type: DecimalType, convert: Callable[[Any], Any])
     return wire_text
 
 
-def _element_test(data_type: DataType, name: str) -> str | None:
+def element_test(data_type: DataType, name: str) -> str | None:
     """Python text true when ``name`` is already a valid wire value of `data_type` (text trusted)."""
     if isinstance(data_type, StringType):
         return f"type({name}) is str" if data_type.length is None else None
@@ -195,10 +220,10 @@ def _element_test(data_type: DataType, name: str) -> str | None:
 def _container_expression(data_type: ArrayType | MapType, index: int, names: dict[str, Any]) -> str | None:
     """A list or dict of values already in wire form goes to the message as it is (after one look)."""
     if isinstance(data_type, ArrayType):
-        test = _element_test(data_type.element, "x")
+        test = element_test(data_type.element, "x")
         head, loop = "list", "for x in v"
     else:
-        key_test, value_test = _element_test(data_type.key, "k"), _element_test(data_type.value, "x")
+        key_test, value_test = element_test(data_type.key, "k"), element_test(data_type.value, "x")
         test = None if key_test is None or value_test is None else f"{key_test} and {value_test}"
         head, loop = "dict", "for k, x in v.items()"
     if test is None:
@@ -211,7 +236,7 @@ def _container_expression(data_type: ArrayType | MapType, index: int, names: dic
     return f"v if ready{index}(v) else conv{index}(v)"
 
 
-def _nested_model(annotation: Any) -> type[BaseModel] | None:
+def nested_model(annotation: Any) -> type[BaseModel] | None:
     """The model class a field holds (``Struct`` or ``Struct | None``), if any."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
@@ -236,24 +261,6 @@ def _nested_expression(
         return f"conv{index}(v)"
     names[f"struct{index}"], names[f"nested{index}"] = nested, convert
     return f"nested{index}(v.__dict__) if type(v) is struct{index} else conv{index}(v)"
-
-
-def proto_encoder(
-    model: type[BaseModel], struct: StructType, build: Callable[[Any], Any], reference: Callable[[Any], bytes]
-) -> Callable[[Any], bytes]:
-    """Instance -> record bytes through the compiled converter; `reference` whenever it gives up."""
-    fast = fields_converter(model, struct, trust_text=True)
-    if fast is None:
-        return reference
-
-    def encode(instance: Any) -> bytes:
-        try:
-            data: bytes = build(fast(instance.__dict__)).SerializeToString()
-        except Exception:  # the reference path raises the precise error, or agrees
-            return reference(instance)
-        return data
-
-    return encode
 
 
 def wire_converter(

@@ -72,6 +72,8 @@ _WIRE_LITERALS = (
     "databricks.zerobus.Zerobus/",
     "FlightService/DoPut",
 )
+# Whole strings that are wire names only where they are these keys (Flight app_metadata JSON).
+_WIRE_KEYS = frozenset({"offset_id", "ack_up_to_offset", "ack_up_to_records"})
 _ERROR_CODE_TEXT = re.compile(r"Error code ")
 _PACKAGE_ROOT = Path(protocol.__file__).parent.parent
 _CHECKED_TREES = (_PACKAGE_ROOT, _PACKAGE_ROOT.parent / "codegen")
@@ -98,6 +100,8 @@ def _copies_in(path: Path) -> list[str]:
             value = node.value
             if isinstance(value, str):
                 copies += [f"{where}: {literal!r}" for literal in _WIRE_LITERALS if literal in value]
+                if value in _WIRE_KEYS:
+                    copies.append(f"{where}: {value!r} (use zerobus.protocol.flight's key)")
                 if _ERROR_CODE_TEXT.search(value):
                     copies.append(f"{where}: an 'Error code N' text (use protocol.constants.error_code_text)")
             elif type(value) is int and value == 10 * 1024 * 1024:

@@ -20,6 +20,7 @@ import requests
 
 from zerobus.endpoints import Endpoint, TableName
 from zerobus.oauth import GrantedToken, ingest_token_form, request_grant
+from zerobus.protocol.constants import JWT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT
 
 __all__ = [
     "JWT_TOKEN_TYPE",
@@ -28,9 +29,6 @@ __all__ = [
     "exchange_subject_token",
     "unverified_expiry",
 ]
-
-TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
-JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 
 
 def exchange_form(

@@ -15,8 +15,8 @@ from tests.codegen.codegen_strategies import rows, schemas
 from zerobus.codegen import TableSchema, ZerobusModel, model_class, schema_from_ddl
 from zerobus.codegen.model_base import _reference_proto_bytes, _reference_wire
 from zerobus.codegen.model_fast import fields_converter
-from zerobus.encoders.descriptors import resolve_record_schema
 from zerobus.encoders.proto import ProtoEncoder
+from zerobus.encoders.record_schemas import resolve_record_schema
 from zerobus.errors import InvalidRecordError
 
 UTC = dt.timezone.utc

@@ -29,7 +29,7 @@ from zerobus.codegen.unicode_text import has_lone_surrogate
 from zerobus.codegen.values import row_to_wire
 from zerobus.errors import InvalidRecordError
 from zerobus.server.delta_types import arrow_row_converter, arrow_schema
-from zerobus.server.records import JsonRecordCodec, RecordCodec
+from zerobus.server.records import JsonRecordCodec, StreamRecordCodec
 from zerobus.server.schema_check import compile_descriptor
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
@@ -100,7 +100,7 @@ def _poisoned_row(
     return draw(poisoned(row, schema.as_struct(), proto, must_refuse))
 
 
-def _accepted(codec: RecordCodec, record: Any) -> bool:
+def _accepted(codec: StreamRecordCodec, record: Any) -> bool:
     try:
         codec.check(record)
     except InvalidRecordError:
@@ -108,7 +108,7 @@ def _accepted(codec: RecordCodec, record: Any) -> bool:
     return True
 
 
-def _write(schema: TableSchema, codec: RecordCodec, records: list[Any], json_mode: bool) -> None:
+def _write(schema: TableSchema, codec: StreamRecordCodec, records: list[Any], json_mode: bool) -> None:
     """Materialise `records` the way the materializer does, into a real Delta table."""
     from deltalake import DeltaTable, write_deltalake
 

@@ -16,8 +16,8 @@ from zerobus.protocol import (
     ProtoEncodedRecordBatch,
     RecordTypeValue,
 )
+from zerobus.protocol.constants import MAX_REQUEST_BYTES
 from zerobus.server import LocalZerobusServer
-from zerobus.server.config import MAX_REQUEST_BYTES
 
 ANNOUNCED = 400 * 1024 * 1024  # what the length prefix claims
 

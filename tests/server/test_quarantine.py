@@ -182,7 +182,7 @@ def test_a_table_whose_delta_log_cannot_be_read_is_reported_and_the_others_are_s
     last_commit = sorted(delta_log.glob("*.json"))[-1]
     text = last_commit.read_text()
     last_commit.write_text("{not json" if damage == "garbage" else text[: len(text) // 2])
-    with caplog.at_level(logging.ERROR, logger="zerobus.server.core"):
+    with caplog.at_level(logging.ERROR, logger="zerobus.server.server_core"):
         server = LocalZerobusServer(data_dir=tmp_path / "data", materialize_delay_s=3600).start()
     try:
         broken = server.unavailable_tables()

@@ -45,7 +45,7 @@ from zerobus.errors import InvalidRecordError
 from zerobus.protocol import EphemeralStreamRequest
 from zerobus.server.json_checks import json_batch_check, loads
 from zerobus.server.message_checks import batch_check
-from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordCodec, RecordRejected
+from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordRejected, StreamRecordCodec
 from zerobus.server.schema_check import compile_descriptor
 from zerobus.server.typed_requests import TYPED_PACKAGE
 
@@ -89,7 +89,7 @@ def verdict(check_batch: Any, batch: Any) -> tuple[int, str] | None:
     return None
 
 
-def reference_verdict(codec: RecordCodec, records: list[bytes] | list[str]) -> tuple[int, str] | None:
+def reference_verdict(codec: StreamRecordCodec, records: list[bytes] | list[str]) -> tuple[int, str] | None:
     """The oracle: `reference_check` record by record (decode, wire row, `wire_row_check`)."""
     for index, record in enumerate(records):
         try:
@@ -99,7 +99,7 @@ def reference_verdict(codec: RecordCodec, records: list[bytes] | list[str]) -> t
     return None
 
 
-def _single(codec: RecordCodec, record: Any) -> None:
+def _single(codec: StreamRecordCodec, record: Any) -> None:
     try:
         codec.check(record)
     except InvalidRecordError as error:

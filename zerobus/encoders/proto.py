@@ -183,10 +183,12 @@ class ProtoEncoder(RecordEncoder):
             else _plain_dict_encoder(cls)
         )
         own_model = schema.model_class
-        # The stream's own model class: one compiled function per record (`zerobus.codegen.model_fast`).
+        # The stream's own model class: one compiled function per record (`zerobus.codegen.model_proto`),
+        # fetched on the first model record and kept here.
         model_encoder: Callable[[], Callable[[Any], bytes]] | None = getattr(
             own_model, "zerobus_proto_encoder", None
         )
+        encode_model: Callable[[Any], bytes] | None = None
 
         def encode_other(record: Any) -> bytes:
             if isinstance(record, bytes):
@@ -217,6 +219,7 @@ class ProtoEncoder(RecordEncoder):
             )
 
         def encode(record: Any) -> Payload:
+            nonlocal encode_model
             kind = type(record)
             if kind is cls:
                 try:
@@ -226,7 +229,9 @@ class ProtoEncoder(RecordEncoder):
             if kind is dict:
                 return encode_dict(record)
             if kind is own_model and model_encoder is not None:
-                return model_encoder()(record)
+                if encode_model is None:
+                    encode_model = model_encoder()
+                return encode_model(record)
             return encode_other(record)
 
         self.encode = encode

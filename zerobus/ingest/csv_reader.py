@@ -17,10 +17,12 @@ from zerobus.ingest.batch import RowBatch
 from zerobus.ingest.columns import match_columns
 from zerobus.ingest.csv_values import empty_value, text_converter
 from zerobus.ingest.errors import InputFileError
+from zerobus.protocol.constants import MAX_REQUEST_BYTES
 
 __all__ = ["read_csv"]
 
-_MAX_FIELD_CHARS = 10 * 1024 * 1024
+# A field longer than a whole request could never be sent.
+_MAX_FIELD_CHARS = MAX_REQUEST_BYTES
 
 
 def read_csv(

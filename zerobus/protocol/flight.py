@@ -14,8 +14,11 @@ from typing import Any
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 __all__ = [
+    "ACK_UP_TO_OFFSET",
+    "ACK_UP_TO_RECORDS",
     "DO_PUT_PATH",
     "FLIGHT_SERVICE",
+    "OFFSET_ID",
     "FlightData",
     "FlightDescriptor",
     "PutResult",
@@ -25,6 +28,11 @@ __all__ = [
 PACKAGE = "arrow.flight.protocol"
 FLIGHT_SERVICE = f"{PACKAGE}.FlightService"
 DO_PUT_PATH = f"/{FLIGHT_SERVICE}/DoPut"
+# JSON keys of Zerobus' `app_metadata` (docs/PROTOCOL.md section 9): a batch's ``{"offset_id": N}``,
+# and the server's cumulative ``{"ack_up_to_offset": N, "ack_up_to_records": M}``.
+OFFSET_ID = "offset_id"
+ACK_UP_TO_OFFSET = "ack_up_to_offset"
+ACK_UP_TO_RECORDS = "ack_up_to_records"
 _FILE_NAME = "arrow/flight/protocol/zerobus_flight_subset.proto"
 
 _F = descriptor_pb2.FieldDescriptorProto

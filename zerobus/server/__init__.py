@@ -3,10 +3,14 @@
 Use it in-process (`LocalZerobusServer`, the pytest fixtures of `zerobus.pytest_plugin`) or as
 the `zerobus-emulator` command. Importing this package does not import deltalake or pyarrow;
 starting a server does.
+
+The names exported here are the public API; the modules under `zerobus.server` are internal
+(layers: docs/ARCHITECTURE.md) and may change between releases.
 """
 
+from zerobus.protocol.constants import MAX_REQUEST_BYTES
 from zerobus.server.auth import ALL_PRIVILEGES, FULL_ACCESS, Grant, Principal
-from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, MAX_REQUEST_BYTES, ServerConfig
+from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
 from zerobus.server.delta_recovery import TableUnavailable
 from zerobus.server.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER
 from zerobus.server.faults import FaultInjector

@@ -20,6 +20,7 @@ from typing import Any
 
 from zerobus.errors import ConfigurationError
 from zerobus.names import check_name_part
+from zerobus.protocol.constants import INGEST_RESOURCE_SUFFIX
 from zerobus.server.token_signing import TokenSigner
 
 __all__ = [
@@ -37,7 +38,6 @@ __all__ = [
 ]
 
 ALL_PRIVILEGES = "ALL PRIVILEGES"
-INGEST_RESOURCE_SUFFIX = "/zerobusDirectWriteApi"
 KNOWN_PRIVILEGES = frozenset(
     {ALL_PRIVILEGES, "USE CATALOG", "USE SCHEMA", "SELECT", "MODIFY", "CREATE TABLE", "MANAGE"}
 )

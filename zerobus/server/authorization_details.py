@@ -13,6 +13,7 @@ from typing import Any
 from zerobus.errors import ConfigurationError
 from zerobus.json_depth import JsonTooDeep, loads_within_depth
 from zerobus.names import check_name_part
+from zerobus.protocol.constants import AUTHORIZATION_DETAILS_TYPE
 from zerobus.server.auth import KNOWN_PRIVILEGES, AuthError, Principal
 
 __all__ = ["requested_privileges"]
@@ -51,7 +52,7 @@ def requested_privileges(principal: Principal, text: str | None) -> list[tuple[s
 
 def _authorization_detail(detail: Any) -> tuple[str, str, list[str]]:
     """One entry of `authorization_details` checked: (object_full_path, object_type, privileges)."""
-    if not isinstance(detail, dict) or detail.get("type") != "unity_catalog_privileges":
+    if not isinstance(detail, dict) or detail.get("type") != AUTHORIZATION_DETAILS_TYPE:
         raise _refused(f"unsupported authorization detail {detail!r}")
     path, object_type = detail.get("object_full_path"), detail.get("object_type")
     parts = _OBJECT_TYPES.get(object_type.upper()) if isinstance(object_type, str) else None

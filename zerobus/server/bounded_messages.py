@@ -7,8 +7,12 @@ length is checked first; an oversized message is refused with its body unread, s
 control keeps the client from sending more than one window of it, and grpclib acknowledges
 (discards) what was buffered when the call ends.
 
-This reads through grpclib's protocol-level stream (`Stream._stream`), the one layer where the
-prefix is visible; grpclib's receive-side event hooks are not dispatched (the server registers none).
+This is the one place the server reads a grpclib internal: the protocol-level stream
+(`Stream._stream`), the one layer where the prefix is visible. grpclib has no public receive
+limit (its `Configuration` has none, and `recv_message` reads the whole body first), so no
+public API can refuse a message before buffering it. tests/server/test_transport.py fails
+loudly if grpclib stops storing that stream there. grpclib's receive-side event hooks are not
+dispatched (the server registers none).
 """
 
 from __future__ import annotations

@@ -15,13 +15,13 @@ from types import MappingProxyType
 from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import ConfigurationError
 from zerobus.names import parse_table_name
+from zerobus.protocol.constants import MAX_REQUEST_BYTES
 from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
 from zerobus.server.rate_limit import StreamRateLimit
 
 __all__ = [
     "DEV_CLIENT_ID",
     "DEV_CLIENT_SECRET",
-    "MAX_REQUEST_BYTES",
     "WORKSPACE_ID",
     "ServerConfig",
 ]
@@ -30,8 +30,6 @@ DEV_CLIENT_ID = "zerobus-dev-client"
 DEV_CLIENT_SECRET = "zerobus-dev-secret"
 # The first DNS label of a real Zerobus host; tokens are scoped to this workspace id.
 WORKSPACE_ID = "1234567890123456"
-# The service rejects a single request larger than 10 MiB.
-MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)

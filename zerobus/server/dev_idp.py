@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zerobus.protocol.constants import JWT_TOKEN_TYPE
 from zerobus.server.atomic_files import atomic_write, ensure_directory
 
 __all__ = [
@@ -191,4 +192,4 @@ def issue_from_form(idp: DevIdentityProvider, form: dict[str, str]) -> dict[str,
     return {"id_token": token, "token_type": JWT_TOKEN_TYPE_NAME, "expires_in": lifetime}
 
 
-JWT_TOKEN_TYPE_NAME = "urn:ietf:params:oauth:token-type:jwt"
+JWT_TOKEN_TYPE_NAME = JWT_TOKEN_TYPE

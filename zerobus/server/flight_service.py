@@ -3,9 +3,10 @@
 A `DoPut` call is a Zerobus stream carrying Arrow record batches instead of records. It shares
 everything with `EphemeralStream` calls except the messages: `FlightPutCall` is a `StreamCall`
 whose setup reads the Arrow schema instead of `create_stream`, whose requests are `FlightData`
-batches, and whose acks are `PutResult`s. Authentication, grants, the table lookup, the size
-limit, sequential offsets, the durable log with group commit, fault injection and the final
-status are the stream call's own code.
+batches, and whose acks are `PutResult`s. Authentication, grants, the table lookup and the
+schema check are the decision core's (`decisions`, as for every front-end); the size limit,
+sequential offsets, the durable log with group commit, fault injection and the final status are
+the stream call's own code.
 
 Setup: the table comes from the `x-databricks-zerobus-table-name` header (authoritative), the
 token from `authorization`; the first `FlightData` must be the schema message, and a schema the
@@ -24,22 +25,25 @@ import grpc
 from google.protobuf.message import DecodeError
 from grpclib.const import Cardinality, Handler
 
-from zerobus.endpoints import parse_table_name
-from zerobus.errors import ConfigurationError
-from zerobus.protocol.flight import DO_PUT_PATH, FlightData, PutResult
+from zerobus.protocol.flight import (
+    ACK_UP_TO_OFFSET,
+    ACK_UP_TO_RECORDS,
+    DO_PUT_PATH,
+    OFFSET_ID,
+    FlightData,
+    PutResult,
+)
 from zerobus.server.arrow_batches import BatchRejected, check_batch
 from zerobus.server.arrow_ipc import ARROW_PREFIX, ipc_message_parts
-from zerobus.server.arrow_schema_check import ArrowSchemaMismatch, check_arrow_schema
-from zerobus.server.catalog import TableNotFound
-from zerobus.server.core import ServerCore
+from zerobus.server.decisions import Refusal, check_arrow_stream_schema, ingest_table
 from zerobus.server.faults import CallEnding
-from zerobus.server.grpc_service import LIFETIME_ERROR, StreamCall, StreamRegistry
+from zerobus.server.grpc_service import INVALID_RECORD_ERROR, LIFETIME_ERROR, StreamCall, StreamRegistry
 from zerobus.server.log import LogClosed
+from zerobus.server.server_core import ServerCore
 
 __all__ = ["READY_SIGNAL", "FlightIngestService", "FlightPutCall"]
 
-TABLE_HEADER = "x-databricks-zerobus-table-name"
-READY_SIGNAL = {"ack_up_to_offset": -1, "ack_up_to_records": 0}
+READY_SIGNAL = {ACK_UP_TO_OFFSET: -1, ACK_UP_TO_RECORDS: 0}
 
 
 class FlightPutCall(StreamCall):
@@ -61,19 +65,10 @@ class FlightPutCall(StreamCall):
         failure = core.faults.take_create_failure()
         if failure is not None:
             raise self._reject(failure.code, failure.message)
-        metadata = self.stream.metadata or {}
-        table_name = metadata.get(TABLE_HEADER)
-        if table_name is None:
-            raise self._reject(grpc.StatusCode.INVALID_ARGUMENT, f"missing '{TABLE_HEADER}' metadata")
         try:
-            parse_table_name(table_name)
-        except ConfigurationError as error:
-            raise self._reject(grpc.StatusCode.INVALID_ARGUMENT, str(error)) from None
-        self._authorize(metadata.get("authorization"), table_name)
-        try:
-            table = core.table(table_name)
-        except TableNotFound as error:
-            raise self._reject(grpc.StatusCode.NOT_FOUND, str(error)) from None
+            table = ingest_table(core, self.stream.metadata or {})
+        except Refusal as refusal:
+            raise self._refuse(refusal) from None
         try:
             data = FlightData.FromString(raw)
             message_parts = ipc_message_parts(data.data_header, data.data_body)
@@ -89,8 +84,10 @@ class FlightPutCall(StreamCall):
             )
         try:
             schema = pa.ipc.read_schema(message)
-            check_arrow_schema(table.entry.schema, schema)
-        except (ArrowSchemaMismatch, pa.ArrowException) as error:
+            check_arrow_stream_schema(table, schema)
+        except Refusal as refusal:
+            raise self._refuse(refusal) from None
+        except pa.ArrowException as error:
             raise self._reject(
                 grpc.StatusCode.INVALID_ARGUMENT,
                 f"Arrow schema incompatible with table '{table.entry.full_name}': {error}",
@@ -154,6 +151,7 @@ class FlightPutCall(StreamCall):
         stats = self.core.stats
         stats.requests_received += 1
         stats.records_received += count
+        stats.bytes_received += len(raw)
         ending = None
         if self.core.faults.call_faults_armed:
             ending = self.core.faults.check_records(self.id, self._received, count)
@@ -166,7 +164,7 @@ class FlightPutCall(StreamCall):
         except BatchRejected as rejected:
             self._fail(
                 grpc.StatusCode.INVALID_ARGUMENT,
-                f"Error code 4044: batch at offset {offset}, row {rejected.row}: {rejected.error}",
+                f"{INVALID_RECORD_ERROR}: batch at offset {offset}, row {rejected.row}: {rejected.error}",
             )
         try:
             seq = self.table.log.append(payload)
@@ -186,7 +184,7 @@ class FlightPutCall(StreamCall):
         """The batch's `offset_id` from its `{"offset_id": N}` app_metadata."""
         expected = self._expected_offset
         try:
-            offset = json.loads(app_metadata)["offset_id"] if app_metadata else None
+            offset = json.loads(app_metadata)[OFFSET_ID] if app_metadata else None
         except (ValueError, TypeError, KeyError):
             offset = None
         if isinstance(offset, bool) or not isinstance(offset, int):
@@ -201,7 +199,7 @@ class FlightPutCall(StreamCall):
     # --- acks and the end -------------------------------------------------------------------------
 
     def _ack_message(self, ack_to: int) -> bytes:
-        return _put_result({"ack_up_to_offset": ack_to, "ack_up_to_records": self._records_through[ack_to]})
+        return _put_result({ACK_UP_TO_OFFSET: ack_to, ACK_UP_TO_RECORDS: self._records_through[ack_to]})
 
     def signal_close(self, duration_s: float) -> None:
         """Flight has no close signal: the call just ends with the retryable 6002 after `duration_s`."""

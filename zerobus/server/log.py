@@ -114,6 +114,12 @@ class TableLog:
         self._closed = False
         # Called from the commit thread after every commit, successful or failed.
         self.on_durable: Callable[[int], None] | None = None
+        # Where the last `read_durable` stopped: (segment, byte after its last frame handed out,
+        # that frame's seq). A read resuming after that seq starts there instead of at the
+        # segment's start; any other `after_seq` (a restart, a failed commit) reads from the start.
+        self._read_cursor: tuple[Path, int, int] | None = None
+        # Segment bytes read by `read_durable` so far (stats: it grows with new frames only).
+        self.bytes_read = 0
         ensure_directory(directory)
         self._next_seq = self._recover()
         self.durable_seq = self._next_seq - 1
@@ -280,7 +286,11 @@ class TableLog:
         self._fd, self._active_path, self._active_size = fd, path, 0
 
     def read_durable(self, after_seq: int) -> Iterator[tuple[int, bytes]]:
-        """Durable frames with seq > `after_seq`, in order."""
+        """Durable frames with seq > `after_seq`, in order (one reader thread: the materializer).
+
+        `after_seq` (the Delta table's last materialised seq) decides what is handed out; the
+        read cursor only saves re-reading frames already handed out after that same seq.
+        """
         durable = self.durable_seq
         if durable <= after_seq:
             return
@@ -290,11 +300,15 @@ class TableLog:
             following = starts[index + 1] if index + 1 < len(starts) else None
             if following is not None and following <= after_seq + 1:
                 continue  # every frame of this segment is at or before after_seq
+            cursor = self._read_cursor
+            base = cursor[1] if cursor is not None and cursor[0] == path and cursor[2] == after_seq else 0
             try:
                 with open(path, "rb") as handle:
+                    handle.seek(base)
                     data = handle.read()
             except FileNotFoundError:
                 continue
+            self.bytes_read += len(data)
             offset = 0
             while offset + _HEADER.size <= len(data):
                 length, crc, seq = _HEADER.unpack_from(data, offset)
@@ -304,10 +318,11 @@ class TableLog:
                 payload = data[offset + _HEADER.size : end]
                 if zlib.crc32(payload, zlib.crc32(_SEQ.pack(seq))) != crc:
                     raise LogCorrupted(
-                        f"log segment {path}: the frame at byte {offset} (seq {seq}, {length} bytes) "
+                        f"log segment {path}: the frame at byte {base + offset} (seq {seq}, {length} bytes) "
                         "does not match its checksum; it is not used"
                     )
                 if seq > after_seq:
+                    self._read_cursor = (path, base + end, seq)
                     yield seq, payload
                 offset = end
 

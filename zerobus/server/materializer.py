@@ -42,7 +42,7 @@ def ensure_delta_table(table: TableRuntime) -> None:
 
     path = table.entry.delta_path
     remove_log_without_commit(path)
-    if not (path / "_delta_log").exists():
+    if not DeltaTable.is_deltatable(str(path)):
         DeltaTable.create(str(path), schema=arrow_schema(table.entry.schema), mode="ignore")
     version = DeltaTable(str(path)).transaction_version(table.app_id)
     table.materialized_seq = -1 if version is None else int(version)

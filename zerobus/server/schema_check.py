@@ -19,6 +19,7 @@ from google.protobuf.message import DecodeError
 from zerobus.codegen.descriptor import nested_messages
 from zerobus.codegen.ir import ArrayType, DataType, MapType, StructField, StructType, TableSchema
 from zerobus.codegen.typemap import proto_scalar
+from zerobus.protocol.constants import ERROR_SCHEMA_NOT_SELF_CONTAINED, error_code_text
 
 __all__ = ["CompiledDescriptor", "DescriptorError", "compile_descriptor"]
 
@@ -30,7 +31,7 @@ class DescriptorError(ValueError):
     """The descriptor is unusable; `code` is the service's error code (4033 or None)."""
 
     def __init__(self, message: str, code: int | None = None) -> None:
-        text = f"Error code {code}: {message}" if code is not None else message
+        text = f"{error_code_text(code)}: {message}" if code is not None else message
         super().__init__(text)
         self.code = code
 
@@ -103,7 +104,7 @@ def _make_self_contained(
                 raise DescriptorError(
                     f"Proto not self-contained or unsupported: field '{field.name}' of '{path}' is an enum; "
                     "Zerobus records take no enums",
-                    4033,
+                    ERROR_SCHEMA_NOT_SELF_CONTAINED,
                 )
             target = _resolve(field.type_name, nested_paths)
             if target is None:
@@ -111,7 +112,7 @@ def _make_self_contained(
                     f"Proto not self-contained: field '{field.name}' of '{path}' refers to "
                     f"'{field.type_name}', which is not declared inside '{next(iter(nested_paths))}' "
                     "(no imports or well-known types are allowed)",
-                    4033,
+                    ERROR_SCHEMA_NOT_SELF_CONTAINED,
                 )
             field.type_name = "." + target
             if not field.HasField("type"):

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zerobus.protocol.constants import ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, OAUTH_SCOPE, TOKEN_EXCHANGE_GRANT
 from zerobus.server.auth import AuthError, Principal, PrincipalRegistry, TokenIssuer
 from zerobus.server.authorization_details import requested_privileges
 from zerobus.server.dev_idp import DEV_IDP_ISSUER, DevIdentityProvider, IdpClaims, SubjectTokenRefused
@@ -35,10 +36,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
-JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
-ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 
 
 @dataclass(frozen=True)
@@ -125,8 +122,8 @@ def exchange_token(
             400, "invalid_request", f"subject_token_type must be {JWT_TOKEN_TYPE!r}, got {token_type!r}"
         )
     scope = form.get("scope", "")
-    if "all-apis" not in scope.split():
-        raise AuthError(400, "invalid_scope", f"scope must include 'all-apis', got {scope!r}")
+    if OAUTH_SCOPE not in scope.split():
+        raise AuthError(400, "invalid_scope", f"scope must include '{OAUTH_SCOPE}', got {scope!r}")
     client_id = form.get("client_id") or None
     try:
         claims = idp.verify(subject_token)

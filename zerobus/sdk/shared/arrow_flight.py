@@ -75,6 +75,7 @@ class FlightCall:
         self._finished = threading.Event()
         self._settled = threading.Event()  # ready, or ended before it was
         self._closing = threading.Lock()
+        self._abandoned = False  # no more writes: the reader releases the call when it ends
         self._status: tuple[BaseException | None] | None = None
         self._on_ack: Callable[[FlightCall, int], None] | None = None
         self._on_end: Callable[[FlightCall, BaseException | None], None] | None = None
@@ -127,7 +128,10 @@ class FlightCall:
                 f"Failed to create stream: no ready signal from the server within {timeout_s:g}s"
             )
         if not self._ready.is_set():
-            error = self._ended or self.final_status()
+            # The call ended before it was ready: release the writer, then the client, now, so
+            # that neither is left for pyarrow's destructors to close (and complain about).
+            status = self.final_status()
+            error = self._ended or status
             raise flight_error(
                 error or ZerobusException("the server ended the call"), "Failed to create stream"
             )
@@ -146,9 +150,20 @@ class FlightCall:
         return ZerobusException(f"sending a batch failed: {error}", cause=error)
 
     def abort(self) -> None:
-        """Stop sending on this call; the server ends it (its acks no longer matter)."""
+        """Stop sending on this call; the server ends it (its acks no longer matter).
+
+        Nothing is written to the call afterwards, so once it ends the reader thread closes the
+        writer and the client itself: pyarrow offers no way to cancel a call, and waiting here
+        for a server that may never end it would hold up the caller.
+        """
+        self._abandoned = True
         with contextlib.suppress(flight.FlightError, pa.ArrowException, OSError):
             self._writer.done_writing()
+
+    def release_if_ended(self) -> None:
+        """Close the writer and the client of a call that already ended (no write may be running)."""
+        if self._finished.is_set():
+            self.final_status()
 
     def finish(self, timeout_s: float) -> BaseException | None:
         """Half-close, wait for the server to end the call; its failure status, if any."""
@@ -192,3 +207,5 @@ class FlightCall:
         logger.debug("Arrow Flight call ended: %s", error or "OK")
         if self._ready.is_set() and self._on_end is not None:
             self._on_end(self, error)
+        if self._abandoned:
+            self.final_status()

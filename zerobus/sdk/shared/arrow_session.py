@@ -13,6 +13,8 @@ across threads (the callers', each call's ack reader) and moves the batches onto
   raises the error, and `unacked` still holds every batch the server did not acknowledge.
 
 Waits take an `abort` event so that the asyncio stream can give up a wait it was cancelled in.
+From its first call until it is closed the session is counted in the SDK's stats and settled by
+`ZerobusSdk.close()` and at interpreter exit (`zerobus.sdk.shared.arrow_lifecycle`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from zerobus.engine import StreamTimeoutError
+from zerobus.engine import StreamState, StreamTimeoutError
 from zerobus.engine.arrow_ledger import AckOutOfRange, ArrowLedger
+from zerobus.engine.arrow_stats import ArrowStreamStats, arrow_snapshot
+from zerobus.engine.stats import stream_log_fields
 from zerobus.errors import ConfigurationError, NonRetriableException, ZerobusException
+from zerobus.sdk.shared import arrow_lifecycle
 from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
 from zerobus.sdk.shared.arrow_batches import conform, split_to_fit, to_table
 from zerobus.sdk.shared.arrow_flight import FlightCall, flight_error
@@ -40,6 +45,7 @@ __all__ = ["ArrowPlan", "ArrowSession", "WaitAborted"]
 logger = logging.getLogger(__name__)
 
 OPENED, RECOVERING, CLOSED, FAILED = "OPENED", "RECOVERING", "CLOSED", "FAILED"
+_STATES = {name: StreamState[name] for name in (OPENED, RECOVERING, CLOSED, FAILED)}
 
 
 class WaitAborted(Exception):
@@ -71,6 +77,8 @@ class ArrowSession:
         self._error: ZerobusException | None = None
         self._call: FlightCall | None = None
         self._last_progress = time.monotonic()  # the last ack, or the start of the current call
+        self._recoveries = 0
+        self._last_error: tuple[str, float] | None = None  # message, when (for the stats)
         endpoint = config.endpoint
         self._location = f"{'grpc+tls' if endpoint.secure else 'grpc'}://{endpoint.target}"
         roots = config.root_certificates
@@ -82,6 +90,7 @@ class ArrowSession:
         """The first call; a setup error (auth, grants, table, schema) raises here."""
         with self._send_lock:
             self._start_call(self._options.connection_timeout_ms / 1000)
+        arrow_lifecycle.opened(self._config, self)
 
     def _start_call(self, timeout_s: float) -> None:
         """A new call, ready, with every unacknowledged batch resent (caller holds the send lock)."""
@@ -93,13 +102,16 @@ class ArrowSession:
         )  # fmt: skip
         call.wait_ready(timeout_s)
         with self._cond:
-            generation, replay = self._ledger.start_call()
+            generation, replay = self._ledger.start_call(time.monotonic())
             call.generation = generation
             self._call = call
             self._last_progress = time.monotonic()
         if replay:
             logger.info(
-                "Arrow stream to %s: resending %d unacknowledged batch(es)", self.plan.table_name, len(replay)
+                "Arrow stream to %s: resending %d unacknowledged batch(es)",
+                self.plan.table_name,
+                len(replay),
+                extra=self.log_fields(),
             )
         try:
             for physical, pending in replay:
@@ -125,7 +137,7 @@ class ArrowSession:
                     self._raise_if_unusable()
                     if not self._ledger.has_room():
                         continue
-                    offset, physical = self._ledger.add(batch, batch.num_rows)
+                    offset, physical = self._ledger.add(batch, batch.num_rows, batch.nbytes, time.monotonic())
                     call = self._call
                     assert call is not None
                 try:
@@ -152,7 +164,18 @@ class ArrowSession:
         self._wait(self._ledger.all_acked, timeout_s, abort, "flush")
 
     def close(self, abort: threading.Event | None = None) -> None:
-        """Flush, then end the call; idempotent. A failed flush leaves the stream FAILED."""
+        """Flush, then end the call; idempotent. A failed flush leaves the stream FAILED.
+
+        Once the stream is closed or failed, the SDK's stats keep its final counts and nothing
+        is left to settle at exit (a close given up by `abort` leaves it open).
+        """
+        try:
+            self._close(abort)
+        finally:
+            if self.is_closed:
+                arrow_lifecycle.closed(self._config, self)
+
+    def _close(self, abort: threading.Event | None) -> None:
         if self._state in (CLOSED, FAILED):
             self._end_call()
             if self._error is not None:
@@ -173,10 +196,20 @@ class ArrowSession:
     def _end_call(self) -> None:
         with self._send_lock:
             call, self._call = self._call, None
+        if call is not None and self._state == FAILED:
+            # Nothing more is owed to the server: do not wait for it to end the call.
+            call.abort()
+            call.release_if_ended()
+            return
         if call is not None:
             status = call.finish(self._options.connection_timeout_ms / 1000)
             if status is not None:
-                logger.debug("Arrow stream to %s: the last call ended with %s", self.plan.table_name, status)
+                logger.debug(
+                    "Arrow stream to %s: the last call ended with %s",
+                    self.plan.table_name,
+                    status,
+                    extra=self.log_fields(),
+                )
 
     def _wait(
         self, done: Callable[[], bool], timeout_s: float | None, abort: threading.Event | None, what: str
@@ -232,7 +265,7 @@ class ArrowSession:
     def _on_ack(self, call: FlightCall, physical: int) -> None:
         with self._cond:
             try:
-                self._ledger.on_ack(call.generation or -1, physical)
+                self._ledger.on_ack(call.generation or -1, physical, time.monotonic())
             except AckOutOfRange as error:
                 self._fail(NonRetriableException(f"Stream is closed: {error}"))
                 return
@@ -264,8 +297,15 @@ class ArrowSession:
                     self._fail(error)
                     return
                 self._state = RECOVERING
+                self._last_error = (error.message, time.monotonic())
             broken.abort()
-            logger.warning("Arrow stream to %s: recovering after %s", self.plan.table_name, error)
+            broken.release_if_ended()
+            logger.warning(
+                "Arrow stream to %s: recovering after %s",
+                self.plan.table_name,
+                error,
+                extra=self.log_fields(),
+            )
             last: ZerobusException = error
             for attempt in range(self._options.recovery_retries):
                 if attempt:
@@ -280,6 +320,7 @@ class ArrowSession:
                     continue
                 with self._cond:
                     self._state = OPENED
+                    self._recoveries += 1
                     self._cond.notify_all()
                 return
             self._fail(ZerobusException(f"Stream is closed: recovery failed: {last}", cause=last))
@@ -290,8 +331,9 @@ class ArrowSession:
                 return
             self._state = FAILED
             self._error = error
+            self._last_error = (error.message, time.monotonic())
             self._cond.notify_all()
-        logger.error("Arrow stream to %s failed: %s", self.plan.table_name, error)
+        logger.error("Arrow stream to %s failed: %s", self.plan.table_name, error, extra=self.log_fields())
 
     # --- questions -------------------------------------------------------------------------------
 
@@ -306,3 +348,31 @@ class ArrowSession:
     def unacked(self) -> list[pa.RecordBatch]:
         with self._cond:
             return self._ledger.unacked()
+
+    @property
+    def unacked_count(self) -> int:
+        return self._ledger.inflight
+
+    @property
+    def table_name(self) -> str:
+        return self.plan.table_name
+
+    @property
+    def flush_timeout_ms(self) -> int:
+        return self._options.flush_timeout_ms
+
+    def stats(self) -> ArrowStreamStats:
+        """A snapshot of the stream's counts (rows as records, batches as requests) and ack latency."""
+        with self._cond:
+            message, at = self._last_error or (None, None)
+            state = _STATES[self._state]
+            return arrow_snapshot(self.plan.table_name, state, self._ledger, self._recoveries, message, at)
+
+    def log_fields(self) -> dict[str, object]:
+        """`extra=` for log records about this stream: table, offsets (Flight calls have no stream id)."""
+        ledger = self._ledger
+        return stream_log_fields(self.plan.table_name, None, ledger.next_offset - 1, ledger.acked_through)
+
+    def _settle_at_exit(self) -> None:
+        """The program ends with this stream open: flush and close it, say what was lost."""
+        arrow_lifecycle.settle(self)

@@ -24,8 +24,9 @@ import requests
 from zerobus.endpoints import Endpoint, TableName, parse_table_name
 from zerobus.errors import ConfigurationError, ZerobusException
 from zerobus.oauth import DEFAULT_TIMEOUT_S
+from zerobus.protocol.constants import BEARER_PREFIX, TABLE_NAME_HEADER
 from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
-from zerobus.sdk.shared.headers_provider import AUTHORIZATION, TABLE_NAME_HEADER, HeadersProvider
+from zerobus.sdk.shared.headers_provider import AUTHORIZATION, HeadersProvider
 from zerobus.sdk.shared.table_properties import TableProperties
 from zerobus.sdk.shared.token_cache import MintedToken, TokenCache
 from zerobus.token_exchange import exchange_subject_token, unverified_expiry
@@ -72,7 +73,7 @@ class FederatedHeadersProvider(HeadersProvider):
 
     def get_headers(self) -> list[tuple[str, str]]:
         token, _ = self._cache.get(self._key, self._exchange)
-        return [(AUTHORIZATION, f"Bearer {token}"), (TABLE_NAME_HEADER, self.table.full_name)]
+        return [(AUTHORIZATION, f"{BEARER_PREFIX}{token}"), (TABLE_NAME_HEADER, self.table.full_name)]
 
     def invalidate(self) -> bool:
         """Drop the cached exchanged token (the server refused it); True if one was cached."""

@@ -15,6 +15,7 @@ import requests
 from zerobus.endpoints import parse_endpoint, parse_table_name
 from zerobus.errors import ConfigurationError
 from zerobus.oauth import ingest_token_form, request_token
+from zerobus.protocol.constants import AUTHORIZATION_HEADER, BEARER_PREFIX, SDK_ID_HEADER, TABLE_NAME_HEADER
 
 __all__ = [
     "AUTHORIZATION",
@@ -24,8 +25,7 @@ __all__ = [
     "normalize_headers",
 ]
 
-AUTHORIZATION = "authorization"
-TABLE_NAME_HEADER = "x-databricks-zerobus-table-name"
+AUTHORIZATION = AUTHORIZATION_HEADER  # the SDK's historical name for the header
 
 
 class HeadersProvider:
@@ -81,7 +81,7 @@ class OAuthHeadersProvider(HeadersProvider):
             ingest_token_form(self.table, self.workspace_id),
             self._session,
         )
-        return [(AUTHORIZATION, f"Bearer {token}"), (TABLE_NAME_HEADER, self.table.full_name)]
+        return [(AUTHORIZATION, f"{BEARER_PREFIX}{token}"), (TABLE_NAME_HEADER, self.table.full_name)]
 
 
 def normalize_headers(
@@ -106,6 +106,6 @@ def normalize_headers(
         raise ConfigurationError("get_headers() returned no 'authorization' header")
     if TABLE_NAME_HEADER not in keys:
         result.append((TABLE_NAME_HEADER, table_name))
-    if "x-zerobus-sdk" not in keys:
-        result.append(("x-zerobus-sdk", sdk_id))
+    if SDK_ID_HEADER not in keys:
+        result.append((SDK_ID_HEADER, sdk_id))
     return result

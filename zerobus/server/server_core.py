@@ -1,7 +1,8 @@
 """The server's state, apart from any wire protocol: catalog, principals, tokens, logs, faults.
 
-The gRPC and HTTP front-ends are thin adapters over this object; tests of the state need no
-sockets, and the two front-ends cannot disagree about a table or a grant.
+The gRPC, Flight and HTTP front-ends are thin adapters over this object, and decide who may do
+what through `zerobus.server.decisions` alone; tests of the state need no sockets, and the
+front-ends cannot disagree about a table or a grant.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from zerobus.codegen.ir import TableSchema
 from zerobus.server.auth import FULL_ACCESS, Principal, PrincipalRegistry, TokenIssuer
 from zerobus.server.catalog import Catalog, TableEntry, TableNotFound
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
+from zerobus.server.data_dir_lock import DataDirLock
+from zerobus.server.declared_tables import check_declared_tables
 from zerobus.server.delta_recovery import TableUnavailable
 from zerobus.server.dev_idp import DevIdentityProvider
 from zerobus.server.faults import FaultInjector
@@ -37,6 +40,17 @@ class ServerCore:
     ) -> None:
         self.config = config
         self.data_dir = data_dir
+        # Before anything in the directory is read or written: one server per data directory.
+        self._data_dir_lock = DataDirLock(data_dir)
+        try:
+            self._open_data_dir(config, data_dir, faults, stats)
+        except BaseException:
+            self._data_dir_lock.release()
+            raise
+
+    def _open_data_dir(
+        self, config: ServerConfig, data_dir: Path, faults: FaultInjector, stats: ServerStats
+    ) -> None:
         self.faults = faults
         self.stats = stats
         self.principals = PrincipalRegistry()
@@ -47,6 +61,7 @@ class ServerCore:
         self.idp = DevIdentityProvider(data_dir / "auth" / "dev_idp_key.json")
         self.federation = FederationPolicies()
         self.catalog = Catalog(data_dir)
+        check_declared_tables(self.catalog, config.tables, data_dir)  # before anything is opened
         self.committer = GroupCommitter()
         # Set by the gRPC front-end: told (from the commit thread) when a table's log advanced.
         self.durable_listener: Callable[[TableRuntime], None] | None = None
@@ -141,3 +156,4 @@ class ServerCore:
         for table in self.tables():
             table.log.close()
         self.committer.stop()
+        self._data_dir_lock.release()
