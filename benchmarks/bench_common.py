@@ -116,12 +116,13 @@ def emulator(
 
 
 @contextmanager
-def ack_sink(beside: Emulator) -> Iterator[Emulator]:
-    """`beside` with its gRPC endpoint replaced by an acknowledge-only peer (benchmarks/ack_sink.py).
+def ack_sink(beside: Emulator, script: str = "ack_sink.py") -> Iterator[Emulator]:
+    """`beside` with its gRPC endpoint replaced by an acknowledge-only peer (benchmarks/ack_sink.py,
+    or benchmarks/flight_ack_sink.py for Arrow Flight streams).
 
     Tokens and Unity Catalog still come from `beside`; `cpu_seconds()` reads the peer's process.
     """
-    command = [sys.executable, str(Path(__file__).with_name("ack_sink.py"))]
+    command = [sys.executable, str(Path(__file__).with_name(script))]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

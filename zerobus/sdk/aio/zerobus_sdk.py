@@ -13,6 +13,7 @@ from zerobus.sdk.aio.blocking import run_blocking
 from zerobus.sdk.aio.pool import StreamPool, open_stream_pool
 from zerobus.sdk.aio.stream import ZerobusStream
 from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
+from zerobus.sdk.shared.arrow_lifecycle import close_arrow_streams
 from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
 from zerobus.sdk.shared.dead_letter_calls import install_dead_letters, open_dead_letters
 from zerobus.sdk.shared.federation import federated_provider, federation_table
@@ -225,7 +226,12 @@ class ZerobusSdk(SdkBase):
         )
 
     async def close(self) -> None:
-        """Close the SDK's gRPC channels (streams still open on them fail, keeping their records)."""
+        """Close the SDK's gRPC channels (streams still open on them fail, keeping their records).
+
+        Its Arrow streams still open are flushed and closed first (each bounded by its
+        `flush_timeout_ms`; what could not be delivered is logged and kept in `get_unacked_batches()`).
+        """
+        await run_blocking(lambda: close_arrow_streams(self._config), "zerobus-arrow")
         for channel in self._config.channels.take_all():
             await channel.close()
         self._config.close_http_session()

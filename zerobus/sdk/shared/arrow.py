@@ -56,6 +56,12 @@ class ArrowStreamConfigurationOptions:
     """How an Arrow Flight stream behaves; the official defaults (docs/PROTOCOL.md section 9).
 
     Values are checked when set, so a mistake names the option here rather than failing later.
+
+    `stream_paused_max_wait_time_ms` is accepted (and checked) for code written for the official
+    SDK, and has no effect. There it caps how long the client keeps waiting for acks on a call
+    the server is gracefully rotating; a Flight `DoPut` call has no close signal that would open
+    such a period (the server simply ends the call), so there is nothing to wait for: the stream
+    recovers at once on a new call and resends every unacknowledged batch first.
     """
 
     max_inflight_batches: int

@@ -54,16 +54,24 @@ def forget(stream: LeftOpen) -> None:
         _open.discard(stream)
 
 
-def report_left_open(table: str, undelivered: int, reason: str, fields: dict[str, Any] | None = None) -> None:
+def report_left_open(
+    table: str,
+    undelivered: int,
+    reason: str,
+    fields: dict[str, Any] | None = None,
+    unit: str = "record(s)",
+) -> None:
     """Say what became of a stream the program never closed; a loss is always a WARNING.
 
-    `fields`: the stream's structured log fields (`StreamCore.log_fields()`).
+    `fields`: the stream's structured log fields (`StreamCore.log_fields()`); `unit`: what
+    `undelivered` counts ("batch(es)" for Arrow streams).
     """
     if undelivered:
         logger.warning(
-            "stream to %s was never closed: %d record(s) were not acknowledged (%s) and may be lost; %s",
+            "stream to %s was never closed: %d %s were not acknowledged (%s) and may be lost; %s",
             table,
             undelivered,
+            unit,
             reason,
             ADVICE,
             extra=fields,

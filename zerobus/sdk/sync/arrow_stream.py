@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from zerobus.engine.arrow_stats import ArrowStreamStats
     from zerobus.sdk.shared.arrow_session import ArrowSession
 
 __all__ = ["ZerobusArrowStream"]
@@ -59,6 +60,14 @@ class ZerobusArrowStream:
     @property
     def table_name(self) -> str:
         return self._session.plan.table_name
+
+    def stats(self) -> ArrowStreamStats:
+        """A snapshot of this stream's counts and ack latency: rows as records, batches as requests.
+
+        Safe from any thread, at any time, also after the stream closed or failed; the same
+        stream is counted in `sdk.stats()` and OpenTelemetry with the record streams.
+        """
+        return self._session.stats()
 
     def get_unacked_batches(self) -> list[pa.RecordBatch]:
         """Every batch the server has not acknowledged, in order (for a new stream to resend)."""

@@ -11,6 +11,7 @@ import grpc
 
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
+from zerobus.sdk.shared.arrow_lifecycle import close_arrow_streams
 from zerobus.sdk.shared.auth import FederatedToken, IdpSupplier
 from zerobus.sdk.shared.dead_letter_calls import install_dead_letters, open_dead_letters
 from zerobus.sdk.shared.federation import federated_provider, federation_table
@@ -242,7 +243,12 @@ class ZerobusSdk(SdkBase):
         return ZerobusArrowStream(reopen_arrow_session(self._config, old_stream._session))
 
     def close(self) -> None:
-        """Close the SDK's gRPC channels (streams still open on them fail, keeping their records)."""
+        """Close the SDK's gRPC channels (streams still open on them fail, keeping their records).
+
+        Its Arrow streams still open are flushed and closed first (each bounded by its
+        `flush_timeout_ms`; what could not be delivered is logged and kept in `get_unacked_batches()`).
+        """
+        close_arrow_streams(self._config)
         for channel in self._config.channels.take_all():
             channel.close()
         _open_channels.discard(self)
