@@ -33,7 +33,7 @@ from bench_common import COLUMNS, Emulator, Measurement, ack_sink, emulator, own
 from server_arrow import make_batches
 
 from tests.support.official_sdk import OFFICIAL_CWD, official_command, official_env, official_sdk_python
-from zerobus.codegen.parse import schema_from_ddl
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.sync import ZerobusSdk
 
 LOADER = Path(__file__).with_name("arrow_stream_official.py")

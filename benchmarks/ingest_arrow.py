@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pyarrow as pa
 from bench_common import DEVICES, Emulator, Measurement, ack_sink, emulator, own_cpu_seconds
 
-from zerobus.codegen.parse import schema_from_ddl
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk import sync
 from zerobus.sdk.shared import RecordType, StreamConfigurationOptions, TableProperties
 

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import BASE_TS_MICROS, DEVICES, Emulator, Measurement, emulator, own_cpu_seconds
 
-from zerobus.codegen.descriptor import message_class
-from zerobus.codegen.parse import schema_from_ddl
+from zerobus.schema.descriptor import message_class
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk import sync
 from zerobus.sdk.shared import TableProperties
 from zerobus.server.rate_limit import SERVICE_RECORDS_PER_S

@@ -48,9 +48,9 @@ from bench_common import (
 )
 
 from tests.support.official_sdk import OFFICIAL_CWD, official_command, official_env, official_sdk_python
-from zerobus.codegen.descriptor import descriptor_proto, message_class
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.runtime_model import model_class
+from zerobus.schema.descriptor import descriptor_proto, message_class
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk import aio, sync
 from zerobus.sdk.shared import RecordType, StreamConfigurationOptions, TableProperties
 

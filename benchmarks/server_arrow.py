@@ -32,9 +32,9 @@ import pyarrow.flight as flight  # noqa: E402
 import requests  # noqa: E402
 
 from benchmarks.bench_common import BASE_TS_MICROS, COLUMNS, DEVICES, EMULATOR, proc_cpu_seconds  # noqa: E402
-from zerobus.codegen.parse import schema_from_ddl  # noqa: E402
 from zerobus.names import parse_table_name  # noqa: E402
 from zerobus.oauth import ingest_token_form  # noqa: E402
+from zerobus.schema.parse import schema_from_ddl  # noqa: E402
 
 TABLE = "bench.arrow.events"
 

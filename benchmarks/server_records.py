@@ -22,12 +22,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zerobus.codegen.descriptor import descriptor_proto, message_builder
-from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.protocol import EphemeralStreamRequest
-from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec
-from zerobus.server.schema_check import compile_descriptor
+from zerobus.schema.descriptor import descriptor_proto, message_builder
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.server.validation.records import JsonRecordCodec, ProtoRecordCodec
+from zerobus.server.validation.schema_check import compile_descriptor
 
 BATCH = 1000
 BASE_TS = 1_700_000_000_000_000

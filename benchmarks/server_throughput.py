@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.support.official_sdk import official_sdk_python, run_official  # noqa: E402
-from zerobus.codegen.descriptor import descriptor_proto  # noqa: E402
+from zerobus.schema.descriptor import descriptor_proto  # noqa: E402
 from zerobus.server import LocalZerobusServer  # noqa: E402
 
 SERVICE_LIMIT_PER_STREAM = 15_000

@@ -1,4 +1,4 @@
-"""The schema subsystem: Unity Catalog types -> IR -> proto2 text, runtime descriptors, models.
+"""The generator: a table's .proto, Pydantic models, descriptor sets, Arrow and Avro schemas.
 
 Public API (what the SDK and users import from ``zerobus.codegen``):
 
@@ -14,8 +14,9 @@ Public API (what the SDK and users import from ``zerobus.codegen``):
 - Unity Catalog errors: `CatalogAuthError`, `TableNotFoundError`, `CatalogRequestError`,
   `CatalogUnavailableError`.
 
-The names load lazily: the SDK and the server import the runtime modules they need
-(`zerobus.codegen.ir`, `.values`, `.descriptor`) without pulling in jinja2, pydantic or click.
+It is built on the runtime schema core, `zerobus.schema` (IR, type parsing, one row per Delta
+type, value conversion, descriptors), which the SDK and the local server use directly; the names
+here load lazily, so importing the SDK never pulls in jinja2, pydantic or click.
 """
 
 from __future__ import annotations
@@ -34,10 +35,20 @@ if TYPE_CHECKING:
         schema_from_file,
         schema_from_uc,
     )
-    from zerobus.codegen.arrow_types import arrow_schema
-    from zerobus.codegen.avro_types import avro_schema
-    from zerobus.codegen.descriptor import descriptor_proto, file_descriptor_proto, message_class
-    from zerobus.codegen.ir import (
+    from zerobus.codegen.model_base import ZerobusModel, ZerobusStruct
+    from zerobus.codegen.output_files import (
+        GeneratedFile,
+        OutputError,
+        check_files,
+        descriptor_set_bytes,
+        generate,
+        write_files,
+    )
+    from zerobus.codegen.runtime_model import model_class
+    from zerobus.schema.arrow_types import arrow_schema
+    from zerobus.schema.avro_types import avro_schema
+    from zerobus.schema.descriptor import descriptor_proto, file_descriptor_proto, message_class
+    from zerobus.schema.ir import (
         ArrayType,
         Column,
         DataType,
@@ -50,19 +61,9 @@ if TYPE_CHECKING:
         StructType,
         TableSchema,
     )
-    from zerobus.codegen.model_base import ZerobusModel, ZerobusStruct
-    from zerobus.codegen.output_files import (
-        GeneratedFile,
-        OutputError,
-        check_files,
-        descriptor_set_bytes,
-        generate,
-        write_files,
-    )
-    from zerobus.codegen.parse import schema_from_ddl, schema_from_uc_json
-    from zerobus.codegen.records import RecordCodec, codec
-    from zerobus.codegen.runtime_model import model_class
-    from zerobus.codegen.uc import (
+    from zerobus.schema.parse import schema_from_ddl, schema_from_uc_json
+    from zerobus.schema.records import RecordCodec, codec
+    from zerobus.schema.uc import (
         CatalogAuthError,
         CatalogRequestError,
         CatalogUnavailableError,
@@ -71,46 +72,46 @@ if TYPE_CHECKING:
 
 # Each public name and the module that defines it.
 _EXPORTS: dict[str, str] = {
-    "ArrayType": "zerobus.codegen.ir",
-    "CatalogAuthError": "zerobus.codegen.uc",
-    "CatalogRequestError": "zerobus.codegen.uc",
-    "CatalogUnavailableError": "zerobus.codegen.uc",
-    "Column": "zerobus.codegen.ir",
-    "DataType": "zerobus.codegen.ir",
-    "DecimalType": "zerobus.codegen.ir",
+    "ArrayType": "zerobus.schema.ir",
+    "CatalogAuthError": "zerobus.schema.uc",
+    "CatalogRequestError": "zerobus.schema.uc",
+    "CatalogUnavailableError": "zerobus.schema.uc",
+    "Column": "zerobus.schema.ir",
+    "DataType": "zerobus.schema.ir",
+    "DecimalType": "zerobus.schema.ir",
     "GeneratedFile": "zerobus.codegen.output_files",
-    "MapType": "zerobus.codegen.ir",
+    "MapType": "zerobus.schema.ir",
     "OutputError": "zerobus.codegen.output_files",
-    "Primitive": "zerobus.codegen.ir",
-    "PrimitiveType": "zerobus.codegen.ir",
-    "RecordCodec": "zerobus.codegen.records",
-    "StringType": "zerobus.codegen.ir",
-    "StructField": "zerobus.codegen.ir",
-    "StructType": "zerobus.codegen.ir",
-    "TableNotFoundError": "zerobus.codegen.uc",
-    "TableSchema": "zerobus.codegen.ir",
+    "Primitive": "zerobus.schema.ir",
+    "PrimitiveType": "zerobus.schema.ir",
+    "RecordCodec": "zerobus.schema.records",
+    "StringType": "zerobus.schema.ir",
+    "StructField": "zerobus.schema.ir",
+    "StructType": "zerobus.schema.ir",
+    "TableNotFoundError": "zerobus.schema.uc",
+    "TableSchema": "zerobus.schema.ir",
     "ZerobusModel": "zerobus.codegen.model_base",
     "ZerobusStruct": "zerobus.codegen.model_base",
-    "arrow_schema": "zerobus.codegen.arrow_types",
-    "avro_schema": "zerobus.codegen.avro_types",
+    "arrow_schema": "zerobus.schema.arrow_types",
+    "avro_schema": "zerobus.schema.avro_types",
     "check_files": "zerobus.codegen.output_files",
     "check_schema": "zerobus.codegen.api",
-    "codec": "zerobus.codegen.records",
-    "descriptor_proto": "zerobus.codegen.descriptor",
+    "codec": "zerobus.schema.records",
+    "descriptor_proto": "zerobus.schema.descriptor",
     "descriptor_set_bytes": "zerobus.codegen.output_files",
-    "file_descriptor_proto": "zerobus.codegen.descriptor",
+    "file_descriptor_proto": "zerobus.schema.descriptor",
     "generate": "zerobus.codegen.output_files",
     "json_encoder": "zerobus.codegen.api",
     "load_schema": "zerobus.codegen.api",
-    "message_class": "zerobus.codegen.descriptor",
+    "message_class": "zerobus.schema.descriptor",
     "model_class": "zerobus.codegen.runtime_model",
     "model_source": "zerobus.codegen.api",
     "proto_encoder": "zerobus.codegen.api",
     "proto_text": "zerobus.codegen.api",
-    "schema_from_ddl": "zerobus.codegen.parse",
+    "schema_from_ddl": "zerobus.schema.parse",
     "schema_from_file": "zerobus.codegen.api",
     "schema_from_uc": "zerobus.codegen.api",
-    "schema_from_uc_json": "zerobus.codegen.parse",
+    "schema_from_uc_json": "zerobus.schema.parse",
     "write_files": "zerobus.codegen.output_files",
 }
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import requests
 
-from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.parse import schema_from_ddl, schema_from_uc_json
-from zerobus.codegen.proto_layout import layout
-from zerobus.codegen.records import codec
 from zerobus.errors import ConfigurationError, SchemaError
 from zerobus.json_depth import JsonTooDeep, loads_within_depth
 from zerobus.names import check_name_part, parse_table_name
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.parse import schema_from_ddl, schema_from_uc_json
+from zerobus.schema.proto_layout import layout
+from zerobus.schema.records import codec
 
 __all__ = [
     "ENV_CLIENT_ID",
@@ -83,7 +83,7 @@ def schema_from_uc(
     session: requests.Session | None = None,
 ) -> TableSchema:
     """A schema read from Unity Catalog; missing arguments come from the DATABRICKS_* variables."""
-    from zerobus.codegen.uc import fetch_table_json
+    from zerobus.schema.uc import fetch_table_json
 
     host = host or os.environ.get(ENV_HOST)
     if not host:

@@ -39,15 +39,15 @@ import click
 
 from zerobus import __version__
 from zerobus.codegen.api import ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_HOST, load_schema
-from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.output_files import OutputError, check_files, generate, write_files
-from zerobus.codegen.uc import (
+from zerobus.errors import ConfigurationError, SchemaError, ZerobusException
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.uc import (
     CatalogAuthError,
     CatalogRequestError,
     CatalogUnavailableError,
     TableNotFoundError,
 )
-from zerobus.errors import ConfigurationError, SchemaError, ZerobusException
 
 __all__ = ["ExitCode", "main"]
 

@@ -30,13 +30,14 @@ from google.protobuf import descriptor_pb2
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from typing_extensions import Self
 
-from zerobus.codegen import descriptor, model_fast, model_proto
-from zerobus.codegen.ir import Primitive, TableSchema
+from zerobus.codegen import model_fast, model_proto
 from zerobus.codegen.model_inputs import read_raw_values
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.records import RecordCodec, codec, wire_to_json_text
-from zerobus.codegen.typemap import INT_RANGES
 from zerobus.errors import SchemaError
+from zerobus.schema import descriptor
+from zerobus.schema.ir import Primitive, TableSchema
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.records import RecordCodec, codec, wire_to_json_text
+from zerobus.schema.typemap import INT_RANGES
 
 __all__ = [
     "BigInt",

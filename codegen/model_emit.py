@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.pymodel import (
     AliasPlan,
     ClassPlan,
@@ -23,6 +22,7 @@ from zerobus.codegen.pymodel import (
     plan_model,
 )
 from zerobus.codegen.render import render
+from zerobus.schema.ir import TableSchema
 
 __all__ = ["ClassView", "FieldView", "ModuleView", "model_source", "py_string"]
 

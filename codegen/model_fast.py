@@ -1,7 +1,7 @@
 """Model -> wire row, compiled once per model class; the per-column pieces `model_proto` reuses.
 
 The reference conversion of a model (``model_dump(by_alias=True)``, then the section 7
-converters of `zerobus.codegen.values` on every field, then the message constructor) walks
+converters of `zerobus.schema.values` on every field, then the message constructor) walks
 every value twice through generic code. Here each model class gets one generated function
 that reads the instance ``__dict__`` and, per field, either passes the value on (when its
 exact type is already a wire value: a ``str``, an in-range ``int``...), applies the
@@ -27,8 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
-from zerobus.codegen.ir import (
+from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind
+from zerobus.schema.ir import (
     ArrayType,
     DataType,
     DecimalType,
@@ -39,8 +39,8 @@ from zerobus.codegen.ir import (
     StructField,
     StructType,
 )
-from zerobus.codegen.typemap import INT_RANGES
-from zerobus.codegen.values import EPOCH, EPOCH_DATE, EPOCH_NAIVE, to_wire
+from zerobus.schema.typemap import INT_RANGES
+from zerobus.schema.values import EPOCH, EPOCH_DATE, EPOCH_NAIVE, to_wire
 
 __all__ = [
     "FieldsConverter",

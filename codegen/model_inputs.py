@@ -4,7 +4,7 @@ Pydantic's lax mode reads an integer for a datetime as Unix seconds (or millisec
 an integer for a date as seconds, and takes a float for a Decimal. The table contract (and the
 SDK's dict path) says otherwise: TIMESTAMP integers are microseconds, DATE integers are days,
 and floats are refused for DECIMAL. So before Pydantic sees them, integers, numbers and strings
-given for those fields go through the very converters of `zerobus.codegen.values`, with the
+given for those fields go through the very converters of `zerobus.schema.values`, with the
 same automatic unit check and the same messages; dates and datetimes pass untouched.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, NaiveDatetime
 
-from zerobus.codegen.ir import Primitive, PrimitiveType
-from zerobus.codegen.values import days_to_date, float_for_decimal, micros_to_datetime, to_wire
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.ir import Primitive, PrimitiveType
+from zerobus.schema.values import days_to_date, float_for_decimal, micros_to_datetime, to_wire
 
 __all__ = ["read_raw_values"]
 

@@ -21,8 +21,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from zerobus.codegen.descriptor import MessageBuilder
-from zerobus.codegen.ir import ArrayType, DataType, DecimalType, MapType, StructField, StructType
 from zerobus.codegen.model_fast import (
     columns_of,
     element_test,
@@ -30,7 +28,9 @@ from zerobus.codegen.model_fast import (
     fast_expression,
     nested_model,
 )
-from zerobus.codegen.values import to_wire
+from zerobus.schema.descriptor import MessageBuilder
+from zerobus.schema.ir import ArrayType, DataType, DecimalType, MapType, StructField, StructType
+from zerobus.schema.values import to_wire
 
 __all__ = ["ProtoEncoder", "proto_encoder"]
 

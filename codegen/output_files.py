@@ -25,13 +25,13 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from zerobus.codegen.avro_types import avro_schema_text
-from zerobus.codegen.descriptor import file_descriptor_proto
-from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.model_emit import model_source
 from zerobus.codegen.proto_emit import proto_text
-from zerobus.codegen.proto_layout import layout
 from zerobus.errors import NonRetriableException
+from zerobus.schema.avro_types import avro_schema_text
+from zerobus.schema.descriptor import file_descriptor_proto
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.proto_layout import layout
 
 __all__ = [
     "Drift",
@@ -136,7 +136,7 @@ def generate(
         data = descriptor_set_bytes(schema, message_name)
         files.append(GeneratedFile(directory / names["descriptor_set"], data, "descriptor_set"))
     if arrow:
-        from zerobus.codegen.arrow_types import arrow_schema_bytes
+        from zerobus.schema.arrow_types import arrow_schema_bytes
 
         files.append(
             GeneratedFile(directory / names["arrow_schema"], arrow_schema_bytes(schema), "arrow_schema")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.proto_layout import ProtoField, ProtoMessage, layout
 from zerobus.codegen.render import render
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.proto_layout import ProtoField, ProtoMessage, layout
 
 __all__ = ["ProtoMemberView", "ProtoMessageView", "proto_text"]
 

@@ -21,8 +21,9 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
-from zerobus.codegen.delta_types_table import DELTA_TYPES
-from zerobus.codegen.ir import (
+from zerobus.errors import SchemaError
+from zerobus.schema.delta_types_table import DELTA_TYPES
+from zerobus.schema.ir import (
     ArrayType,
     DataType,
     DecimalType,
@@ -32,8 +33,7 @@ from zerobus.codegen.ir import (
     StructField,
     TableSchema,
 )
-from zerobus.codegen.proto_layout import pascal_case
-from zerobus.errors import SchemaError
+from zerobus.schema.proto_layout import pascal_case
 
 __all__ = [
     "AliasPlan",

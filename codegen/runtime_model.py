@@ -14,9 +14,9 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, AwareDatetime, Field, JsonValue, NaiveDatetime, create_model
 
 from zerobus.codegen import model_base
-from zerobus.codegen.ir import TableSchema
 from zerobus.codegen.model_base import ZerobusModel, ZerobusStruct
 from zerobus.codegen.pymodel import AliasPlan, ClassPlan, FieldPlan, TypeRef, plan_model
+from zerobus.schema.ir import TableSchema
 
 __all__ = ["model_class"]
 

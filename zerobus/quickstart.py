@@ -228,7 +228,7 @@ def _progress_bar(total: int, enabled: bool) -> Callable[[int], None]:
 
 def read_back(target: Target, table: dict[str, Any], expected_at_least: int, timeout_s: float = 60.0) -> Any:
     """The Delta table as a pyarrow Table, once it holds at least `expected_at_least` rows."""
-    from zerobus.server.delta_read import open_dataset
+    from zerobus.server.storage.delta_read import open_dataset
 
     location = str(table["storage_location"])
     deadline = time.monotonic() + timeout_s
@@ -240,7 +240,7 @@ def read_back(target: Target, table: dict[str, Any], expected_at_least: int, tim
 
 
 def _count_rows(location: str) -> int:
-    from zerobus.server.delta_read import open_dataset
+    from zerobus.server.storage.delta_read import open_dataset
 
     try:
         return int(open_dataset(location).count_rows())

@@ -23,8 +23,8 @@ from zerobus.codegen import (
     StructType,
     TableSchema,
 )
-from zerobus.codegen.proto_layout import json_name
-from zerobus.codegen.typemap import INT_RANGES
+from zerobus.schema.proto_layout import json_name
+from zerobus.schema.typemap import INT_RANGES
 
 UTC = dt.timezone.utc
 

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from zerobus.codegen import schema_from_ddl
 from zerobus.codegen.api import load_schema
-from zerobus.codegen.arrow_types import arrow_schema
 from zerobus.codegen.cli import ExitCode, main
 from zerobus.errors import ConfigurationError
+from zerobus.schema.arrow_types import arrow_schema
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from zerobus.codegen import avro_schema, load_schema, schema_from_ddl
 from zerobus.codegen.cli import ExitCode, main
 from zerobus.errors import SchemaError
-from zerobus.server.avro_checks import compile_avro_schema
+from zerobus.server.validation.avro_checks import compile_avro_schema
 
 NULLABLE_DEFAULT = {"default": None}
 

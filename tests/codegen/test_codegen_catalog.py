@@ -18,8 +18,8 @@ from zerobus.codegen import (
     load_schema,
     schema_from_ddl,
 )
-from zerobus.codegen.uc import fetch_table_json
 from zerobus.errors import ConfigurationError, NonRetriableException, SchemaError, ZerobusException
+from zerobus.schema.uc import fetch_table_json
 
 if TYPE_CHECKING:
     from zerobus.server import LocalZerobusServer

@@ -27,7 +27,7 @@ from zerobus.codegen import (
     model_source,
     proto_text,
 )
-from zerobus.codegen.proto_layout import layout
+from zerobus.schema.proto_layout import layout
 
 CASES = corpus_names()
 

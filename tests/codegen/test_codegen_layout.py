@@ -17,8 +17,8 @@ from zerobus.codegen import (
     proto_text,
     schema_from_ddl,
 )
-from zerobus.codegen.proto_layout import layout
 from zerobus.errors import SchemaError
+from zerobus.schema.proto_layout import layout
 
 F = descriptor_pb2.FieldDescriptorProto
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from zerobus.codegen import message_class, schema_from_ddl
-from zerobus.codegen.descriptor import message_builder
+from zerobus.schema.descriptor import message_builder
 
 NESTED = schema_from_ddl(
     "id BIGINT, "

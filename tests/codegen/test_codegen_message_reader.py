@@ -9,8 +9,8 @@ from typing import Any
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from zerobus.codegen import message_class, schema_from_ddl
-from zerobus.codegen.descriptor import descriptor_proto, is_repeated, message_builder, message_reader
-from zerobus.codegen.records import message_to_wire
+from zerobus.schema.descriptor import descriptor_proto, is_repeated, message_builder, message_reader
+from zerobus.schema.records import message_to_wire
 
 NESTED = schema_from_ddl(
     "id BIGINT NOT NULL, name STRING, "

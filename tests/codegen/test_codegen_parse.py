@@ -22,8 +22,8 @@ from zerobus.codegen import (
     schema_from_ddl,
     schema_from_uc_json,
 )
-from zerobus.codegen.parse import parse_type, parse_type_json
 from zerobus.errors import SchemaError
+from zerobus.schema.parse import parse_type, parse_type_json
 
 P = Primitive
 

@@ -22,8 +22,8 @@ from zerobus.codegen import (
     schema_from_ddl,
     schema_from_uc_json,
 )
-from zerobus.codegen.parse import parse_type
-from zerobus.codegen.proto_layout import layout
+from zerobus.schema.parse import parse_type
+from zerobus.schema.proto_layout import layout
 
 # The nested type strategies have long reprs; hypothesis only builds them to label draws.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

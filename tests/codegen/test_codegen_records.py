@@ -21,8 +21,8 @@ from zerobus.codegen import (
     proto_encoder,
     schema_from_ddl,
 )
-from zerobus.codegen.values import decimal_text
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.values import decimal_text
 
 SCHEMA = schema_from_ddl(
     "id BIGINT NOT NULL, day DATE, at TIMESTAMP, wall TIMESTAMP_NTZ, amount DECIMAL(8,2), raw BINARY, "

@@ -6,9 +6,9 @@ import decimal
 
 import pytest
 
-from zerobus.codegen.ir import DecimalType, Primitive, PrimitiveType
-from zerobus.codegen.values import decimal_text, to_wire, wire_check
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.ir import DecimalType, Primitive, PrimitiveType
+from zerobus.schema.values import decimal_text, to_wire, wire_check
 
 D = decimal.Decimal
 

@@ -23,9 +23,11 @@ import pyarrow as pa
 import pytest
 
 from zerobus.codegen.api import json_encoder, model_source, proto_encoder, proto_text
-from zerobus.codegen.arrow_types import arrow_schema, arrow_type
-from zerobus.codegen.avro_types import avro_schema_text
-from zerobus.codegen.delta_types_table import (
+from zerobus.codegen.runtime_model import model_class
+from zerobus.encoders.avro_records import AvroEncoder
+from zerobus.schema.arrow_types import arrow_schema, arrow_type
+from zerobus.schema.avro_types import avro_schema_text
+from zerobus.schema.delta_types_table import (
     DELTA_TYPES,
     PARAMETRIC_TYPES,
     DeltaTypeRow,
@@ -34,8 +36,8 @@ from zerobus.codegen.delta_types_table import (
     parametric_type,
     primitive_named,
 )
-from zerobus.codegen.descriptor import message_class
-from zerobus.codegen.ir import (
+from zerobus.schema.descriptor import message_class
+from zerobus.schema.ir import (
     ArrayType,
     DataType,
     DecimalType,
@@ -47,17 +49,15 @@ from zerobus.codegen.ir import (
     StructType,
     TableSchema,
 )
-from zerobus.codegen.parse import parse_type, schema_from_ddl
-from zerobus.codegen.runtime_model import model_class
-from zerobus.codegen.typemap import proto_scalar
-from zerobus.codegen.values import from_wire, to_wire, wire_check
-from zerobus.encoders.avro_records import AvroEncoder
+from zerobus.schema.parse import parse_type, schema_from_ddl
+from zerobus.schema.typemap import proto_scalar
+from zerobus.schema.values import from_wire, to_wire, wire_check
 from zerobus.sdk import sync
 from zerobus.sdk.shared import TableProperties
-from zerobus.server.avro_checks import compile_avro_schema
-from zerobus.server.delta_types import arrow_row_converter
-from zerobus.server.json_checks import json_batch_check, loads
-from zerobus.server.message_checks import batch_check
+from zerobus.server.storage.delta_types import arrow_row_converter
+from zerobus.server.validation.avro_checks import compile_avro_schema
+from zerobus.server.validation.json_checks import json_batch_check, loads
+from zerobus.server.validation.message_checks import batch_check
 
 UTC = dt.timezone.utc
 
@@ -243,7 +243,7 @@ _PACKAGE_ROOTS = ("zerobus", "codegen", "templates")
 _PRIMITIVE_KEY = re.compile(r"Primitive\.[A-Z_]+\s*:(?!=)\s*\S|[\"'][A-Za-z_]+[\"']\s*:\s*Primitive\.")
 # Modules allowed to hold such a table, each with the reason it cannot read the registry.
 _ALLOWED: dict[str, str] = {
-    "codegen/delta_types_table.py": "the registry itself",
+    "zerobus/schema/delta_types_table.py": "the registry itself",
 }
 
 
@@ -262,7 +262,9 @@ def test_no_module_outside_the_registry_keys_a_table_by_delta_primitive() -> Non
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if _PRIMITIVE_KEY.search(line.split("#", 1)[0]):
                 offenders.append(f"{relative}:{number}: {line.strip()}")
-    assert not offenders, "per-type tables outside codegen/delta_types_table.py:\n" + "\n".join(offenders)
+    assert not offenders, "per-type tables outside zerobus/schema/delta_types_table.py:\n" + "\n".join(
+        offenders
+    )
 
 
 def test_the_guard_sees_a_table_keyed_by_primitive() -> None:

@@ -15,9 +15,9 @@ import pydantic
 import pytest
 
 from zerobus.codegen import model_class
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.records import codec
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.records import codec
 
 SCHEMA = schema_from_ddl(
     "id BIGINT NOT NULL, at TIMESTAMP, wall TIMESTAMP_NTZ, day DATE, amount DECIMAL(5,2), "

@@ -1,6 +1,6 @@
 """Integers for TIMESTAMP and DATE in the wrong unit are refused; a declared unit converts them.
 
-The rule (`zerobus.codegen.time_units`) applies wherever Python values become wire values:
+The rule (`zerobus.schema.time_units`) applies wherever Python values become wire values:
 `to_wire` (the dict paths of the SDK), parsed JSON text (`wire_units`), and the Pydantic models.
 Wire checks (the local server) keep the wire contract: any in-range integer is a wire value.
 """
@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from zerobus.codegen.ir import (
+from zerobus.errors import InvalidRecordError
+from zerobus.schema.ir import (
     ArrayType,
     MapType,
     Primitive,
@@ -21,11 +22,10 @@ from zerobus.codegen.ir import (
     StructField,
     StructType,
 )
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.time_units import IntegerUnits
-from zerobus.codegen.values import datetime_to_micros, to_wire, wire_check
-from zerobus.codegen.wire_units import row_units_converter
-from zerobus.errors import InvalidRecordError
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.time_units import IntegerUnits
+from zerobus.schema.values import datetime_to_micros, to_wire, wire_check
+from zerobus.schema.wire_units import row_units_converter
 
 TIMESTAMP = PrimitiveType(Primitive.TIMESTAMP)
 DATE = PrimitiveType(Primitive.DATE)

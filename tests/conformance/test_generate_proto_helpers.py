@@ -20,7 +20,7 @@ from tests.conformance.helper_cases import BEYOND_OFFICIAL, CALLS, WORDED_DIFFER
 from tests.conformance.official_helpers_script import call
 from tests.support.official_sdk import require_official_sdk_python, run_official
 from zerobus.codegen import proto_text
-from zerobus.codegen.parse import schema_from_ddl
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.tools import generate_proto as tool
 
 SCRIPT = Path(__file__).with_name("official_helpers_script.py")

@@ -160,8 +160,8 @@ def record_pb2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Modu
 
 @pytest.fixture
 def reader(zerobus_server: Any, zerobus_table: Any, record_pb2: ModuleType) -> Reader:
-    from zerobus.server.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER
-    from zerobus.server.token_exchange import FederationPolicy
+    from zerobus.server.identity.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER
+    from zerobus.server.identity.token_exchange import FederationPolicy
 
     server = zerobus_server
     # Workload identity federation (the README's second FederatedToken) trusts the IdP's

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from zerobus.server import LocalZerobusServer
-from zerobus.server.delta_read import open_dataset
+from zerobus.server.storage.delta_read import open_dataset
 
 QUICKSTART = [sys.executable, "-c", "from zerobus.quickstart import main; main()"]
 

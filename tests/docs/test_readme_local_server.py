@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.quickstart import AIR_QUALITY_DDL, TABLE
-from zerobus.server.declared_tables import schema_differences
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.server.storage.declared_tables import schema_differences
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TEXT = README.read_text()

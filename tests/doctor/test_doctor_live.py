@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from zerobus.cli import main
 from zerobus.codegen import generate, load_schema, write_files
 from zerobus.server import LocalZerobusServer
-from zerobus.server.auth import Grant
+from zerobus.server.identity.auth import Grant
 
 COLUMNS = "id BIGINT NOT NULL, name STRING"
 CHECKS = [

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.ingest.conftest import Ingest
-from zerobus.server.delta_read import open_dataset
+from zerobus.server.storage.delta_read import open_dataset
 
 ROWS = 1_000_000
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)

@@ -17,7 +17,7 @@ import grpc
 import pytest
 
 from tests.support.official_sdk import require_official_sdk_python, run_official
-from zerobus.codegen.descriptor import descriptor_proto
+from zerobus.schema.descriptor import descriptor_proto
 from zerobus.server import LocalZerobusServer
 
 pytestmark = pytest.mark.official_sdk

@@ -23,7 +23,7 @@ from tests.support.official_sdk import require_official_sdk_python, run_official
 from zerobus.codegen import schema_from_ddl
 from zerobus.sdk.shared.avro import make_encoder
 from zerobus.server import LocalZerobusServer
-from zerobus.server.avro_checks import compile_avro_schema
+from zerobus.server.validation.avro_checks import compile_avro_schema
 
 pytestmark = pytest.mark.official_sdk
 

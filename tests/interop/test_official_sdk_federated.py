@@ -24,13 +24,13 @@ from tests.support.official_sdk import (
     run_official,
 )
 from zerobus.server import LocalZerobusServer
-from zerobus.server.dev_idp import DEV_IDP_ISSUER
-from zerobus.server.token_exchange import FederationPolicy
+from zerobus.server.identity.dev_idp import DEV_IDP_ISSUER
+from zerobus.server.identity.token_exchange import FederationPolicy
 
 pytestmark = pytest.mark.official_sdk
 
 SCRIPT = Path(__file__).with_name("official_federated_script.py")
-EXCHANGE_LOGGER = "zerobus.server.token_exchange"
+EXCHANGE_LOGGER = "zerobus.server.identity.token_exchange"
 
 
 def _run(server: LocalZerobusServer, table: str, **extra: Any) -> dict[str, Any]:

@@ -17,8 +17,8 @@ pytest.importorskip("numpy")
 from tests.sdk.conftest import fast_options, ids  # noqa: E402
 from tests.sdk.test_arrow_records import ALL_TYPES, ROWS  # noqa: E402
 from tests.sdk.test_pool_live import call  # noqa: E402
-from zerobus.codegen.parse import schema_from_ddl  # noqa: E402
 from zerobus.errors import ConfigurationError, InvalidRecordError, SchemaError  # noqa: E402
+from zerobus.schema.parse import schema_from_ddl  # noqa: E402
 from zerobus.sdk.shared import RecordType, TableProperties  # noqa: E402
 
 

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("numpy")
 
-from zerobus.codegen.ir import TableSchema  # noqa: E402
-from zerobus.codegen.parse import schema_from_ddl  # noqa: E402
 from zerobus.encoders.arrow_records import ArrowRecordEncoder  # noqa: E402
 from zerobus.encoders.proto import ProtoEncoder  # noqa: E402
 from zerobus.encoders.record_schemas import record_schema_from_table, resolve_record_schema  # noqa: E402
+from zerobus.schema.ir import TableSchema  # noqa: E402
+from zerobus.schema.parse import schema_from_ddl  # noqa: E402
 
 UTC = dt.timezone.utc
 ALL_TYPES = (

@@ -18,12 +18,12 @@ import pytest
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("numpy")
 
-from zerobus.codegen.parse import schema_from_ddl  # noqa: E402
 from zerobus.encoders.arrow_records import ArrowRecordEncoder  # noqa: E402
 from zerobus.encoders.json_records import JsonEncoder  # noqa: E402
 from zerobus.encoders.proto import ProtoEncoder  # noqa: E402
 from zerobus.encoders.record_schemas import record_schema_from_table  # noqa: E402
 from zerobus.errors import InvalidRecordError, SchemaError  # noqa: E402
+from zerobus.schema.parse import schema_from_ddl  # noqa: E402
 
 DDL = (
     "id BIGINT NOT NULL, t TINYINT, i INT, f FLOAT, short VARCHAR(3), day DATE, ts TIMESTAMP, "

@@ -17,10 +17,10 @@ import pytest
 
 from tests.sdk.conftest import fast_options
 from tests.sdk.drivers import AioDriver, SyncDriver
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.connection_hints import explain_http_failure, what_answers
 from zerobus.endpoints import parse_endpoint
 from zerobus.errors import NonRetriableException, ZerobusException
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.shared import TableProperties
 
 DRIVERS = {"sync": SyncDriver, "aio": AioDriver}

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from tests.sdk.conftest import fast_options, ids
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import InvalidRecordError
 from zerobus.json_depth import MAX_JSON_DEPTH
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.shared import RecordType, TableProperties
 
 DDL = "id BIGINT NOT NULL, v VARIANT"

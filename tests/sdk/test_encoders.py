@@ -13,7 +13,6 @@ import pydantic
 import pytest
 from google.protobuf import descriptor_pb2, timestamp_pb2
 
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.runtime_model import model_class
 from zerobus.encoders import (
     JsonEncoder,
@@ -26,6 +25,7 @@ from zerobus.encoders import (
 )
 from zerobus.errors import InvalidRecordError, SchemaError
 from zerobus.protocol import RecordTypeValue
+from zerobus.schema.parse import schema_from_ddl
 
 DDL = (
     "id BIGINT NOT NULL, name VARCHAR(5), day DATE, at TIMESTAMP, local TIMESTAMP_NTZ, amount DECIMAL(6,2), "

@@ -21,8 +21,8 @@ import pytest
 
 from tests.sdk.conftest import fast_options
 from tests.sdk.drivers import AioDriver
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import ZerobusException
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.shared import StreamState, TableProperties
 from zerobus.sdk.shared.unclosed import exit_loss_reason
 

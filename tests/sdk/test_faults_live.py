@@ -12,9 +12,9 @@ import grpc
 import pytest
 
 from tests.sdk.conftest import fast_options, ids
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.engine import StreamTimeoutError
 from zerobus.errors import NonRetriableException, ZerobusException
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.shared import StreamState, TableProperties
 
 

@@ -23,8 +23,8 @@ from zerobus.errors import ConfigurationError, NonRetriableException, ZerobusExc
 from zerobus.oauth import fetch_ingest_token
 from zerobus.sdk.shared import FederatedToken, HeadersProvider, RecordType, TableProperties
 from zerobus.sdk.shared.auth import IdpSupplier
-from zerobus.server.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER
-from zerobus.server.token_exchange import FederationPolicy
+from zerobus.server.identity.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER
+from zerobus.server.identity.token_exchange import FederationPolicy
 
 
 class Supplier:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.time_units import IntegerUnits
 from zerobus.encoders import JsonEncoder
 from zerobus.encoders.json_text import parse_json_record
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.time_units import IntegerUnits
 
 SCHEMA = schema_from_ddl("id BIGINT NOT NULL, at TIMESTAMP, note STRING", "main.tests.json_text")
 

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from tests.sdk.conftest import fast_options
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.runtime_model import model_class
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.shared import TableProperties
 
 DDL = (

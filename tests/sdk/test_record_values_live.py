@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from tests.sdk.conftest import fast_options, ids
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.runtime_model import model_class
 from zerobus.errors import ConfigurationError, InvalidRecordError, ZerobusException
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.shared import RecordType, StreamConfigurationOptions, TableProperties
 
 DDL = "id BIGINT NOT NULL, at TIMESTAMP, day DATE, amount DECIMAL(6,2), times ARRAY<TIMESTAMP>, note STRING"

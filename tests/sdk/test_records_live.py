@@ -12,9 +12,9 @@ import pydantic
 import pytest
 
 from tests.sdk.conftest import fast_options, ids
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.codegen.runtime_model import model_class
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.shared import RecordType, StreamState, TableProperties
 
 RICH_DDL = (

@@ -123,7 +123,7 @@ def test_untrusted_certificate_fails_the_grpc_call_at_once(
 
 def test_certificate_for_another_name_fails_at_once(make_driver: Callable[..., Any], tmp_path: Path) -> None:
     """A neighbour of the unknown CA: a trusted CA, but a certificate naming another host."""
-    from zerobus.server.tls import ensure_tls_files
+    from zerobus.server.identity.tls import ensure_tls_files
 
     files = ensure_tls_files(tmp_path / "tls", ["zerobus.example.test"])
     with LocalZerobusServer(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zerobus.codegen.descriptor import descriptor_proto, message_class
+from zerobus.schema.descriptor import descriptor_proto, message_class
 from zerobus.server import LocalZerobusServer
 
 

@@ -23,14 +23,14 @@ from hypothesis import strategies as st
 from tests.codegen.codegen_strategies import rows as valid_rows
 from tests.codegen.codegen_strategies import schemas
 from tests.server.test_record_checks import batch_request, proto_codec, verdict
-from zerobus.codegen.descriptor import descriptor_proto, message_builder
-from zerobus.codegen.ir import ArrayType, DataType, MapType, Primitive, PrimitiveType, StructType, TableSchema
-from zerobus.codegen.unicode_text import has_lone_surrogate
-from zerobus.codegen.values import row_to_wire
 from zerobus.errors import InvalidRecordError
-from zerobus.server.delta_types import arrow_row_converter, arrow_schema
-from zerobus.server.records import JsonRecordCodec, StreamRecordCodec
-from zerobus.server.schema_check import compile_descriptor
+from zerobus.schema.descriptor import descriptor_proto, message_builder
+from zerobus.schema.ir import ArrayType, DataType, MapType, Primitive, PrimitiveType, StructType, TableSchema
+from zerobus.schema.unicode_text import has_lone_surrogate
+from zerobus.schema.values import row_to_wire
+from zerobus.server.storage.delta_types import arrow_row_converter, arrow_schema
+from zerobus.server.validation.records import JsonRecordCodec, StreamRecordCodec
+from zerobus.server.validation.schema_check import compile_descriptor
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.codegen.codegen_strategies import rows, schemas
-from zerobus.codegen.values import row_to_wire
-from zerobus.server.arrow_batches import BatchRejected, check_batch, conform
-from zerobus.server.arrow_schema_check import ArrowSchemaMismatch, check_arrow_schema
-from zerobus.server.delta_types import arrow_row_converter
+from zerobus.schema.values import row_to_wire
+from zerobus.server.storage.delta_types import arrow_row_converter
+from zerobus.server.validation.arrow_batches import BatchRejected, check_batch, conform
+from zerobus.server.validation.arrow_schema_check import ArrowSchemaMismatch, check_arrow_schema
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
@@ -73,7 +73,7 @@ def test_tables_own_and_looser_layouts_pass_and_conform_to_the_same_data(data: s
 
 
 def test_a_mismatch_deep_inside_names_the_path() -> None:
-    from zerobus.codegen.parse import schema_from_ddl
+    from zerobus.schema.parse import schema_from_ddl
 
     schema = schema_from_ddl("m MAP<STRING, STRUCT<a: ARRAY<STRUCT<b: DATE>>>>", "main.t.t")
     deep = pa.struct([("b", pa.timestamp("us"))])
@@ -85,7 +85,7 @@ def test_a_mismatch_deep_inside_names_the_path() -> None:
 
 
 def test_a_null_deep_inside_a_not_null_member_names_the_row() -> None:
-    from zerobus.codegen.parse import schema_from_ddl
+    from zerobus.schema.parse import schema_from_ddl
 
     schema = schema_from_ddl("id INT, pts ARRAY<STRUCT<x: INT NOT NULL>>", "main.t.t")
     target = schema.arrow_schema()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from zerobus.server import LocalZerobusServer
-from zerobus.server.atomic_files import TEMP_SUFFIX, atomic_write, ensure_directory
+from zerobus.server.storage.atomic_files import TEMP_SUFFIX, atomic_write, ensure_directory
 
 
 def test_concurrent_writers_of_one_path_leave_one_complete_file(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_concurrent_writers_of_one_path_leave_one_complete_file(tmp_path: Path) 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import zerobus.server.atomic_files as atomic_files
+    import zerobus.server.storage.atomic_files as atomic_files
 
     target = tmp_path / "entry.json"
     atomic_write(target, b"old")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from zerobus.server.auth import AuthError, Grant, Principal, PrincipalRegistry, Token, TokenIssuer
+from zerobus.server.identity.auth import AuthError, Grant, Principal, PrincipalRegistry, Token, TokenIssuer
 
 
 def test_grants_inherit_down_the_hierarchy() -> None:

@@ -18,7 +18,7 @@ from zerobus.protocol import (
 )
 from zerobus.sdk.sync import TableProperties, ZerobusSdk
 from zerobus.server import LocalZerobusServer
-from zerobus.server.frames import KIND_AVRO
+from zerobus.server.storage.frames import KIND_AVRO
 
 COLUMNS = "id BIGINT NOT NULL, day DATE, amount DECIMAL(6,2)"
 

@@ -18,7 +18,7 @@ from zerobus.protocol import (
     RecordTypeValue,
 )
 from zerobus.server import LocalZerobusServer
-from zerobus.server.frames import descriptor_key
+from zerobus.server.storage.frames import descriptor_key
 
 STREAMS = 200
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from zerobus.server import LocalZerobusServer
 from zerobus.server.cli import main
 from zerobus.server.cli_support import ExitStatus
-from zerobus.server.data_dir_lock import DataDirInUse
+from zerobus.server.storage.data_dir_lock import DataDirInUse
 
 TABLE = {"main.default.t": "id BIGINT"}
 
@@ -55,7 +55,7 @@ def test_a_lock_held_by_a_killed_process_is_released_by_the_os(tmp_path: Path) -
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from zerobus.server.data_dir_lock import DataDirLock; "
+            "import sys; from pathlib import Path; from zerobus.server.storage.data_dir_lock import DataDirLock; "
             "lock = DataDirLock(Path(sys.argv[1])); print('locked', flush=True); sys.stdin.read()",
             str(tmp_path),
         ],

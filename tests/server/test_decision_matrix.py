@@ -18,9 +18,9 @@ import requests
 
 from tests.server.flight_client import FlightPut
 from tests.server.wire_client import WireStream, ingest_token
-from zerobus.codegen.descriptor import descriptor_proto
+from zerobus.schema.descriptor import descriptor_proto
 from zerobus.server import LocalZerobusServer
-from zerobus.server.auth import Grant
+from zerobus.server.identity.auth import Grant
 
 OK, UNAUTHENTICATED, DENIED = "ok", "unauthenticated", "permission denied"
 
@@ -174,8 +174,8 @@ def test_ingest_needs_an_ingest_token_where_reading_does_not(
 
 def test_every_kind_of_refusal_has_a_status_on_every_wire() -> None:
     """A new kind of refusal must be given a status by each front-end (never a KeyError at run time)."""
-    from zerobus.server import grpc_service, http_api
     from zerobus.server.decisions import RefusalKind
+    from zerobus.server.frontends import grpc_service, http_api
 
     assert set(grpc_service._REFUSAL_STATUS) == set(RefusalKind)
     assert set(http_api._REFUSAL_STATUS) == set(RefusalKind)

@@ -1,4 +1,4 @@
-"""Reading Delta tables back without Python-backed files (see zerobus.server.delta_read)."""
+"""Reading Delta tables back without Python-backed files (see zerobus.server.storage.delta_read)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.fs as pa_fs
 from deltalake import write_deltalake
 
-from zerobus.server.delta_read import open_dataset
+from zerobus.server.storage.delta_read import open_dataset
 
 
 def test_a_table_is_read_through_a_native_filesystem(tmp_path: Path) -> None:

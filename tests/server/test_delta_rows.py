@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.codegen.codegen_strategies import rows, schemas
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.values import row_from_wire, row_to_wire
-from zerobus.server.delta_types import arrow_row_converter, arrow_schema
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.values import row_from_wire, row_to_wire
+from zerobus.server.storage.delta_types import arrow_row_converter, arrow_schema
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 

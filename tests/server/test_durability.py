@@ -14,10 +14,10 @@ import pytest
 import requests
 
 from tests.server.wire_client import open_stream
-from zerobus.codegen.descriptor import descriptor_proto, message_class
 from zerobus.oauth import fetch_metadata_token
+from zerobus.schema.descriptor import descriptor_proto, message_class
 from zerobus.server import LocalZerobusServer
-from zerobus.server.log import GroupCommitter, TableLog
+from zerobus.server.storage.log import GroupCommitter, TableLog
 
 
 def test_torn_tail_is_truncated_and_intact_frames_survive(tmp_path: Path) -> None:
@@ -142,7 +142,7 @@ def test_acknowledged_records_survive_kill_9(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         ).json()
-        from zerobus.codegen.parse import schema_from_uc_json
+        from zerobus.schema.parse import schema_from_uc_json
 
         schema = schema_from_uc_json(table)
         cls = message_class(schema)

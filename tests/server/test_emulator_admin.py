@@ -14,9 +14,9 @@ from tests.server.wire_client import open_stream
 from zerobus.server import LocalZerobusServer
 from zerobus.server.cli import main
 from zerobus.server.cli_support import ExitStatus
-from zerobus.server.declared_tables import TableDefinitionConflict
 from zerobus.server.ports import PortInUse
 from zerobus.server.running_server import SERVER_FILE, write_server_file
+from zerobus.server.storage.declared_tables import TableDefinitionConflict
 
 NOWHERE = {"DATABRICKS_HOST": "http://127.0.0.1:9"}  # discard port: nothing answers there
 

@@ -138,12 +138,12 @@ def test_health_and_stats(slow_server: LocalZerobusServer) -> None:
 def test_the_request_log_has_one_line_per_call_and_request(
     slow_server: LocalZerobusServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="zerobus.server.observability")
+    caplog.set_level(logging.INFO, logger="zerobus.server.frontends.observability")
     _ingest(slow_server, TABLE, [{"id": -1}])
     requests.get(slow_server.workspace_url + "/health", timeout=30)
 
     def lines() -> list[str]:
-        return [r.getMessage() for r in caplog.records if r.name == "zerobus.server.observability"]
+        return [r.getMessage() for r in caplog.records if r.name == "zerobus.server.frontends.observability"]
 
     deadline = time.monotonic() + 30
     while not any("EphemeralStream" in line for line in lines()) and time.monotonic() < deadline:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.server.wire_client import open_stream
 from zerobus.server import LocalZerobusServer
-from zerobus.server.grpc_service import LIFETIME_ERROR
+from zerobus.server.frontends.grpc_service import LIFETIME_ERROR
 
 
 def test_fail_create_ends_the_next_creations_with_the_status(
@@ -153,7 +153,7 @@ def test_max_stream_duration_signals_then_ends_with_6002(tmp_path) -> None:  # t
     with LocalZerobusServer(
         data_dir=tmp_path, max_stream_duration_s=0.6, close_signal_lead_s=0.3, tables={"a.b.c": "id BIGINT"}
     ) as server:
-        from zerobus.codegen.descriptor import descriptor_proto
+        from zerobus.schema.descriptor import descriptor_proto
 
         descriptor = descriptor_proto(server.table_schema("a.b.c")).SerializeToString()
         with open_stream(server, "a.b.c", descriptor) as stream:

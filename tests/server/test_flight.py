@@ -20,8 +20,8 @@ import pytest
 
 from tests.server.flight_client import FlightPut, flight_headers
 from tests.server.wire_client import ingest_token
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.protocol.flight import DO_PUT_PATH, FlightData, PutResult
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.server import Grant, LocalZerobusServer
 
 READY = {"ack_up_to_offset": -1, "ack_up_to_records": 0}

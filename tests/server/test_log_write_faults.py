@@ -10,10 +10,10 @@ import grpc
 import pytest
 
 from tests.server.wire_client import open_stream
-from zerobus.codegen.descriptor import descriptor_proto, message_class
+from zerobus.schema.descriptor import descriptor_proto, message_class
 from zerobus.server import LocalZerobusServer
-from zerobus.server.disk_faults import DiskFaults
-from zerobus.server.log import GroupCommitter, LogCorrupted, TableLog
+from zerobus.server.storage.disk_faults import DiskFaults
+from zerobus.server.storage.log import GroupCommitter, LogCorrupted, TableLog
 
 # (errno, short, at): a full disk, a write cut short by a full disk, an I/O error at fsync.
 DISK_FAULTS = [
@@ -70,7 +70,7 @@ def test_a_failed_group_is_never_durable_and_the_file_is_cut_back(
 def test_a_cut_back_that_fails_is_done_before_the_next_write(
     tmp_path: Path, manual_committer: GroupCommitter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import zerobus.server.log as log_module
+    import zerobus.server.storage.log as log_module
 
     faults = DiskFaults()
     log = TableLog(tmp_path / "log", manual_committer, disk_faults=faults)
@@ -200,7 +200,7 @@ def test_acknowledged_frames_after_a_failed_write_survive_a_restart(tmp_path: Pa
 def test_a_descriptor_that_cannot_be_saved_fails_creation_retryably(
     zerobus_server: LocalZerobusServer, make_table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import zerobus.server.tables as tables_module
+    import zerobus.server.storage.tables as tables_module
 
     kit = make_table("id BIGINT NOT NULL")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.server.conftest import TableKit
 from tests.server.wire_client import open_stream
 from zerobus.server import LocalZerobusServer
-from zerobus.server.log import GroupCommitter, TableLog
+from zerobus.server.storage.log import GroupCommitter, TableLog
 
 _PAYLOAD = "x" * 1000
 

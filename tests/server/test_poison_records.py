@@ -70,7 +70,7 @@ PROTO_STRING_POSITIONS = [
 
 
 def _poisoned(kit: Any, fields: dict[str, Any]) -> bytes:
-    from zerobus.codegen.descriptor import message_builder
+    from zerobus.schema.descriptor import message_builder
 
     raw = bytes(message_builder(kit.cls)({"id": 9, **fields}).SerializeToString())
     assert raw.count(MARK.encode()) == 1

@@ -19,12 +19,12 @@ import requests
 from deltalake import DeltaTable
 
 from tests.server.wire_client import open_stream
-from zerobus.codegen.descriptor import descriptor_proto, message_class
 from zerobus.oauth import fetch_metadata_token
 from zerobus.protocol import EphemeralStreamRequest, IngestRecordRequest
+from zerobus.schema.descriptor import descriptor_proto, message_class
 from zerobus.server import FramesQuarantined, LocalZerobusServer
-from zerobus.server.frames import JSON_KEY, KIND_JSON, frame_prefix, split_frame
-from zerobus.server.log import GroupCommitter, TableLog
+from zerobus.server.storage.frames import JSON_KEY, KIND_JSON, frame_prefix, split_frame
+from zerobus.server.storage.log import GroupCommitter, TableLog
 
 
 def _delta_ids(server: LocalZerobusServer, name: str) -> list[int]:
@@ -51,7 +51,7 @@ def test_a_frame_that_cannot_be_materialised_is_quarantined_and_everything_else_
         assert stream.wait_acked(0), stream.error_text()
 
     with (
-        caplog.at_level(logging.ERROR, logger="zerobus.server.quarantine"),
+        caplog.at_level(logging.ERROR, logger="zerobus.server.storage.quarantine"),
         pytest.raises(FramesQuarantined) as raised,
     ):
         zerobus_server.rows(kit.name)

@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 
 from tests.codegen.codegen_strategies import rows as valid_rows
 from tests.codegen.codegen_strategies import schemas
-from zerobus.codegen.descriptor import descriptor_proto, message_builder, message_reader
-from zerobus.codegen.ir import (
+from zerobus.errors import InvalidRecordError
+from zerobus.protocol import EphemeralStreamRequest
+from zerobus.schema.descriptor import descriptor_proto, message_builder, message_reader
+from zerobus.schema.ir import (
     ArrayType,
     DataType,
     DecimalType,
@@ -31,9 +33,9 @@ from zerobus.codegen.ir import (
     StructType,
     TableSchema,
 )
-from zerobus.codegen.parse import schema_from_ddl
-from zerobus.codegen.typemap import INT_RANGES
-from zerobus.codegen.values import (
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.typemap import INT_RANGES
+from zerobus.schema.values import (
     MAX_DATE_DAYS,
     MAX_TIMESTAMP_MICROS,
     MIN_DATE_DAYS,
@@ -41,13 +43,16 @@ from zerobus.codegen.values import (
     row_to_wire,
     wire_row_check,
 )
-from zerobus.errors import InvalidRecordError
-from zerobus.protocol import EphemeralStreamRequest
-from zerobus.server.json_checks import json_batch_check, loads
-from zerobus.server.message_checks import batch_check
-from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, RecordRejected, StreamRecordCodec
-from zerobus.server.schema_check import compile_descriptor
-from zerobus.server.typed_requests import TYPED_PACKAGE
+from zerobus.server.frontends.typed_requests import TYPED_PACKAGE
+from zerobus.server.validation.json_checks import json_batch_check, loads
+from zerobus.server.validation.message_checks import batch_check
+from zerobus.server.validation.records import (
+    JsonRecordCodec,
+    ProtoRecordCodec,
+    RecordRejected,
+    StreamRecordCodec,
+)
+from zerobus.server.validation.schema_check import compile_descriptor
 
 # The nested type strategies have long reprs; hypothesis only builds them to label draws.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

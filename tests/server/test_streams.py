@@ -490,7 +490,7 @@ NESTED = (
 
 
 def _nested_record(kit, i: int, **changes: object) -> bytes:  # type: ignore[no-untyped-def]
-    from zerobus.codegen.descriptor import message_builder
+    from zerobus.schema.descriptor import message_builder
 
     row = {
         "id": i,

@@ -15,12 +15,12 @@ import pytest
 import requests
 
 from tests.support.tls_checks import assert_handshakes_failed
-from zerobus.codegen.uc import fetch_table_json
 from zerobus.errors import ConfigurationError, NonRetriableException
 from zerobus.oauth import fetch_metadata_token
+from zerobus.schema.uc import fetch_table_json
 from zerobus.sdk.shared.trust import load_root_certificates, trusting_session
 from zerobus.server import LocalZerobusServer
-from zerobus.server.tls import CA_FILE, CERT_FILE, KEY_FILE, ensure_tls_files
+from zerobus.server.identity.tls import CA_FILE, CERT_FILE, KEY_FILE, ensure_tls_files
 
 
 def test_oauth_and_unity_catalog_over_https(

@@ -13,8 +13,13 @@ import requests
 
 from zerobus.server import LocalZerobusServer
 from zerobus.server.cli import banner
-from zerobus.server.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER, DevIdentityProvider, SubjectTokenRefused
-from zerobus.server.token_exchange import FederationPolicy
+from zerobus.server.identity.dev_idp import (
+    DEV_IDP_AUDIENCE,
+    DEV_IDP_ISSUER,
+    DevIdentityProvider,
+    SubjectTokenRefused,
+)
+from zerobus.server.identity.token_exchange import FederationPolicy
 from zerobus.token_exchange import exchange_form
 
 TABLES = "/api/2.1/unity-catalog/tables/"

@@ -17,8 +17,8 @@ from pathlib import Path
 from grpclib.server import Server
 
 import zerobus.server
-from zerobus.server.grpc_listener import grpc_listener
-from zerobus.server.grpc_service import RawCodec
+from zerobus.server.frontends.grpc_listener import grpc_listener
+from zerobus.server.frontends.grpc_service import RawCodec
 
 
 async def _serve_one_connection() -> tuple[list[int], bytes]:
@@ -49,7 +49,7 @@ def test_accepted_connections_send_small_writes_at_once_and_drop_on_stop() -> No
     assert options[0] != 0  # TCP_NODELAY set
 
 
-# The one grpclib internal the server reads, and why: zerobus/server/bounded_messages.py.
+# The one grpclib internal the server reads, and why: zerobus/server/frontends/bounded_messages.py.
 _ALLOWED_PRIVATE = {("bounded_messages.py", "._stream")}
 
 

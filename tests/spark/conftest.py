@@ -66,7 +66,7 @@ def zerobus_options(server: LocalZerobusServer, table: str) -> dict[str, str]:
 
 def delta_column(server: LocalZerobusServer, table: str, column: str) -> list[Any]:
     """One column of the table's Delta data, everything acknowledged materialised first."""
-    from zerobus.server.delta_read import open_dataset
+    from zerobus.server.storage.delta_read import open_dataset
 
     server.flush_materialization()
     return list(

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import requests
 
-from zerobus.codegen.ir import TableSchema
 from zerobus.doctor.results import CheckResult, failed, passed, skipped
 from zerobus.endpoints import Endpoint, TableName
 from zerobus.errors import ZerobusException
 from zerobus.oauth import ingest_token_form, metadata_token_form, request_token
+from zerobus.schema.ir import TableSchema
 
 __all__ = ["TableLookup", "check_drift", "check_grants", "check_table", "check_token"]
 
@@ -76,7 +76,7 @@ def check_table(
 ) -> TableLookup:
     """Unity Catalog knows the table (and its columns are ones Zerobus can write)."""
     from zerobus.codegen import load_schema
-    from zerobus.codegen.uc import CatalogAuthError, TableNotFoundError
+    from zerobus.schema.uc import CatalogAuthError, TableNotFoundError
 
     name = "table exists"
     try:
@@ -107,7 +107,7 @@ def check_drift(schema: TableSchema, generated: Path) -> CheckResult:
     kind codegen writes under its default name is compared when present (at least one must be).
     """
     from zerobus.codegen.output_files import check_files, generate, output_names
-    from zerobus.codegen.proto_layout import layout
+    from zerobus.schema.proto_layout import layout
 
     name = "generated files match the table"
     directory = generated if generated.is_dir() else generated.parent

@@ -19,16 +19,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from google.protobuf import descriptor_pb2
 
-from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind, WireUnit
-from zerobus.codegen.ir import Column, DecimalType, Primitive, PrimitiveType, StringType
-from zerobus.codegen.typemap import INT_RANGES
-from zerobus.codegen.values import (
-    MAX_DATE_DAYS,
-    MAX_TIMESTAMP_MICROS,
-    MIN_DATE_DAYS,
-    MIN_TIMESTAMP_MICROS,
-    decimal_text,
-)
 from zerobus.encoders.arrow_wire import (
     WIRE_FIXED32,
     WIRE_FIXED64,
@@ -43,6 +33,16 @@ from zerobus.encoders.arrow_wire import (
     zigzag,
 )
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind, WireUnit
+from zerobus.schema.ir import Column, DecimalType, Primitive, PrimitiveType, StringType
+from zerobus.schema.typemap import INT_RANGES
+from zerobus.schema.values import (
+    MAX_DATE_DAYS,
+    MAX_TIMESTAMP_MICROS,
+    MIN_DATE_DAYS,
+    MIN_TIMESTAMP_MICROS,
+    decimal_text,
+)
 
 __all__ = ["FieldInfo", "scalar_piece"]
 

@@ -21,16 +21,16 @@ import numpy.typing as npt
 import pyarrow as pa
 from google.protobuf import descriptor_pb2
 
-from zerobus.codegen.arrow_types import arrow_type
-from zerobus.codegen.descriptor import message_builder
-from zerobus.codegen.ir import ArrayType, Column, MapType, StructType, TableSchema
-from zerobus.codegen.values import to_wire
 from zerobus.encoders.arrow_columns import FieldInfo, scalar_piece
 from zerobus.encoders.arrow_types_check import type_problem
 from zerobus.encoders.arrow_wire import Piece, assemble
 from zerobus.encoders.base import EncodedRecords, Payload, RecordEncoder
 from zerobus.errors import InvalidRecordError, SchemaError
 from zerobus.protocol import RecordTypeValue
+from zerobus.schema.arrow_types import arrow_type
+from zerobus.schema.descriptor import message_builder
+from zerobus.schema.ir import ArrayType, Column, MapType, StructType, TableSchema
+from zerobus.schema.values import to_wire
 
 __all__ = ["ArrowRecordEncoder", "arrow_table"]
 

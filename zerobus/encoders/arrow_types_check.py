@@ -1,6 +1,6 @@
 """Which Arrow types a table column takes from `stream.ingest_arrow`, and why not when it does not.
 
-The table's own Arrow type (`zerobus.codegen.arrow_types`) always fits. So do the other layouts
+The table's own Arrow type (`zerobus.schema.arrow_types`) always fits. So do the other layouts
 of the same data (large and view strings, binaries and lists, fixed-size binaries, dictionary
 encoded values) and the conversions that keep every value exactly:
 
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
-from zerobus.codegen.ir import (
+from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind
+from zerobus.schema.ir import (
     ArrayType,
     DataType,
     DecimalType,

@@ -14,13 +14,13 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.time_units import AUTO_UNITS, IntegerUnits
 from zerobus.encoders.avro_table_checks import table_datum_check
 from zerobus.encoders.avro_values import compile_record_converter, without_logical_types
 from zerobus.encoders.base import Payload, RecordEncoder
 from zerobus.errors import ConfigurationError, InvalidRecordError
 from zerobus.protocol import AvroEncodedRecord, RecordTypeValue
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.time_units import AUTO_UNITS, IntegerUnits
 
 __all__ = ["AvroEncoder", "check_avro_schema_text"]
 

@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.codegen.ir import DecimalType
-from zerobus.codegen.time_units import IntegerUnits, date_int_to_days, timestamp_int_to_micros
-from zerobus.codegen.unicode_text import has_lone_surrogate, text_problem
-from zerobus.codegen.values import date_to_days, datetime_to_micros, decimal_text, float_for_decimal
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.ir import DecimalType
+from zerobus.schema.time_units import IntegerUnits, date_int_to_days, timestamp_int_to_micros
+from zerobus.schema.unicode_text import has_lone_surrogate, text_problem
+from zerobus.schema.values import date_to_days, datetime_to_micros, decimal_text, float_for_decimal
 
 __all__ = [
     "PRIMITIVES",

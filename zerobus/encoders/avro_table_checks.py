@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
-from zerobus.codegen.ir import (
+from zerobus.errors import InvalidRecordError
+from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind
+from zerobus.schema.ir import (
     ArrayType,
     DataType,
     MapType,
@@ -23,8 +24,7 @@ from zerobus.codegen.ir import (
     StructType,
     TableSchema,
 )
-from zerobus.codegen.typemap import INT_RANGES
-from zerobus.errors import InvalidRecordError
+from zerobus.schema.typemap import INT_RANGES
 
 __all__ = ["table_datum_check"]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from zerobus.codegen.time_units import AUTO_UNITS, IntegerUnits
 from zerobus.encoders.avro_scalars import (
     PRIMITIVES,
     AvroValueError,
@@ -25,6 +24,7 @@ from zerobus.encoders.avro_scalars import (
     primitive_converter,
 )
 from zerobus.errors import ConfigurationError, InvalidRecordError
+from zerobus.schema.time_units import AUTO_UNITS, IntegerUnits
 
 __all__ = ["compile_record_converter", "without_logical_types"]
 

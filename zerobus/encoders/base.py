@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from zerobus.codegen.ir import TableSchema
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.ir import TableSchema
 
 __all__ = [
     "EncodedRecords",

@@ -18,10 +18,12 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError, Message
 
-from zerobus.codegen.descriptor import descriptor_proto as schema_descriptor_proto
-from zerobus.codegen.descriptor import message_class as schema_message_class
-from zerobus.codegen.descriptor import nested_messages
-from zerobus.codegen.ir import (
+from zerobus.encoders.base import is_model_class
+from zerobus.errors import SchemaError
+from zerobus.schema.descriptor import descriptor_proto as schema_descriptor_proto
+from zerobus.schema.descriptor import message_class as schema_message_class
+from zerobus.schema.descriptor import nested_messages
+from zerobus.schema.ir import (
     ArrayType,
     Column,
     DataType,
@@ -33,8 +35,6 @@ from zerobus.codegen.ir import (
     StructType,
     TableSchema,
 )
-from zerobus.encoders.base import is_model_class
-from zerobus.errors import SchemaError
 
 __all__ = [
     "RecordSchema",

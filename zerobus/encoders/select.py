@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.time_units import AUTO_UNITS, IntegerUnits
 from zerobus.encoders.avro_records import AvroEncoder
 from zerobus.encoders.base import RecordEncoder
 from zerobus.encoders.json_records import JsonEncoder
@@ -14,6 +12,8 @@ from zerobus.encoders.proto import ProtoEncoder
 from zerobus.encoders.record_schemas import RecordSchema, record_schema_from_table, resolve_record_schema
 from zerobus.errors import ConfigurationError
 from zerobus.protocol import RecordTypeValue
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.time_units import AUTO_UNITS, IntegerUnits
 
 __all__ = ["choose_encoder", "resolve_record_type"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zerobus.codegen.ir import Column, TableSchema
 from zerobus.ingest.errors import InputFileError
+from zerobus.schema.ir import Column, TableSchema
 
 __all__ = ["match_columns"]
 

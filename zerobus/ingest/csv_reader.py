@@ -11,13 +11,13 @@ import csv
 from collections.abc import Iterator
 from typing import IO, Any
 
-from zerobus.codegen.ir import TableSchema
 from zerobus.errors import InvalidRecordError
 from zerobus.ingest.batch import RowBatch
 from zerobus.ingest.columns import match_columns
 from zerobus.ingest.csv_values import empty_value, text_converter
 from zerobus.ingest.errors import InputFileError
 from zerobus.protocol.constants import MAX_REQUEST_BYTES
+from zerobus.schema.ir import TableSchema
 
 __all__ = ["read_csv"]
 

@@ -14,8 +14,10 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
-from zerobus.codegen.ir import (
+from zerobus.errors import InvalidRecordError
+from zerobus.ingest.json_numbers import json_loader
+from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind
+from zerobus.schema.ir import (
     ArrayType,
     Column,
     DataType,
@@ -24,8 +26,6 @@ from zerobus.codegen.ir import (
     StringType,
     StructType,
 )
-from zerobus.errors import InvalidRecordError
-from zerobus.ingest.json_numbers import json_loader
 
 __all__ = ["TextConverter", "empty_value", "text_converter"]
 

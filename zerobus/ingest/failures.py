@@ -12,14 +12,14 @@ import re
 import grpc
 import requests
 
-from zerobus.codegen.uc import (
+from zerobus.errors import ConfigurationError, SchemaError, ZerobusException
+from zerobus.ingest.errors import InputFileError, RowRefusedError, StreamOpenError
+from zerobus.schema.uc import (
     CatalogAuthError,
     CatalogRequestError,
     CatalogUnavailableError,
     TableNotFoundError,
 )
-from zerobus.errors import ConfigurationError, SchemaError, ZerobusException
-from zerobus.ingest.errors import InputFileError, RowRefusedError, StreamOpenError
 
 __all__ = ["EXIT_CODES_HELP", "ExitCode", "classify"]
 

@@ -14,7 +14,7 @@ import decimal
 from collections.abc import Callable
 from typing import Any
 
-from zerobus.codegen.ir import ArrayType, DataType, DecimalType, MapType, StructType, TableSchema
+from zerobus.schema.ir import ArrayType, DataType, DecimalType, MapType, StructType, TableSchema
 from zerobus.strict_json import strict_decoder
 
 __all__ = ["JsonFloat", "json_loader"]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO
 
-from zerobus.codegen.ir import TableSchema
 from zerobus.ingest.batch import RowBatch
 from zerobus.ingest.errors import InputFileError
 from zerobus.ingest.json_numbers import json_loader
+from zerobus.schema.ir import TableSchema
 
 __all__ = ["read_jsonl"]
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from zerobus.codegen.delta_types_table import DELTA_TYPES, ValueKind
-from zerobus.codegen.ir import Column, PrimitiveType, TableSchema
-from zerobus.codegen.time_units import MILLIS_BELOW, NANOS_FROM, TimestampUnit
 from zerobus.ingest.batch import RowBatch
 from zerobus.ingest.columns import match_columns
 from zerobus.ingest.errors import InputFileError
+from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind
+from zerobus.schema.ir import Column, PrimitiveType, TableSchema
+from zerobus.schema.time_units import MILLIS_BELOW, NANOS_FROM, TimestampUnit
 
 __all__ = ["parquet_row_count", "read_parquet"]
 

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from zerobus.codegen import load_schema
-from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.time_units import TimestampUnit
 from zerobus.errors import ZerobusException
 from zerobus.ingest.batch import RowBatch
 from zerobus.ingest.csv_reader import read_csv
@@ -36,6 +34,8 @@ from zerobus.ingest.progress import Progress
 from zerobus.ingest.report import FileReport, RunReport
 from zerobus.ingest.source import STDIN, WatchedReader, open_binary, text_stream
 from zerobus.names import parse_table_name
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.time_units import TimestampUnit
 
 __all__ = ["IngestSettings", "Workspace", "ingest_files"]
 

@@ -9,15 +9,15 @@ The names exported here are the public API; the modules under `zerobus.server` a
 """
 
 from zerobus.protocol.constants import MAX_REQUEST_BYTES
-from zerobus.server.auth import ALL_PRIVILEGES, FULL_ACCESS, Grant, Principal
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
-from zerobus.server.delta_recovery import TableUnavailable
-from zerobus.server.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER
 from zerobus.server.faults import FaultInjector
+from zerobus.server.identity.auth import ALL_PRIVILEGES, FULL_ACCESS, Grant, Principal
+from zerobus.server.identity.dev_idp import DEV_IDP_AUDIENCE, DEV_IDP_ISSUER
+from zerobus.server.identity.token_exchange import FederationPolicy
 from zerobus.server.local import LocalZerobusServer
-from zerobus.server.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 from zerobus.server.stats import ServerStats
-from zerobus.server.token_exchange import FederationPolicy
+from zerobus.server.storage.delta_recovery import TableUnavailable
+from zerobus.server.storage.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 
 __all__ = [
     "ALL_PRIVILEGES",

@@ -38,7 +38,6 @@ import click
 
 from zerobus import __version__
 from zerobus.protocol.constants import TOKEN_PATH, UC_TABLES_PATH
-from zerobus.server.atomic_files import atomic_write
 from zerobus.server.cli_admin import drop_table, env, reset, stats
 from zerobus.server.cli_rows import rows
 from zerobus.server.cli_support import (
@@ -51,8 +50,9 @@ from zerobus.server.cli_support import (
     with_client_options,
 )
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET
-from zerobus.server.dev_idp import DEV_IDP_TOKEN_PATH
+from zerobus.server.identity.dev_idp import DEV_IDP_TOKEN_PATH
 from zerobus.server.running_server import SERVER_FILE, remove_server_file, write_server_file
+from zerobus.server.storage.atomic_files import atomic_write
 
 __all__ = ["banner", "main"]
 
@@ -64,7 +64,7 @@ def banner(grpc_endpoint: str, workspace_url: str, data_dir: str, ca_file: Path 
     (with TLS, also which CA to trust and how)."""
     trust: list[str] = []
     if ca_file is not None:
-        from zerobus.server.tls import trust_instructions
+        from zerobus.server.identity.tls import trust_instructions
 
         trust = [
             "",
@@ -225,10 +225,10 @@ def start(
     http_read_timeout: float,
     log_level: str,
 ) -> None:
-    from zerobus.server.data_dir_lock import DataDirInUse
-    from zerobus.server.declared_tables import TableDefinitionConflict
     from zerobus.server.local import LocalZerobusServer
     from zerobus.server.ports import PortInUse
+    from zerobus.server.storage.data_dir_lock import DataDirInUse
+    from zerobus.server.storage.declared_tables import TableDefinitionConflict
 
     logging.basicConfig(
         level=log_level.upper(), stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -66,7 +66,7 @@ def drop_table(
         api_call("DELETE", workspace_url, client_id, client_secret, f"{_TABLES_PATH}/{quote(full_name)}")
         click.echo(f"dropped {full_name}")
         return
-    from zerobus.server.catalog import Catalog, TableNotFound
+    from zerobus.server.storage.catalog import Catalog, TableNotFound
 
     catalog = Catalog(_stopped_data_dir(data_dir))
     try:
@@ -150,7 +150,7 @@ def _human_stats(document: dict[str, Any]) -> list[str]:
     help="The running emulator's HTTP endpoint.",
 )
 def stats(as_json: bool, workspace_url: str) -> None:
-    from zerobus.server.observability import STATS_PATH
+    from zerobus.server.frontends.observability import STATS_PATH
 
     document = api_call("GET", workspace_url, None, None, STATS_PATH)
     if as_json:

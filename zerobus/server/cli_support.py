@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 import click
 import requests
 
-from zerobus.codegen.ir import TableSchema
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import ConfigurationError, SchemaError, ZerobusException
 from zerobus.names import TableName, parse_table_name
 from zerobus.oauth import fetch_metadata_token
+from zerobus.schema.ir import TableSchema
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 
 __all__ = [
@@ -171,5 +171,5 @@ def api_call(
 
 
 def echo_json(document: Any) -> None:
-    """Strict JSON on stdout (never a bare NaN or Infinity: see `zerobus.server.http_api.json_safe`)."""
+    """Strict JSON on stdout (never a bare NaN or Infinity: see `zerobus.server.frontends.http_api.json_safe`)."""
     click.echo(json.dumps(document, allow_nan=False))

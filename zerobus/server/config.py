@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from zerobus.codegen.parse import schema_from_ddl
 from zerobus.errors import ConfigurationError
 from zerobus.names import parse_table_name
 from zerobus.protocol.constants import MAX_REQUEST_BYTES
-from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.server.frontends.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
 from zerobus.server.rate_limit import StreamRateLimit
 
 __all__ = [

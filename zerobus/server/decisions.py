@@ -27,18 +27,18 @@ from zerobus.protocol.constants import (
     TABLE_NAME_HEADER,
     error_code_text,
 )
-from zerobus.server.arrow_schema_check import ArrowSchemaMismatch, check_arrow_schema
-from zerobus.server.auth import AuthError, Caller
-from zerobus.server.avro_checks import AvroSchemaError
-from zerobus.server.avro_records import AvroUnavailable, avro_stream_codec
-from zerobus.server.catalog import TableNotFound
-from zerobus.server.frames import JSON_KEY, KIND_JSON, KIND_PROTO, descriptor_key, frame_prefix
-from zerobus.server.records import JsonRecordCodec, ProtoRecordCodec, StreamRecordCodec
-from zerobus.server.schema_check import DescriptorError, compile_descriptor
+from zerobus.server.identity.auth import AuthError, Caller
+from zerobus.server.storage.catalog import TableNotFound
+from zerobus.server.storage.frames import JSON_KEY, KIND_JSON, KIND_PROTO, descriptor_key, frame_prefix
+from zerobus.server.validation.arrow_schema_check import ArrowSchemaMismatch, check_arrow_schema
+from zerobus.server.validation.avro_checks import AvroSchemaError
+from zerobus.server.validation.avro_records import AvroUnavailable, avro_stream_codec
+from zerobus.server.validation.records import JsonRecordCodec, ProtoRecordCodec, StreamRecordCodec
+from zerobus.server.validation.schema_check import DescriptorError, compile_descriptor
 
 if TYPE_CHECKING:
     from zerobus.server.server_core import ServerCore
-    from zerobus.server.tables import TableRuntime
+    from zerobus.server.storage.tables import TableRuntime
 
 __all__ = [
     "CODEC_BUILDERS",

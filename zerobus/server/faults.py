@@ -43,8 +43,8 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from zerobus.server.disk_faults import DiskFaults, WriteStage
-from zerobus.server.frame_faults import FrameFaults
+from zerobus.server.storage.disk_faults import DiskFaults, WriteStage
+from zerobus.server.storage.frame_faults import FrameFaults
 
 __all__ = ["CallEnding", "CreateFailure", "FaultInjector"]
 

@@ -16,24 +16,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from zerobus.codegen.ir import TableSchema
-from zerobus.server.auth import FULL_ACCESS, Grant, Principal
+from zerobus.schema.ir import TableSchema
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
-from zerobus.server.dev_idp import DEV_IDP_AUDIENCE
 from zerobus.server.faults import FaultInjector
-from zerobus.server.grpc_listener import ConnectionTrackingListener, grpc_listener
-from zerobus.server.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
+from zerobus.server.frontends.grpc_listener import ConnectionTrackingListener, grpc_listener
+from zerobus.server.frontends.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
+from zerobus.server.identity.auth import FULL_ACCESS, Grant, Principal
+from zerobus.server.identity.dev_idp import DEV_IDP_AUDIENCE
 from zerobus.server.ports import bind_socket, binding
-from zerobus.server.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 from zerobus.server.rate_limit import limit_from_settings
 from zerobus.server.stats import ServerStats
+from zerobus.server.storage.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 
 if TYPE_CHECKING:
-    from zerobus.server.grpc_service import StreamRegistry
-    from zerobus.server.http_api import WorkspaceHttpServer
+    from zerobus.server.frontends.grpc_service import StreamRegistry
+    from zerobus.server.frontends.http_api import WorkspaceHttpServer
+    from zerobus.server.identity.tls import TlsFiles
+    from zerobus.server.identity.token_exchange import FederationPolicy
     from zerobus.server.server_core import ServerCore
-    from zerobus.server.tls import TlsFiles
-    from zerobus.server.token_exchange import FederationPolicy
 
 __all__ = ["LocalZerobusServer"]
 
@@ -68,7 +68,7 @@ class LocalZerobusServer:
         http_read_timeout_s: an HTTP connection idle this long, or whose request body is not
             complete this long after it started, is dropped (a body cut off gets a 408 first).
         tls: serve gRPC and HTTP over TLS; the endpoints are then ``https://127.0.0.1:<port>``
-            and clients must trust `ca_file` (see `zerobus.server.tls`).
+            and clients must trust `ca_file` (see `zerobus.server.identity.tls`).
         tls_dir: where the CA and server certificate are (generated there when absent);
             None: ``<data_dir>/tls``.
         stream_rate_limit, stream_byte_rate_limit: hold every stream to this many records/s and
@@ -158,8 +158,8 @@ class LocalZerobusServer:
         return self
 
     def _start(self) -> None:
-        from zerobus.server.http_api import WorkspaceHttpServer
-        from zerobus.server.observability import EmulatorStatus
+        from zerobus.server.frontends.http_api import WorkspaceHttpServer
+        from zerobus.server.frontends.observability import EmulatorStatus
         from zerobus.server.server_core import ServerCore
 
         if self.config.data_dir is None:
@@ -171,7 +171,11 @@ class LocalZerobusServer:
         core = self._core = ServerCore(self.config, data_dir, self.faults, self.stats)
         http_context = None
         if self.config.tls:
-            from zerobus.server.tls import default_server_names, ensure_tls_files, http_server_context
+            from zerobus.server.identity.tls import (
+                default_server_names,
+                ensure_tls_files,
+                http_server_context,
+            )
 
             tls_dir = self.config.tls_dir or data_dir / "tls"
             self._tls_files = ensure_tls_files(tls_dir, default_server_names(self.config.host))
@@ -196,14 +200,14 @@ class LocalZerobusServer:
     def _start_grpc(self) -> None:
         from grpclib.server import Server
 
-        from zerobus.server.flight_service import FlightIngestService
-        from zerobus.server.grpc_service import (
+        from zerobus.server.frontends.flight_service import FlightIngestService
+        from zerobus.server.frontends.grpc_service import (
             RawCodec,
             StreamRegistry,
             ZerobusService,
             quiet_expected_cancellations,
         )
-        from zerobus.server.observability import install_grpc_request_log
+        from zerobus.server.frontends.observability import install_grpc_request_log
 
         quiet_expected_cancellations()
         core = self._core
@@ -227,7 +231,7 @@ class LocalZerobusServer:
         failure: list[BaseException] = []
         grpc_context = None
         if self._tls_files is not None:
-            from zerobus.server.tls import grpc_server_context
+            from zerobus.server.identity.tls import grpc_server_context
 
             grpc_context = grpc_server_context(self._tls_files)
 
@@ -422,7 +426,7 @@ class LocalZerobusServer:
         every record acknowledged so far. TimeoutError after `timeout_s`, naming the rows seen;
         `FramesQuarantined` / `MaterializationFailing` when acknowledged records cannot get there.
         """
-        from zerobus.server.row_visibility import wait_for_rows
+        from zerobus.server.storage.row_visibility import wait_for_rows
 
         return wait_for_rows(self.core, full_name, count, timeout_s)
 
@@ -451,7 +455,7 @@ class LocalZerobusServer:
     def _read_rows(self, full_name: str, limit: int | None) -> list[dict[str, Any]]:
         import pyarrow as pa
 
-        from zerobus.server.delta_read import commit_order, open_dataset
+        from zerobus.server.storage.delta_read import commit_order, open_dataset
 
         table_runtime = self.core.table(full_name)
         path = table_runtime.entry.delta_path

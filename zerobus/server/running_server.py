@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from zerobus.server.atomic_files import atomic_write
+from zerobus.server.storage.atomic_files import atomic_write
 
 __all__ = ["SERVER_FILE", "read_server_file", "remove_server_file", "running_server", "write_server_file"]
 

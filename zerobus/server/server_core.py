@@ -12,20 +12,20 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from zerobus.codegen.ir import TableSchema
-from zerobus.server.auth import FULL_ACCESS, Principal, PrincipalRegistry, TokenIssuer
-from zerobus.server.catalog import Catalog, TableEntry, TableNotFound
+from zerobus.schema.ir import TableSchema
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
-from zerobus.server.data_dir_lock import DataDirLock
-from zerobus.server.declared_tables import check_declared_tables
-from zerobus.server.delta_recovery import TableUnavailable
-from zerobus.server.dev_idp import DevIdentityProvider
 from zerobus.server.faults import FaultInjector
-from zerobus.server.log import GroupCommitter
-from zerobus.server.materializer import Materializer, ensure_delta_table
+from zerobus.server.identity.auth import FULL_ACCESS, Principal, PrincipalRegistry, TokenIssuer
+from zerobus.server.identity.dev_idp import DevIdentityProvider
+from zerobus.server.identity.token_exchange import FederationPolicies
 from zerobus.server.stats import ServerStats
-from zerobus.server.tables import TableRuntime
-from zerobus.server.token_exchange import FederationPolicies
+from zerobus.server.storage.catalog import Catalog, TableEntry, TableNotFound
+from zerobus.server.storage.data_dir_lock import DataDirLock
+from zerobus.server.storage.declared_tables import check_declared_tables
+from zerobus.server.storage.delta_recovery import TableUnavailable
+from zerobus.server.storage.log import GroupCommitter
+from zerobus.server.storage.materializer import Materializer, ensure_delta_table
+from zerobus.server.storage.tables import TableRuntime
 
 __all__ = ["ServerCore"]
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from zerobus.codegen.ir import TableSchema
 from zerobus.errors import ZerobusException
+from zerobus.schema.ir import TableSchema
 from zerobus.sdk.sync import TableProperties, ZerobusSdk, ZerobusStream
 from zerobus.spark.settings import WriteSettings
 

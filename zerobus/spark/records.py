@@ -15,9 +15,9 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from zerobus.codegen.delta_types_table import DELTA_TYPES, WireUnit
-from zerobus.codegen.ir import PrimitiveType, TableSchema
 from zerobus.errors import ConfigurationError
+from zerobus.schema.delta_types_table import DELTA_TYPES, WireUnit
+from zerobus.schema.ir import PrimitiveType, TableSchema
 
 __all__ = ["arrow_batch_records", "row_converter", "rows_in_chunks"]
 

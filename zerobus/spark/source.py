@@ -9,8 +9,8 @@ import requests
 from pyspark.sql.datasource import DataSource
 
 from zerobus.codegen.api import load_schema
-from zerobus.codegen.ir import TableSchema
 from zerobus.errors import ConfigurationError
+from zerobus.schema.ir import TableSchema
 from zerobus.spark.settings import WriteSettings, resolve_settings
 from zerobus.spark.writers import ZerobusBatchWriter, ZerobusStreamWriter
 

@@ -15,7 +15,7 @@ from typing import Any
 from pyspark.sql import datasource as spark_datasource
 from pyspark.sql.datasource import DataSourceStreamWriter, DataSourceWriter, WriterCommitMessage
 
-from zerobus.codegen.ir import TableSchema
+from zerobus.schema.ir import TableSchema
 from zerobus.spark.partition import current_task, write_partition
 from zerobus.spark.records import Record, row_converter, rows_in_chunks
 from zerobus.spark.settings import WriteSettings

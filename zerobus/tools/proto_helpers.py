@@ -18,14 +18,14 @@ from typing import Any
 import requests
 
 from zerobus import oauth
-from zerobus.codegen.ir import ArrayType, Column, DataType, MapType, StructType, TableSchema
-from zerobus.codegen.parse import parse_type
 from zerobus.codegen.proto_emit import message_view, proto_text
-from zerobus.codegen.proto_layout import layout, pascal_case, validate_proto_name
 from zerobus.codegen.render import environment
-from zerobus.codegen.typemap import MAP_KEY_PROTO_TYPES, proto_scalar
-from zerobus.codegen.uc import fetch_table_json
 from zerobus.errors import SchemaError, ZerobusException
+from zerobus.schema.ir import ArrayType, Column, DataType, MapType, StructType, TableSchema
+from zerobus.schema.parse import parse_type
+from zerobus.schema.proto_layout import layout, pascal_case, validate_proto_name
+from zerobus.schema.typemap import MAP_KEY_PROTO_TYPES, proto_scalar
+from zerobus.schema.uc import fetch_table_json
 
 __all__ = [
     "MAX_NESTING_LEVEL",

@@ -147,6 +147,11 @@ class FlightCall:
         ended = self._ended or (self.final_status() if self._finished.is_set() else None)
         if ended is not None:
             return flight_error(ended, "Stream is closed")
+        # The call's end may have reached the write before its reader: a write refused with a
+        # definite status (not pyarrow's bare "already closed") carries that status itself.
+        own = flight_error(error, "Stream is closed")
+        if isinstance(own, NonRetriableException) and "already closed" not in str(error):
+            return own
         return ZerobusException(f"sending a batch failed: {error}", cause=error)
 
     def abort(self) -> None:

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any, NoReturn
 
-from zerobus.codegen.time_units import DATE_UNITS, TIMESTAMP_UNITS, DateUnit, IntegerUnits, TimestampUnit
 from zerobus.errors import ConfigurationError, UnknownOptionError
 from zerobus.protocol.messages import RecordTypeValue
+from zerobus.schema.time_units import DATE_UNITS, TIMESTAMP_UNITS, DateUnit, IntegerUnits, TimestampUnit
 from zerobus.sdk.shared.dead_letters import DeadLetterTarget, check_dead_letters
 from zerobus.sdk.shared.option_rules import refuse_unknown_keywords
 

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 import grpc
 
-from zerobus.codegen.uc import CatalogAuthError
 from zerobus.errors import ZerobusException
+from zerobus.schema.uc import CatalogAuthError
 
 __all__ = ["CredentialRefusals", "is_refused_credentials", "retry_once_if_refused"]
 

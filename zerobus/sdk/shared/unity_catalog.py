@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import requests
 
-from zerobus.codegen.ir import TableSchema
+from zerobus.schema.ir import TableSchema
 
 __all__ = ["fetch_table_schema"]
 
