@@ -1,4 +1,4 @@
-"""The compiled per-record ingest path (`StreamCore.compile_ingest_one`), driven without sockets."""
+"""The compiled per-record ingest path (`Submissions.compile_ingest_one`), driven without sockets."""
 
 from __future__ import annotations
 
@@ -72,39 +72,42 @@ def test_records_go_straight_into_the_queue_with_offsets_in_order(
 ) -> None:
     core = make_core(clock)
     encoder = Encoder()
-    ingest = core.compile_ingest_one(encoder, lock, Wakes())
+    ingest = core.submissions.compile_ingest_one(encoder, lock, Wakes())
     assert [ingest(Point(1)), ingest({"v": "a"}), ingest(Point(2))] == [0, 1, 2]
     assert encoder.general_calls == 1  # only the dict needed the general encoder
     call_id = open_call(core)
     assert drain(core, call_id) == [(0, [b"p1", b"da", b"p2"])]
-    assert core.next_offset == 3 and core.unacked_count == 3
+    assert core.submissions.next_offset == 3 and core.unacked_count == 3
 
 
 def test_the_sender_is_woken_once_under_the_lock_when_it_sleeps(clock: FakeClock) -> None:
     core = make_core(clock)
     lock = threading.Lock()
     wakes = Wakes(lock)
-    ingest = core.compile_ingest_one(Encoder(), lock, wakes)
+    ingest = core.submissions.compile_ingest_one(Encoder(), lock, wakes)
     ingest(Point(1))
     assert wakes.count == 0  # the sender was not asleep
-    core.sender_idle = True
+    core.sender_sleeps()
     ingest(Point(2))
     ingest(Point(3))
     assert wakes.count == 1 and wakes.lock_held == [True]
-    assert core.sender_idle is False
     assert core.claim_idle_sender() is False  # the drivers' other paths claim the same flag
-    core.sender_idle = True
-    assert core.claim_idle_sender() is True and core.sender_idle is False
+    core.sender_sleeps()
+    assert core.claim_idle_sender() is True
+    assert core.claim_idle_sender() is False
+    core.sender_sleeps()
+    core.sender_woke()  # woke on its own (new work seen, call ended): nobody needs to wake it
+    assert core.claim_idle_sender() is False
 
 
 def test_a_full_window_hands_the_encoded_record_to_the_fallback(clock: FakeClock) -> None:
     core = make_core(clock, max_inflight_records=2)
     seen, fallback = _fallback_log()
-    ingest = core.compile_ingest_one(Encoder(), threading.Lock(), Wakes(), fallback)
+    ingest = core.submissions.compile_ingest_one(Encoder(), threading.Lock(), Wakes(), fallback)
     assert ingest(Point(1)) == 0
     assert ingest(Point(2)) == 1
     assert ingest(Point(3)) == 1001  # what the fallback (the driver's waiting path) returned
-    assert seen == [b"p3"] and core.next_offset == 2  # not queued by the direct path
+    assert seen == [b"p3"] and core.submissions.next_offset == 2  # not queued by the direct path
     call_id = open_call(core)
     drain(core, call_id)
     core.on_response(call_id, ack(0))
@@ -113,16 +116,16 @@ def test_a_full_window_hands_the_encoded_record_to_the_fallback(clock: FakeClock
 
 def test_without_a_fallback_nothing_is_queued_and_the_answer_is_minus_one(clock: FakeClock) -> None:
     core = make_core(clock, max_inflight_records=1)
-    ingest = core.compile_ingest_one(Encoder(), threading.Lock(), Wakes())
+    ingest = core.submissions.compile_ingest_one(Encoder(), threading.Lock(), Wakes())
     assert ingest(Point(1)) == 0
     assert ingest(Point(2)) == -1
-    assert core.next_offset == 1 and core.unacked_count == 1
+    assert core.submissions.next_offset == 1 and core.unacked_count == 1
 
 
 def test_a_closing_or_failed_stream_sends_every_record_to_the_general_path(clock: FakeClock) -> None:
     core = make_core(clock)
     seen, fallback = _fallback_log()
-    ingest = core.compile_ingest_one(Encoder(), threading.Lock(), Wakes(), fallback)
+    ingest = core.submissions.compile_ingest_one(Encoder(), threading.Lock(), Wakes(), fallback)
     call_id = open_call(core)
     ingest(Point(1))
     drain(core, call_id)
@@ -147,7 +150,7 @@ def test_records_near_the_request_limit_take_the_checked_path(clock: FakeClock) 
         def encode(self, record: Any) -> bytes:
             return b"x" * record
 
-    ingest = core.compile_ingest_one(Big(), threading.Lock(), Wakes(), fallback)
+    ingest = core.submissions.compile_ingest_one(Big(), threading.Lock(), Wakes(), fallback)
     assert ingest(100) == 0
     ingest(MAX_REQUEST_BYTES)
     assert [len(payload) for payload in seen] == [MAX_REQUEST_BYTES]
@@ -160,11 +163,11 @@ def test_a_refused_direct_record_gets_the_encoders_precise_error_and_nothing_cha
 ) -> None:
     core = make_core(clock)
     lock = threading.Lock()
-    ingest = core.compile_ingest_one(Encoder(), lock, Wakes())
+    ingest = core.submissions.compile_ingest_one(Encoder(), lock, Wakes())
     with pytest.raises(InvalidRecordError) as refused:
         ingest(Point(-1))
     assert refused.value.field == "x" and "must not be negative" in str(refused.value)
-    assert core.next_offset == 0 and core.unacked_count == 0
+    assert core.submissions.next_offset == 0 and core.unacked_count == 0
     assert lock.acquire(blocking=False)  # the lock was never left held
     lock.release()
     assert ingest(Point(5)) == 0
@@ -173,7 +176,7 @@ def test_a_refused_direct_record_gets_the_encoders_precise_error_and_nothing_cha
 def test_many_threads_get_distinct_offsets_and_every_record_is_queued_once(clock: FakeClock) -> None:
     core: StreamCore = make_core(clock, max_inflight_records=100_000)
     lock = threading.Lock()
-    ingest = core.compile_ingest_one(Encoder(), lock, Wakes())
+    ingest = core.submissions.compile_ingest_one(Encoder(), lock, Wakes())
     offsets: list[list[int]] = [[] for _ in range(8)]
 
     def worker(n: int) -> None:

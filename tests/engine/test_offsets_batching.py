@@ -146,21 +146,25 @@ def test_waiters_are_released_in_offset_order_and_only_when_durable(clock: FakeC
 def test_in_flight_window_accounting(clock: FakeClock) -> None:
     core = make_core(clock, max_inflight_records=3)
     call_id = open_call(core)
-    assert core.has_space(5)  # an empty window takes a batch of any size
+    assert core.submissions.has_space(5)  # an empty window takes a batch of any size
     core.submit(b"a")
     core.submit(b"b")
-    assert core.has_space(1) and not core.has_space(2)
-    assert core.next_offset < core.window_end  # the hot path's check agrees
+    assert core.submissions.has_space(1) and not core.submissions.has_space(2)
+    assert core.submissions.next_offset < core.submissions.window_end  # the hot path's check agrees
     core.submit(b"c")
-    assert not core.has_space(1) and core.next_offset >= core.window_end
+    assert not core.submissions.has_space(1) and core.submissions.next_offset >= core.submissions.window_end
     sent = drain(core, call_id)
     assert [records for _, records in sent] == [[b"a"], [b"b"], [b"c"]]  # small window: small requests
-    assert not core.has_space(1)  # sent is not acknowledged
+    assert not core.submissions.has_space(1)  # sent is not acknowledged
     core.on_response(call_id, ack(sent[-1][0]))
-    assert core.unacked_count == 0 and core.has_space(3) and core.next_offset < core.window_end
+    assert (
+        core.unacked_count == 0
+        and core.submissions.has_space(3)
+        and core.submissions.next_offset < core.submissions.window_end
+    )
     core.submit_many([b"d", b"e"], 2)  # batches count every record against the window
-    assert core.unacked_count == 2 and core.has_space(1) and not core.has_space(2)
-    assert core.next_offset < core.window_end
+    assert core.unacked_count == 2 and core.submissions.has_space(1) and not core.submissions.has_space(2)
+    assert core.submissions.next_offset < core.submissions.window_end
 
 
 def test_request_encoding_single_and_batch() -> None:

@@ -342,35 +342,40 @@ def test_the_compiled_ingest_path_routes_ingests_and_hands_refusals_over() -> No
     gauges = [Gauge(unacked_count=5), Gauge()]
     core = PoolCore(gauges, None, None, Clock())
     queued: list[list[object]] = [[], []]
+    encoded_records: list[object] = []
+    parked: list[str] = []
 
     def at_once(index: int) -> Callable[[object], int]:
         def ingest(record: object) -> int:  # like the engine's: -1 when it cannot queue at once
+            encoded_records.append(record)
+            encoded = f"enc:{record}"
             gauge = gauges[index]
             if gauge.failure is not None or gauge.next_offset >= gauge.window_end:
+                parked.append(encoded)  # the driver's fallback keeps the encoded record
                 return -1
-            queued[index].append(record)
+            queued[index].append(encoded)
             return len(queued[index]) - 1
 
         return ingest
 
-    def waiting(index: int) -> Callable[[object], int]:
-        def ingest(record: object) -> int:
+    def waiting(index: int) -> Callable[[bytes | str], int]:
+        def ingest(encoded: bytes | str) -> int:
             failure = gauges[index].failure
             if failure is not None:
                 raise failure
-            queued[index].append(record)  # a real stream waits for room first
+            queued[index].append(encoded)  # a real stream waits for room first
             return len(queued[index]) - 1
 
         return ingest
 
     refusals: list[tuple[int, object]] = []
 
-    def refused(index: int, record: object, error: ZerobusException) -> tuple[int, int]:
-        refusals.append((index, record))
-        return 1 - index, waiting(1 - index)(record)
+    def refused(index: int, encoded: bytes | str, error: ZerobusException) -> tuple[int, int]:
+        refusals.append((index, encoded))
+        return 1 - index, waiting(1 - index)(encoded)
 
     ingest_one = core.compile_ingest_one(
-        [at_once(0), at_once(1)], [waiting(0), waiting(1)], lambda: None, refused
+        [at_once(0), at_once(1)], [waiting(0), waiting(1)], parked.pop, lambda: None, refused
     )
     assert ingest_one("a") == (0, 0)
     assert ingest_one("b") == (0, 1)
@@ -383,4 +388,6 @@ def test_the_compiled_ingest_path_routes_ingests_and_hands_refusals_over() -> No
     assert ingest_one("d") == (0, 2)
     gauges[0].failure = ZerobusException("stream 0 failed while full")
     assert ingest_one("e") == (1, 1)
-    assert refusals == [(0, "e")]
+    assert refusals == [(0, "enc:e")]
+    assert queued == [["enc:a", "enc:b", "enc:d"], ["enc:c", "enc:e"]]
+    assert encoded_records == ["a", "b", "c", "d", "e"] and parked == []  # each record encoded once

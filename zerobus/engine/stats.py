@@ -11,15 +11,21 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zerobus.engine.state import StreamState
+
+if TYPE_CHECKING:
+    from zerobus.engine.ack_ledger import AckLedger
+    from zerobus.engine.status import StreamStatus
+    from zerobus.engine.submissions import Submissions
 
 __all__ = [
     "ACK_LATENCY_WINDOW",
     "AckLatencies",
     "StreamStats",
     "percentile",
+    "snapshot",
     "stream_log_fields",
 ]
 
@@ -117,3 +123,29 @@ def stream_log_fields(
         "zerobus_offset": offset,
         "zerobus_durable_offset": durable_offset,
     }
+
+
+def snapshot(
+    table_name: str, status: StreamStatus, submissions: Submissions, ledger: AckLedger
+) -> StreamStats:
+    """A `StreamStats` from the engine's parts, taken now."""
+    samples = ledger.latencies.samples()
+    error = status.failure or status.last_error
+    return StreamStats(
+        table_name=table_name,
+        stream_id=status.stream_id,
+        state=status.state,
+        ingested_records=submissions.ingested_records,
+        queued_records=submissions.queued_records + ledger.resend_records,
+        in_flight_records=ledger.inflight_records,
+        acknowledged_records=submissions.acked_records,
+        sent_requests=ledger.sent_requests,
+        sent_bytes=ledger.sent_bytes,
+        acknowledged_bytes=ledger.acked_bytes,
+        recoveries=status.recoveries,
+        last_error=None if error is None else error.message,
+        ack_latency_p50_s=percentile(samples, 0.5),
+        ack_latency_p99_s=percentile(samples, 0.99),
+        _latency_samples=samples,
+        _last_error_at=status.last_error_at,
+    )

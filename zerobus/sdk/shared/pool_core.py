@@ -5,8 +5,8 @@ the I/O: ingest into the stream it names, open a stream when it asks for one, fl
 
 - Offsets: a submission's place in a pool is a `PoolOffset`, the pair ``(stream, offset)``: the
   stream's index in the pool and the offset that stream handed out (a plain tuple: the
-  per-record path builds one per record, and a named tuple cost a tenth more CPU per record). Order holds per stream, so a pool-wide counter would
-  promise an order the table does not keep.
+  per-record path builds one per record, and a named tuple costs more to build). Order holds
+  per stream, so a pool-wide counter would promise an order the table does not keep.
 - Without a key, records go to the least-loaded stream that accepts records (fewest records
   not yet acknowledged). The choice sticks for `REBALANCE_EVERY` records, or until that
   stream's in-flight window is full or it stops accepting records (closing, failed), so that
@@ -50,7 +50,9 @@ __all__ = [
     "StreamGauge",
     "check_pool_offset",
     "pool_layout",
+    "queue_at_once",
     "raise_first",
+    "route_groups",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,12 +68,15 @@ _KEY_CACHE_SIZE = 65_536
 
 
 class StreamGauge(Protocol):
-    """What the core reads of each stream's engine (`zerobus.engine.StreamCore`)."""
+    """What the core reads of each stream's submission queue (`zerobus.engine.Submissions`).
+
+    Plain attributes, read and never written here: the per-record route compares two of them.
+    `window_end` is negative once the stream takes no more records (closing or failed).
+    """
 
     next_offset: int
     window_end: int
     max_inflight: int
-    failure: ZerobusException | None
 
     @property
     def unacked_count(self) -> int: ...
@@ -153,19 +158,21 @@ class PoolCore:
     def compile_ingest_one(
         self,
         fast: list[Callable[[Any], int]],
-        slow: list[Callable[[Any], int]],
+        slow: list[Callable[[bytes | str], int]],
+        take_encoded: Callable[[], bytes | str],
         grow: Callable[[], object],
-        refused: Callable[[int, Any, ZerobusException], PoolOffset],
+        refused: Callable[[int, bytes | str, ZerobusException], PoolOffset],
     ) -> Callable[[Any], PoolOffset]:
         """The whole per-record path of a blocking pool (route, ingest, offset) as one closure.
 
         `fast[i]` queues a record on stream i and returns its offset, or -1 (queuing nothing)
         when the record needs that stream's general path: window full, stream not accepting
-        records (it checks what `route` checks, so this path does not); `slow[i]` is that
-        general path, which waits for room. Both lists are the ones growth appends to.
-        `grow()` opens a stream when the core asks for one; `refused(i, record, error)` handles
-        a record stream i refused (see `may_reroute`). Compiled because every record runs it:
-        a method calling `route` and then the stream cost a quarter more CPU per record.
+        records (it checks what `route` checks, so this path does not). The record is encoded
+        by then, and `take_encoded()` hands it over: `slow[i](encoded)`, that general path,
+        waits for room, so no record is encoded twice. Both lists are the ones growth appends
+        to. `grow()` opens a stream when the core asks for one; `refused(i, encoded, error)`
+        handles a record stream i refused (see `may_reroute`). Compiled because every record
+        runs it: a method calling `route` and then the stream cost a quarter more CPU per record.
         """
         if self._read_key is not None:
             route_key = self._route_key
@@ -175,10 +182,11 @@ class PoolCore:
                 offset = fast[index](payload)
                 if offset >= 0:
                     return index, offset
+                encoded = take_encoded()
                 try:
-                    return index, slow[index](payload)
+                    return index, slow[index](encoded)
                 except ZerobusException as error:
-                    return refused(index, payload, error)
+                    return refused(index, encoded, error)
 
             return ingest_keyed
         rebalance = self._rebalance
@@ -186,30 +194,33 @@ class PoolCore:
         current = self._current
         fast_current = fast[current]
 
-        def elsewhere(payload: Any) -> PoolOffset:
-            """Time to choose again, or the current stream could not take the record at once."""
+        def elsewhere(payload: Any, tried: bool) -> PoolOffset:
+            """Time to choose again (`tried`: the current stream could not take the record at once)."""
             nonlocal left, current, fast_current
             chosen = rebalance()
             current = chosen if chosen >= 0 else ~chosen
             fast_current, left = fast[current], REBALANCE_EVERY
             if chosen < 0:
                 grow()
-            offset = fast_current(payload)
-            if offset >= 0:
-                return current, offset
+            if not tried:
+                offset = fast_current(payload)
+                if offset >= 0:
+                    return current, offset
+            encoded = take_encoded()
             try:  # every stream is full (this one is the least loaded), or it failed just now
-                return current, slow[current](payload)
+                return current, slow[current](encoded)
             except ZerobusException as error:
-                return refused(current, payload, error)
+                return refused(current, encoded, error)
 
         def ingest_one(payload: Any) -> PoolOffset:
             nonlocal left
             left -= 1
-            if left >= 0:
-                offset = fast_current(payload)
-                if offset >= 0:
-                    return current, offset
-            return elsewhere(payload)
+            if left < 0:
+                return elsewhere(payload, False)
+            offset = fast_current(payload)
+            if offset >= 0:
+                return current, offset
+            return elsewhere(payload, True)
 
         return ingest_one
 
@@ -286,11 +297,12 @@ class PoolCore:
         elapsed = now - self._window_start
         if elapsed < growth.window_s:
             return False
-        # A stream added since the window started has no sample yet: zip leaves it out.
+        # A stream added since the window started has no sample yet: zip leaves it out. Only
+        # streams still taking records count (not failed, not closing).
         live = [
             (gauge, (gauge.acked_records - before) / elapsed)
             for gauge, before in zip(self._gauges, self._acked_at_start, strict=False)
-            if gauge.failure is None
+            if gauge.window_end >= 0
         ]
         self._start_window(now)
         if not live:
@@ -333,3 +345,31 @@ class PoolCore:
         self.growing = False
         self._streak = 0
         self._start_window(self._clock())
+
+
+def queue_at_once(core: PoolCore, index: int, queue_on: Callable[[int], object]) -> None:
+    """A pool's `ingest_record_nowait`: `queue_on(index)` queues on stream `index` without
+    waiting; if that stream just stopped taking records (and there is no key), another one does."""
+    try:
+        queue_on(index)
+    except ZerobusException:
+        if not core.may_reroute(index):
+            raise
+        queue_on(core.reroute())
+
+
+def route_groups(
+    core: PoolCore,
+    records: list[Any],
+    encode_many: Callable[[list[Any]], tuple[list[bytes | str], int]],
+    grow: Callable[[], object],
+) -> list[tuple[int, list[Any]]]:
+    """A pool's batch: the records by stream (`grow()` if the core asks for a stream). Split over
+    several streams, the parts come encoded: every record is validated before any part is queued."""
+    groups = core.route_batch(records)
+    if groups and groups[0][0] < 0:
+        groups = [(~groups[0][0], groups[0][1])]
+        grow()
+    if len(groups) > 1:
+        groups = [(index, encode_many(part)[0]) for index, part in groups]
+    return groups
