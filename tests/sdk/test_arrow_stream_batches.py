@@ -8,8 +8,9 @@ import pyarrow as pa
 import pytest
 
 from zerobus import ArrowStreamConfigurationOptions, IPCCompression
+from zerobus.encoders.arrow_input import as_arrow_table
 from zerobus.errors import ConfigurationError, InvalidRecordError, SchemaError
-from zerobus.sdk.shared.arrow_batches import conform, split_to_fit, to_table
+from zerobus.sdk.shared.arrow_batches import conform, split_to_fit
 
 SCHEMA = pa.schema(
     [
@@ -28,7 +29,7 @@ def test_dataframes_and_arrow_objects_become_tables() -> None:
         pl.DataFrame({"id": [1, 2], "name": ["a", None]}),
         pd.DataFrame({"id": [1, 2], "name": ["a", None]}),
     ):
-        table = conform(to_table(given), SCHEMA)
+        table = conform(as_arrow_table(given, "ingest_batch"), SCHEMA)
         assert table.schema == SCHEMA
         assert table.to_pylist() == [
             {"id": 1, "name": "a", "tags": None},
@@ -37,8 +38,10 @@ def test_dataframes_and_arrow_objects_become_tables() -> None:
 
 
 def test_anything_else_is_refused_by_type() -> None:
-    with pytest.raises(InvalidRecordError, match=r"pyarrow.RecordBatch or Table") as raised:
-        to_table([{"id": 1}])
+    with pytest.raises(
+        InvalidRecordError, match=r"ingest_batch takes a pyarrow Table or RecordBatch"
+    ) as raised:
+        as_arrow_table([{"id": 1}], "ingest_batch")
     assert "'list'" in str(raised.value)
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 from google.protobuf import descriptor_pb2
 
 from zerobus.encoders.arrow_columns import FieldInfo, scalar_piece
+from zerobus.encoders.arrow_input import as_arrow_table
 from zerobus.encoders.arrow_types_check import type_problem
 from zerobus.encoders.arrow_wire import Piece, assemble
 from zerobus.encoders.base import EncodedRecords, Payload, RecordEncoder
@@ -32,31 +33,13 @@ from zerobus.schema.descriptor import message_builder
 from zerobus.schema.ir import ArrayType, Column, MapType, StructType, TableSchema
 from zerobus.schema.values import to_wire
 
-__all__ = ["ArrowRecordEncoder", "arrow_table"]
+__all__ = ["ArrowRecordEncoder"]
 
 _F = descriptor_pb2.FieldDescriptorProto
 # Rows converted at a time: bounds the index arrays numpy builds while assembling records.
 _SLICE_ROWS = 65_536
 # What a record adds to a request besides its bytes (its tag and length), counted as the engine does.
 _RECORD_FRAMING = 16
-
-
-def arrow_table(data: Any) -> Any:
-    """A `pyarrow.Table` of `data`: a Table, a RecordBatch, or an Arrow PyCapsule exporter."""
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatch):
-        return pa.Table.from_batches([data])
-    if hasattr(data, "__arrow_c_stream__"):
-        return pa.table(data)
-    if hasattr(data, "__arrow_c_array__"):
-        return pa.Table.from_batches([pa.record_batch(data)])
-    raise InvalidRecordError(
-        "",
-        type(data).__name__,
-        "ingest_arrow takes a pyarrow Table or RecordBatch, or a DataFrame exporting the Arrow "
-        f"PyCapsule interface (__arrow_c_stream__: pandas, polars), got {type(data).__name__}",
-    )
 
 
 class ArrowRecordEncoder:
@@ -83,7 +66,7 @@ class ArrowRecordEncoder:
         request's limit; `max_bytes` when not given) is refused before anything is returned.
         """
         limits = (max_records, max_bytes, max_bytes if max_record_bytes is None else max_record_bytes)
-        table = arrow_table(data)
+        table = as_arrow_table(data, "ingest_arrow")
         if self._vectorised:
             self._check_columns(table)
             out: list[EncodedRecords] = []

@@ -16,38 +16,16 @@ nanoseconds into microseconds does not); otherwise the refusal names the column.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 
 from zerobus.errors import InvalidRecordError, SchemaError
 from zerobus.protocol.constants import MAX_REQUEST_BYTES
 
-__all__ = ["REQUEST_BUDGET", "conform", "split_to_fit", "to_table"]
+__all__ = ["REQUEST_BUDGET", "conform", "split_to_fit"]
 
 # The service refuses a request over 10 MiB; the FlightData framing and `{"offset_id": N}` add a
 # few dozen bytes to the IPC message, which this margin covers.
 REQUEST_BUDGET = MAX_REQUEST_BYTES - 4096
-
-
-def to_table(data: Any) -> pa.Table:
-    """`data` as a pyarrow Table (no copy for Arrow data)."""
-    if isinstance(data, pa.Table):
-        return data
-    if isinstance(data, pa.RecordBatch):
-        return pa.Table.from_batches([data])
-    if hasattr(data, "__arrow_c_stream__"):
-        return pa.table(data)
-    if hasattr(data, "__arrow_c_array__"):
-        return pa.Table.from_batches([pa.record_batch(data)])
-    if type(data).__module__.startswith("pandas"):
-        return pa.Table.from_pandas(data, preserve_index=False)
-    raise InvalidRecordError(
-        "",
-        type(data).__name__,
-        "ingest_batch takes a pyarrow.RecordBatch or Table, or a DataFrame exporting the Arrow "
-        "PyCapsule interface (__arrow_c_stream__), such as a polars or pandas DataFrame",
-    )
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

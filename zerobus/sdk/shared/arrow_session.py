@@ -28,6 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from zerobus.encoders.arrow_input import as_arrow_table
 from zerobus.engine import StreamState, StreamTimeoutError
 from zerobus.engine.arrow_ledger import AckOutOfRange, ArrowLedger
 from zerobus.engine.arrow_stats import ArrowStreamStats, arrow_snapshot
@@ -35,7 +36,7 @@ from zerobus.engine.stats import stream_log_fields
 from zerobus.errors import ConfigurationError, NonRetriableException, ZerobusException
 from zerobus.sdk.shared import arrow_lifecycle
 from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
-from zerobus.sdk.shared.arrow_batches import conform, split_to_fit, to_table
+from zerobus.sdk.shared.arrow_batches import conform, split_to_fit
 from zerobus.sdk.shared.arrow_flight import FlightCall, flight_error
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.stream_plan import SdkConfig
@@ -123,7 +124,7 @@ class ArrowSession:
 
     def prepare(self, data: Any) -> list[pa.RecordBatch]:
         """`data` checked against the schema and cut under the request limit (nothing sent yet)."""
-        table = conform(to_table(data), self.plan.schema)
+        table = conform(as_arrow_table(data, "ingest_batch"), self.plan.schema)
         if table.num_rows == 0:
             raise ConfigurationError("ingest_batch got no rows: an empty batch cannot be ingested")
         return [piece for batch in table.combine_chunks().to_batches() for piece in split_to_fit(batch)]
