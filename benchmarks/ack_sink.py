@@ -16,7 +16,7 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from pathlib import Path
 from typing import Any
@@ -43,15 +43,21 @@ def _answers(requests: Iterator[Any], context: grpc.ServicerContext) -> Iterator
             yield EphemeralStreamResponse(ingest_record_response={"durability_ack_up_to_offset": offset})
 
 
-def serve() -> tuple[grpc.Server, int]:
-    """Start the peer on a free loopback port; return the server and its port."""
+def serve_stream(
+    path: str,
+    answers: Callable[[Iterator[Any], grpc.ServicerContext], Iterator[Any]],
+    request_deserializer: Callable[[bytes], Any],
+    response_serializer: Callable[[Any], bytes] | None,
+) -> tuple[grpc.Server, int]:
+    """Serve one bidirectional method `path` on a free loopback port; return the server and port."""
+    service, method = path.strip("/").split("/")
     handler = grpc.method_handlers_generic_handler(
-        METHOD_PATH.strip("/").split("/")[0],
+        service,
         {
-            METHOD_PATH.rsplit("/", 1)[1]: grpc.stream_stream_rpc_method_handler(
-                _answers,
-                request_deserializer=EphemeralStreamRequest.FromString,
-                response_serializer=EphemeralStreamResponse.SerializeToString,
+            method: grpc.stream_stream_rpc_method_handler(
+                answers,
+                request_deserializer=request_deserializer,
+                response_serializer=response_serializer,
             )
         },
     )
@@ -65,14 +71,25 @@ def serve() -> tuple[grpc.Server, int]:
     return server, port
 
 
-def main() -> None:
-    server, port = serve()
+def serve_until_signalled(server: grpc.Server, port: int) -> None:
+    """Print the endpoint line benchmarks read, then serve until SIGINT or SIGTERM."""
     print(json.dumps({"grpc_endpoint": f"http://127.0.0.1:{port}"}), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     stop.wait()
     server.stop(0)
+
+
+def main() -> None:
+    serve_until_signalled(
+        *serve_stream(
+            METHOD_PATH,
+            _answers,
+            EphemeralStreamRequest.FromString,
+            EphemeralStreamResponse.SerializeToString,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -16,24 +16,30 @@ server's HTTP API).
 from __future__ import annotations
 
 import json
-import signal
 import struct
 import sys
-import threading
 from collections.abc import Iterator
-from concurrent import futures
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import grpc
+from ack_sink import serve_stream, serve_until_signalled
 
-from zerobus.protocol.flight import DO_PUT_PATH, OFFSET_ID, FlightData, PutResult
+from zerobus.protocol.flight import (
+    ACK_UP_TO_OFFSET,
+    ACK_UP_TO_RECORDS,
+    DO_PUT_PATH,
+    OFFSET_ID,
+    FlightData,
+    PutResult,
+)
 
 
 def _ack(offset: int, records: int) -> bytes:
-    body = json.dumps({"ack_up_to_offset": offset, "ack_up_to_records": records}, separators=(",", ":"))
+    body = json.dumps({ACK_UP_TO_OFFSET: offset, ACK_UP_TO_RECORDS: records}, separators=(",", ":"))
     data: bytes = PutResult(app_metadata=body.encode()).SerializeToString()
     return data
 
@@ -68,35 +74,8 @@ def _answers(messages: Iterator[Any], context: grpc.ServicerContext) -> Iterator
             yield _ack(int(json.loads(message.app_metadata)[OFFSET_ID]), records)
 
 
-def serve() -> tuple[grpc.Server, int]:
-    """Start the peer on a free loopback port; return the server and its port."""
-    service, method = DO_PUT_PATH.strip("/").split("/")
-    handler = grpc.method_handlers_generic_handler(
-        service,
-        {
-            method: grpc.stream_stream_rpc_method_handler(
-                _answers, request_deserializer=FlightData.FromString, response_serializer=None
-            )
-        },
-    )
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=8),
-        options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
-    )
-    server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    return server, port
-
-
 def main() -> None:
-    server, port = serve()
-    print(json.dumps({"grpc_endpoint": f"http://127.0.0.1:{port}"}), flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stop.wait()
-    server.stop(0)
+    serve_until_signalled(*serve_stream(DO_PUT_PATH, _answers, FlightData.FromString, None))
 
 
 if __name__ == "__main__":
