@@ -132,3 +132,19 @@ def test_official_sdk_follows_close_signals_across_stream_lifetimes(tmp_path: Pa
         assert server.stats.close_signals_sent >= 1
         assert server.stats.streams_created >= 2
         assert set(r["id"] for r in server.rows("life.time.t")) == set(range(26))
+
+
+def test_official_scripts_stdout_carries_only_what_the_script_prints(tmp_path: Path) -> None:
+    """The official client's Rust core writes its logs to descriptor 1; tests parse the script's
+    stdout, so those writes must land on stderr instead."""
+    python = require_official_sdk_python()
+    code = "import os, sys; os.write(1, b'native log line\\n'); print('script line'); print(sys.argv[1:])"
+    result = run_official(python, "-c", code, "x")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "script line\n['x']\n"
+    assert "native log line" in result.stderr
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    result = run_official(python, str(script), "y")
+    assert (result.returncode, result.stdout) == (0, "script line\n['y']\n"), result.stderr
+    assert "native log line" in result.stderr

@@ -109,10 +109,20 @@ def require_official_sdk_python() -> Path:
     return python
 
 
+# The official client's Rust core logs to file descriptor 1, which would interleave its lines
+# with the script's own output that tests parse: point descriptor 1 at stderr and give Python's
+# `sys.stdout` a private copy of the original, before the script (or `-c` code) runs.
+_STDOUT_FOR_SCRIPT_ONLY = "import os, sys; sys.stdout = os.fdopen(os.dup(1), 'w', buffering=1); os.dup2(2, 1)"
+_RUN_SCRIPT = "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+
+
 def official_command(python: Path, *args: str) -> list[str]:
-    """The argv running `args` with the official venv's interpreter, isolated (``-I``) so this
-    repo's own `zerobus` package can never shadow the official one."""
-    return [str(python), "-I", *args]
+    """The argv running `args` (a script path and its arguments, or ``-c`` and code) with the
+    official venv's interpreter, isolated (``-I``) so this repo's own `zerobus` package can never
+    shadow the official one; only the script writes to stdout, the client's logs go to stderr."""
+    if args and args[0] == "-c":
+        return [str(python), "-I", "-c", f"{_STDOUT_FOR_SCRIPT_ONLY}\n{args[1]}", *args[2:]]
+    return [str(python), "-I", "-c", f"{_STDOUT_FOR_SCRIPT_ONLY}\n{_RUN_SCRIPT}", *args]
 
 
 def official_env(rust_log: str = "warn") -> dict[str, str]:
