@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,7 +71,13 @@ def serve_stream(
     return server, port
 
 
-def serve_until_signalled(server: grpc.Server, port: int) -> None:
+class Stoppable(Protocol):
+    """A running server (grpc.Server, or h2_peer.H2Peer)."""
+
+    def stop(self, grace: float | None) -> object: ...
+
+
+def serve_until_signalled(server: Stoppable, port: int) -> None:
     """Print the endpoint line benchmarks read, then serve until SIGINT or SIGTERM."""
     print(json.dumps({"grpc_endpoint": f"http://127.0.0.1:{port}"}), flush=True)
     stop = threading.Event()

@@ -1,9 +1,10 @@
 """The official SDK's side of `arrow_stream.py`; runs INSIDE the official SDK's venv (python -I).
 
-Protocol on stdin/stdout, one JSON line each: read the case, build the batches and open the
-Arrow stream, print ``{"ready": true}``, wait for a line ``go``, ingest every batch and flush
-(the measured window), print the result. The batches are built as `server_arrow.make_batches`
-builds ours. Not importable from the project venv: the official package is also named `zerobus`.
+Protocol on stdin/stdout, one JSON line each: read the case and build the batches once; then per
+round open an Arrow stream, print ``{"ready": true}``, wait for a line ``go``, ingest every batch
+and flush (the measured window), print the result and close the stream. Any other line than
+``go`` ends the process. The batches are built as `server_arrow.make_batches` builds ours. Not
+importable from the project venv: the official package is also named `zerobus`.
 """
 
 import json
@@ -47,16 +48,19 @@ def main():
     schema = pa.ipc.read_schema(pa.py_buffer(bytes.fromhex(case["schema_hex"])))
     batches = make_batches(schema, case["rows"], case["batch"])
     sdk = ZerobusSdk(case["endpoint"], case["workspace_url"])
-    stream = sdk.create_arrow_stream(case["table"], schema, case["client_id"], case["client_secret"])
-    print(json.dumps({"ready": True}), flush=True)
-    sys.stdin.readline()
-    cpu, start = cpu_seconds(), time.perf_counter()
-    for batch in batches:
-        stream.ingest_batch(batch)
-    stream.flush()
-    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
-    stream.close()
-    print(json.dumps({"seconds": seconds, "client_cpu_s": cpu}), flush=True)
+    while True:
+        stream = sdk.create_arrow_stream(case["table"], schema, case["client_id"], case["client_secret"])
+        print(json.dumps({"ready": True}), flush=True)
+        if sys.stdin.readline().strip() != "go":
+            stream.close()
+            return
+        cpu, start = cpu_seconds(), time.perf_counter()
+        for batch in batches:
+            stream.ingest_batch(batch)
+        stream.flush()
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+        stream.close()
+        print(json.dumps({"seconds": seconds, "client_cpu_s": cpu}), flush=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ through subprocess: tests/support/official_sdk.py) on the same local server in t
 and beside the cost floor: building and serializing the same records with no SDK at all.
 Records are built inside the measured window in every case (what a user's loop pays).
 
-    /work/.venv-dev/bin/python benchmarks/sdk_throughput.py [--records N] [--quick] [--repeat N]
+    .venv/bin/python benchmarks/sdk_throughput.py [--records N] [--quick] [--repeat N]
 
 The server runs in its own process; its CPU share (CPU seconds per wall second, 1.0 = one
 core busy) is printed beside each figure. A share near 1.0 means the single-threaded Python

@@ -7,7 +7,7 @@ checked with `wire_row_check`; this was the server's only path before the fast o
 path must agree with it (tests/server/test_record_checks.py); this shows by how much it is
 cheaper. No network, no log: see server_throughput.py for those.
 
-    /work/.venv-dev/bin/python benchmarks/server_records.py [--rounds N]
+    .venv/bin/python benchmarks/server_records.py [--rounds N]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ see tests/support/official_sdk.py). The server runs in this process, so its CPU 
 process's CPU time (ingestion and, concurrently, materialisation into Delta); the share is
 CPU seconds per wall second (1.0 = one core busy).
 
-    /work/.venv-dev/bin/python benchmarks/server_throughput.py [--single N] [--batched N]
+    .venv/bin/python benchmarks/server_throughput.py [--single N] [--batched N]
 
 The real service allows 15,000 records/s per stream; the "vs limit" column is the ratio to that.
 The table has a SMALLINT column, so every record also goes through a Python range check.

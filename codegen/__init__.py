@@ -61,7 +61,7 @@ if TYPE_CHECKING:
         StructType,
         TableSchema,
     )
-    from zerobus.schema.parse import schema_from_ddl, schema_from_uc_json
+    from zerobus.schema.parse import schema_from_ddl
     from zerobus.schema.records import RecordCodec, codec
     from zerobus.schema.uc import (
         CatalogAuthError,
@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         CatalogUnavailableError,
         TableNotFoundError,
     )
+    from zerobus.schema.uc_json import schema_from_uc_json
 
 # Each public name and the module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -111,7 +112,7 @@ _EXPORTS: dict[str, str] = {
     "schema_from_ddl": "zerobus.schema.parse",
     "schema_from_file": "zerobus.codegen.api",
     "schema_from_uc": "zerobus.codegen.api",
-    "schema_from_uc_json": "zerobus.schema.parse",
+    "schema_from_uc_json": "zerobus.schema.uc_json",
     "write_files": "zerobus.codegen.output_files",
 }
 

@@ -1,4 +1,4 @@
-"""The library facade: load a table's schema, and get everything the SDK needs from it.
+"""Internal: The library facade: load a table's schema, and get everything the SDK needs from it.
 
 schema = load_schema("main.default.air_quality")            # Unity Catalog (env credentials)
 schema = load_schema(path="air_quality.json")               # a saved tables-API answer
@@ -21,9 +21,10 @@ from zerobus.errors import ConfigurationError, SchemaError
 from zerobus.json_depth import JsonTooDeep, loads_within_depth
 from zerobus.names import check_name_part, parse_table_name
 from zerobus.schema.ir import TableSchema
-from zerobus.schema.parse import schema_from_ddl, schema_from_uc_json
+from zerobus.schema.parse import schema_from_ddl
 from zerobus.schema.proto_layout import layout
 from zerobus.schema.records import codec
+from zerobus.schema.uc_json import schema_from_uc_json
 
 __all__ = [
     "ENV_CLIENT_ID",

@@ -1,4 +1,4 @@
-"""Base classes of the Pydantic models of a table, generated as source or built at runtime.
+"""Internal: Base classes of the Pydantic models of a table, generated as source or built at runtime.
 
 Generated modules (``zerobus-codegen``) and `zerobus.codegen.model_class()` both produce
 subclasses of `ZerobusModel` (one per table) and `ZerobusStruct` (one per STRUCT value). The
@@ -127,15 +127,15 @@ class ZerobusModel(ZerobusStruct):
         compiled = cls.__zerobus_proto_encoder__
         if compiled is not None and compiled[0] is cls:
             return compiled[1]
-        row_codec = cls.zerobus_codec()
-        found = model_proto.proto_encoder(
-            cls,
-            cls.zerobus_schema().as_struct(),
-            row_codec.message_class,
-            row_codec.build_message,
-            _reference_proto_bytes,
-        )
+        message_class = cls.zerobus_codec().message_class
+        struct = cls.zerobus_schema().as_struct()
+        found = model_proto.proto_encoder(cls, struct, message_class, _reference_proto_bytes)
         cls.__zerobus_proto_encoder__ = (cls, found)
+        if found is not _reference_proto_bytes:
+            method = model_proto.proto_encoder(
+                cls, struct, message_class, _reference_proto_bytes, other_types=_any_model_proto_bytes
+            )
+            _install_to_proto_bytes(cls, method)
         return found
 
     # -- model -> records -----------------------------------------------------------------------
@@ -198,3 +198,30 @@ def _reference_wire(model: ZerobusModel) -> dict[str, Any]:
 
 def _reference_proto_bytes(model: ZerobusModel) -> bytes:
     return model.zerobus_codec().wire_to_proto_bytes(_reference_wire(model))
+
+
+def _any_model_proto_bytes(model: ZerobusModel) -> bytes:
+    return model.zerobus_proto_encoder()(model)
+
+
+# Marks the functions `_install_to_proto_bytes` made methods (a subclass may replace them).
+_COMPILED_MARK = "__zerobus_compiled__"
+
+
+def _install_to_proto_bytes(cls: type[ZerobusModel], method: Callable[[Any], bytes]) -> None:
+    """Make the compiled function itself the class's ``to_proto_bytes`` (it sends instances of
+    other classes, i.e. subclasses, to their own), sparing each call the look-up the inherited
+    method does; a ``to_proto_bytes`` the user wrote (on the class or a base) is left alone."""
+    if "to_proto_bytes" in cls.__dict__:
+        return
+    inherited = cls.to_proto_bytes
+    if inherited is not ZerobusModel.to_proto_bytes and not getattr(inherited, _COMPILED_MARK, False):
+        return
+    for name, value in (
+        ("__name__", "to_proto_bytes"),
+        ("__qualname__", f"{cls.__qualname__}.to_proto_bytes"),
+        ("__doc__", ZerobusModel.to_proto_bytes.__doc__),
+        (_COMPILED_MARK, True),
+    ):
+        setattr(method, name, value)
+    cls.to_proto_bytes = method  # type: ignore[method-assign, assignment]

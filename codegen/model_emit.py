@@ -1,4 +1,4 @@
-"""Emit the Python module of a table's Pydantic models from its `ModelPlan`.
+"""Internal: Emit the Python module of a table's Pydantic models from its `ModelPlan`.
 
 The module imports only the package's stable contract (`zerobus.codegen.model_base`) and
 pydantic, embeds the column DDL so ``__zerobus_schema__`` is rebuilt at import, and passes

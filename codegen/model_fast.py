@@ -1,7 +1,7 @@
-"""Model -> wire row, compiled once per model class; the per-column pieces `model_proto` reuses.
+"""Internal: Model -> wire row, compiled once per model class; the per-column pieces `model_proto` reuses.
 
 The reference conversion of a model (``model_dump(by_alias=True)``, then the section 7
-converters of `zerobus.schema.values` on every field, then the message constructor) walks
+converters of `zerobus.schema.python_to_wire` on every field, then the message constructor) walks
 every value twice through generic code. Here each model class gets one generated function
 that reads the instance ``__dict__`` and, per field, either passes the value on (when its
 exact type is already a wire value: a ``str``, an in-range ``int``...), applies the
@@ -27,7 +27,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from zerobus.codegen.wire_format import GiveUp
 from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind
+from zerobus.schema.epoch import EPOCH, EPOCH_DATE, EPOCH_NAIVE
 from zerobus.schema.ir import (
     ArrayType,
     DataType,
@@ -39,8 +41,8 @@ from zerobus.schema.ir import (
     StructField,
     StructType,
 )
+from zerobus.schema.python_to_wire import to_wire
 from zerobus.schema.typemap import INT_RANGES
-from zerobus.schema.values import EPOCH, EPOCH_DATE, EPOCH_NAIVE, to_wire
 
 __all__ = [
     "FieldsConverter",
@@ -57,17 +59,12 @@ __all__ = [
 # An instance ``__dict__`` -> wire dict (nulls left out); raises `GiveUp` when unsure.
 FieldsConverter = Callable[[dict[str, Any]], dict[str, Any]]
 
-_ONE_MICRO = dt.timedelta(microseconds=1)
 # Exact Python types that are already the wire value of a column of this primitive.
 _EXACT: dict[Primitive, type] = {
     primitive: row.exact_python_type
     for primitive, row in DELTA_TYPES.items()
     if row.exact_python_type is not None and row.kind is not ValueKind.INTEGER
 }
-
-
-class GiveUp(Exception):
-    """The fast function cannot vouch for this instance: use the reference path."""
 
 
 _COMPILED: weakref.WeakKeyDictionary[type, dict[bool, FieldsConverter | None]] = weakref.WeakKeyDictionary()
@@ -135,9 +132,7 @@ def _compile(
 def expression_names() -> dict[str, Any]:
     """The names the text of `fast_expression` refers to, for the namespace it is compiled in."""
     names: dict[str, Any] = {"GiveUp": GiveUp, "EPOCH": EPOCH, "EPOCH_NAIVE": EPOCH_NAIVE}
-    names.update(
-        EPOCH_ORDINAL=EPOCH_DATE.toordinal(), ONE_MICRO=_ONE_MICRO, datetime=dt.datetime, date=dt.date
-    )
+    names.update(EPOCH_ORDINAL=EPOCH_DATE.toordinal(), datetime=dt.datetime, date=dt.date)
     names["Decimal"] = decimal.Decimal
     return names
 
@@ -174,12 +169,18 @@ def fast_expression(
         return f"v if type(v) is exact{index} else {slow}"
     if row.kind is ValueKind.DATE:
         return f"v.toordinal() - EPOCH_ORDINAL if type(v) is date else {slow}"
-    if row.kind is ValueKind.TIMESTAMP and row.timezone_aware:
-        # An aware datetime whose utcoffset() is None fails the subtraction: the caller falls back.
-        return f"(v - EPOCH) // ONE_MICRO if type(v) is datetime and v.tzinfo is not None else {slow}"
     if row.kind is ValueKind.TIMESTAMP:
-        return f"(v - EPOCH_NAIVE) // ONE_MICRO if type(v) is datetime and v.tzinfo is None else {slow}"
+        # Subtracting the aware (naive) epoch fails on a naive (aware) datetime, and on an aware one
+        # whose utcoffset() is None: the caller then falls back, so no tzinfo test is needed here.
+        epoch = "EPOCH" if row.timezone_aware else "EPOCH_NAIVE"
+        return f"{_micros(f'v - {epoch}')} if type(v) is datetime else {slow}"
     return slow
+
+
+def _micros(difference: str) -> str:
+    """Python text: the whole microseconds of a timedelta, by its fields (cheaper than dividing by
+    a one-microsecond timedelta)."""
+    return f"((td := {difference}).days * 86400000000 + td.seconds * 1000000 + td.microseconds)"
 
 
 def _canonical_decimal(decimal_type: DecimalType, convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -1,10 +1,10 @@
-"""Raw values given to a model's DATE, TIMESTAMP and DECIMAL fields read as the dict path reads them.
+"""Internal: Raw values given to a model's DATE, TIMESTAMP and DECIMAL fields read as the dict path reads them.
 
 Pydantic's lax mode reads an integer for a datetime as Unix seconds (or milliseconds, by size),
 an integer for a date as seconds, and takes a float for a Decimal. The table contract (and the
 SDK's dict path) says otherwise: TIMESTAMP integers are microseconds, DATE integers are days,
 and floats are refused for DECIMAL. So before Pydantic sees them, integers, numbers and strings
-given for those fields go through the very converters of `zerobus.schema.values`, with the
+given for those fields go through the very converters of `zerobus.schema.python_to_wire`, with the
 same automatic unit check and the same messages; dates and datetimes pass untouched.
 """
 
@@ -21,8 +21,10 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, NaiveDatetime
 
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.decimal_values import float_for_decimal
+from zerobus.schema.epoch import days_to_date, micros_to_datetime
 from zerobus.schema.ir import Primitive, PrimitiveType
-from zerobus.schema.values import days_to_date, float_for_decimal, micros_to_datetime, to_wire
+from zerobus.schema.python_to_wire import to_wire
 
 __all__ = ["read_raw_values"]
 

@@ -1,228 +1,299 @@
-"""Model instance -> record bytes in one function generated per model class.
+"""Internal: Model instance -> record bytes in one function generated per model class.
 
-What PROTO streams and ``to_proto_bytes()`` call for every record, so it skips every step the
-reference path (dump, wire row, message) takes twice: the generated function reads the
-instance ``__dict__`` once, turns each column into a local with the per-column expressions of
-`zerobus.codegen.model_fast` (the same wire values, the same give-up rules), descends into
-nested struct models inline, calls the message constructor once with keyword arguments (a
-struct as a dict) and serializes. Maps of scalars are filled entry by entry after the
-constructor, because the constructor takes a dict through the generic, slower mapping update.
+What PROTO streams and ``to_proto_bytes()`` call for every record. No message object is built:
+the generated function reads the instance ``__dict__``, turns each column into its wire value
+with the per-column expressions of `zerobus.codegen.model_fast` (the same wire values, the same
+give-up rules) and writes the protobuf wire format itself, with the tags and small varints
+precomputed (`zerobus.codegen.wire_format`). Nested struct models, arrays and maps are written
+inline, in field-number order, exactly as the protobuf runtime serializes the message (map
+entries in the dict's order).
 
-Whenever it cannot vouch for a value (see `model_fast`) or the protobuf runtime refuses one,
-the function returns what the reference path returns, or lets it raise its precise error.
+Whenever it cannot vouch for a value (see `model_fast`), the function returns what the
+reference path returns, or lets it raise its precise error.
 """
 
 from __future__ import annotations
 
-import keyword
+import logging
+import struct
+import types
+import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf.descriptor import FieldDescriptor
 from pydantic import BaseModel
 
-from zerobus.codegen.model_fast import (
-    columns_of,
-    element_test,
-    expression_names,
-    fast_expression,
-    nested_model,
+from zerobus.codegen import wire_format
+from zerobus.codegen.model_fast import columns_of, expression_names, nested_model
+from zerobus.codegen.model_proto_scalars import (
+    WIRE_TYPES,
+    Source,
+    is_text,
+    joined,
+    length_header,
+    scalar_slots,
+    text_entry_lines,
 )
-from zerobus.schema.descriptor import MessageBuilder
-from zerobus.schema.ir import ArrayType, DataType, DecimalType, MapType, StructField, StructType
-from zerobus.schema.values import to_wire
+from zerobus.schema.ir import (
+    ArrayType,
+    DataType,
+    MapType,
+    Primitive,
+    PrimitiveType,
+    StructType,
+)
 
 __all__ = ["ProtoEncoder", "proto_encoder"]
 
 # Instance -> serialized record message.
 ProtoEncoder = Callable[[Any], bytes]
 
+_logger = logging.getLogger(__name__)
 
-@dataclass
-class _Source:
-    """The generated function's text and the names it refers to, while it is being written."""
 
-    names: dict[str, Any] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
-    counter: int = 0
-
-    def next_index(self) -> int:
-        self.counter += 1
-        return self.counter
-
-    def add(self, depth: int, line: str) -> None:
-        self.lines.append("    " * depth + line)
+@dataclass(frozen=True)
+class _Column:
+    attr: str
+    data_type: DataType
+    nullable: bool
+    descriptor: Any  # the FieldDescriptor
+    annotation: Any
+    path: str
 
 
 def proto_encoder(
     model: type[BaseModel],
     struct: StructType,
     message_class: Any,
-    build: MessageBuilder,
     reference: ProtoEncoder,
+    other_types: ProtoEncoder | None = None,
 ) -> ProtoEncoder:
     """The compiled encoder of `model`'s instances; `reference` itself when the class's dump is
-    not its ``__dict__`` (custom serializers and the like: see `model_fast.columns_of`).
+    not its ``__dict__`` (custom serializers and the like: see `model_fast.columns_of`) or the
+    message has a shape the writer does not know (packed fields, other field types).
 
-    `build` (`descriptor.message_builder`) makes the message when a map of structs sits
-    somewhere in the row: only it constructs those on every protobuf version.
+    With `other_types`, the function first checks the instance's exact class and hands any other
+    (a subclass) to it: what a function installed as a method of `model` needs.
     """
-    pairs = columns_of(model, struct)
-    if pairs is None:
+    columns = _columns(model, struct, message_class.DESCRIPTOR, "")
+    if columns is None:
         return reference
-    needs_builder = _has_map_of_structs(struct)
-    source = _Source(names=expression_names())
-    source.names.update(cls=message_class, build=build, reference=reference)
+    source = Source(names=expression_names())
+    source.names.update(reference=reference, varint=wire_format.varint)
+    source.names.update(F=wire_format.FINAL, C=wire_format.CONTINUED)
+    source.names.update(utf8=wire_format.utf8, as_bytes=wire_format.as_bytes, as_bool=wire_format.as_bool)
     source.add(0, "def encode(instance):")
+    if other_types is not None:
+        source.names.update(model=model, other_types=other_types)
+        source.add(1, "if type(instance) is not model:")
+        source.add(2, "return other_types(instance)")
     source.add(1, "try:")
-    source.add(2, "d0 = instance.__dict__")
-    arguments: list[tuple[str, str]] = []
-    maps: list[tuple[str, StructField]] = []
-    for attr, column in pairs:
-        if not needs_builder and _fills_entries(column, message_class):
-            maps.append((attr, column))
-            continue
-        local = f"f{source.next_index()}"
-        nested = nested_model(model.model_fields[attr].annotation)
-        _column_lines(source, 2, "d0", attr, column, nested, local, column.name)
-        arguments.append((column.name, local))
-    source.add(2, f"m = {_construct(arguments, needs_builder)}")
-    for attr, column in maps:
-        _map_lines(source, attr, column)
-    source.add(2, "return m.SerializeToString()")
+    slots = _message_lines(source, 2, "instance", columns)
+    source.add(2, f"return {joined(slots)}")
     source.add(1, "except Exception:  # the reference path raises the precise error, or agrees")
     source.add(2, "pass")
     source.add(1, "return reference(instance)")
-    exec("\n".join(source.lines), source.names)  # names are repr()-quoted: column text never becomes code
+    try:
+        exec("\n".join(source.lines), source.names)  # names are repr()-quoted: column text never becomes code
+    except (SyntaxError, RecursionError, MemoryError):  # nesting beyond what Python compiles (20 loops)
+        _logger.debug("%s: nested too deeply to compile; it takes the reference path", model.__qualname__)
+        return reference
     compiled: ProtoEncoder = source.names["encode"]
     return compiled
 
 
-def _is_plain_name(name: str) -> bool:
-    """Usable as written in the generated code (Python would NFKC-fold a non-ASCII identifier)."""
-    return name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
+def _columns(
+    model: type[BaseModel], struct: StructType, descriptor: Any, prefix: str
+) -> list[_Column] | None:
+    """The columns of `model` with their proto fields, in field-number order; None when unknown."""
+    pairs = columns_of(model, struct)
+    if pairs is None:
+        return None
+    columns = []
+    for attr, column in pairs:
+        proto_field = descriptor.fields_by_name.get(column.name)
+        if proto_field is None or not _known_shape(proto_field):
+            return None
+        annotation = model.model_fields[attr].annotation
+        columns.append(
+            _Column(attr, column.type, column.nullable, proto_field, annotation, prefix + column.name)
+        )
+    return sorted(columns, key=lambda c: int(c.descriptor.number))
 
 
-def _construct(arguments: list[tuple[str, str]], needs_builder: bool) -> str:
-    """The constructor call: plain names as keyword arguments, any other name through ``**{}``."""
-    if needs_builder:
-        return "build({" + ", ".join(f"{name!r}: {local}" for name, local in arguments) + "})"
-    plain = [f"{name}={local}" for name, local in arguments if _is_plain_name(name)]
-    other = [f"{name!r}: {local}" for name, local in arguments if not _is_plain_name(name)]
-    if other:
-        plain.append("**{" + ", ".join(other) + "}")
-    return f"cls({', '.join(plain)})"
+def _known_shape(proto_field: Any) -> bool:
+    if proto_field.type not in WIRE_TYPES or getattr(proto_field, "is_packed", False):
+        return False
+    nested = proto_field.message_type
+    return nested is None or all(_known_shape(member) for member in nested.fields)
 
 
-def _column_lines(
-    source: _Source,
+# Slots: the names (locals, or constants when a slot never changes) whose bytes, joined in
+# order, are the encoded fields; a null column leaves all of its slots empty.
+
+
+def _message_lines(source: Source, depth: int, instance: str, columns: list[_Column]) -> list[str]:
+    """Lines filling the slots of each column of `instance` (a model); the slots, in order."""
+    row = f"d{source.next_index()}"
+    source.add(depth, f"{row} = {instance}.__dict__")
+    slots: list[str] = []
+    for column in columns:
+        source.add(depth, f"v = {row}[{column.attr!r}]")
+        source.add(depth, "if v is None:")
+        if not column.nullable:
+            source.add(depth + 1, "raise GiveUp")
+            slots += _field_slots(source, depth, column, fixed_tag=True)
+            continue
+        hole = len(source.lines)
+        source.add(depth, "else:")
+        mine = _field_slots(source, depth + 1, column, fixed_tag=False)
+        source.lines.insert(hole, "    " * (depth + 1) + " = ".join(mine) + " = b''")
+        slots += mine
+    return slots
+
+
+def _field_slots(source: Source, depth: int, column: _Column, fixed_tag: bool) -> list[str]:
+    """Lines writing the column's non-null value ``v`` (every element when repeated)."""
+    data_type, proto_field, path = column.data_type, column.descriptor, column.path
+    if isinstance(data_type, (ArrayType, MapType)):
+        parts = f"parts{source.next_index()}"
+        source.add(depth, f"if type(v) is not {'list' if isinstance(data_type, ArrayType) else 'dict'}:")
+        source.add(depth + 1, "raise GiveUp")
+        source.add(depth, f"{parts} = []")
+        if isinstance(data_type, ArrayType):
+            _array_lines(source, depth, proto_field, data_type, column.annotation, parts, path)
+        else:
+            _map_lines(source, depth, proto_field, data_type, column.annotation, parts, path)
+        source.add(depth, f"{parts} = b''.join({parts})")
+        return [parts]
+    return _value_slots(source, depth, proto_field, data_type, column.annotation, path, fixed_tag)
+
+
+def _array_lines(
+    source: Source,
     depth: int,
-    row: str,
-    attr: str,
-    column: StructField,
-    nested: type[BaseModel] | None,
-    local: str,
+    proto_field: Any,
+    data_type: ArrayType,
+    annotation: Any,
+    parts: str,
     path: str,
 ) -> None:
-    """Lines leaving the wire value of `column` (None when null) in `local`."""
+    """A list, one tagged element after the other (proto2 repeated fields are not packed)."""
+    element = f"x{source.next_index()}"
+    arguments = _type_arguments(annotation)
+    source.add(depth, f"for {element} in v:")
+    source.add(depth + 1, f"if {element} is None:")
+    source.add(depth + 2, "raise GiveUp")
+    source.add(depth + 1, f"v = {element}")
+    element_annotation = arguments[0] if len(arguments) == 1 else None
+    slots = _value_slots(
+        source, depth + 1, proto_field, data_type.element, element_annotation, f"{path}[]", True
+    )
+    source.add(depth + 1, f"{parts} += ({', '.join(slots)},)")
+
+
+def _map_lines(
+    source: Source, depth: int, proto_field: Any, data_type: MapType, annotation: Any, parts: str, path: str
+) -> None:
+    """A dict, one entry message (key = 1, value = 2, both always written) per item, in dict order."""
     index = source.next_index()
-    source.names[f"conv{index}"] = to_wire(column.type, path)
-    source.add(depth, f"v = {row}[{attr!r}]")
-    if column.nullable:
-        source.add(depth, "if v is None:")
-        source.add(depth + 1, f"{local} = None")
-    else:
-        source.add(depth, "if v is None:")
-        source.add(depth + 1, "raise GiveUp")
-    inner = (
-        columns_of(nested, column.type)
-        if nested is not None and isinstance(column.type, StructType)
-        else None
+    entry = proto_field.message_type
+    arguments = _type_arguments(annotation)
+    key_annotation, value_annotation = arguments if len(arguments) == 2 else (None, None)
+    source.add(depth, f"for k{index}, x{index} in v.items():")
+    if is_text(data_type.key) and is_text(data_type.value):
+        text_entry_lines(source, depth + 1, proto_field, index, parts)
+    source.add(depth + 1, f"if k{index} is None or x{index} is None:")
+    source.add(depth + 2, "raise GiveUp")
+    source.add(depth + 1, f"v = k{index}")
+    key_field, value_field = entry.fields_by_name["key"], entry.fields_by_name["value"]
+    slots = _value_slots(source, depth + 1, key_field, data_type.key, key_annotation, f"{path}{{}}", True)
+    source.add(depth + 1, f"v = x{index}")
+    slots += _value_slots(
+        source, depth + 1, value_field, data_type.value, value_annotation, f"{path}[]", True
     )
-    if isinstance(column.type, DecimalType) and column.type.scale > 0:
-        _decimal_lines(source, depth, column.type, index, local)
-        return
-    if nested is None or inner is None:
-        expression = fast_expression(column.type, index, path, source.names, trust_text=True)
-        source.add(depth, "else:")
-        source.add(depth + 1, f"{local} = {expression}")
-        return
-    source.names[f"struct{index}"] = nested
-    source.add(depth, f"elif type(v) is struct{index}:")
-    members: list[tuple[str, str]] = []
-    nested_row = f"d{index}"
-    source.add(depth + 1, f"{nested_row} = v.__dict__")
-    for member_attr, member in inner:
-        member_local = f"{local}_{source.next_index()}"
-        member_nested = nested_model(nested.model_fields[member_attr].annotation)
-        _column_lines(
-            source,
-            depth + 1,
-            nested_row,
-            member_attr,
-            member,
-            member_nested,
-            member_local,
-            f"{path}.{member.name}",
-        )
-        members.append((member.name, member_local))
-    source.add(depth + 1, f"{local} = {{" + ", ".join(f"{name!r}: {m}" for name, m in members) + "}")
-    source.add(depth, "else:")
-    source.add(depth + 1, f"{local} = conv{index}(v)")
+    source.add(depth + 1, f"e{index} = {joined(slots)}")
+    header = length_header(source, depth + 1, proto_field, f"e{index}")
+    source.add(depth + 1, f"{parts} += ({header}, e{index})")
 
 
-def _decimal_lines(source: _Source, depth: int, decimal_type: DecimalType, index: int, local: str) -> None:
-    """A Decimal whose text is already plain, with exactly `scale` fractional digits, and fits the
-    precision is its own wire text; anything else (rescaling, exponent notation, NaN, too many
-    digits) goes to the column's converter."""
-    scale, whole_digits = decimal_type.scale, decimal_type.precision - decimal_type.scale
-    # Digits before the point (a sign aside): at most the precision's share, or a lone zero.
-    whole = (
-        f"dot - (t[0] == '-') <= {whole_digits}"
-        if whole_digits
-        else "dot - (t[0] == '-') == 1 and t[dot - 1] == '0'"
-    )
-    source.add(depth, "elif type(v) is Decimal:")
-    source.add(depth + 1, "t = str(v)")
-    source.add(depth + 1, "dot = t.find('.')")
-    source.add(
-        depth + 1,
-        f"{local} = t if dot > 0 and len(t) - dot == {scale + 1} and 'E' not in t and {whole} else conv{index}(v)",
-    )
-    source.add(depth, "else:")
-    source.add(depth + 1, f"{local} = conv{index}(v)")
-
-
-def _fills_entries(column: StructField, message_class: Any) -> bool:
-    """A map of scalars whose values are already wire values, reachable as an attribute."""
-    data_type = column.type
-    if not isinstance(data_type, MapType) or not _is_plain_name(column.name):
-        return False
-    if hasattr(message_class, column.name):  # a method of the message would shadow the field
-        return False
-    return element_test(data_type.key, "k") is not None and element_test(data_type.value, "x") is not None
-
-
-def _map_lines(source: _Source, attr: str, column: StructField) -> None:
-    """Lines copying a dict of wire values into the map field of ``m``, entry by entry."""
-    assert isinstance(column.type, MapType)
-    key_test, value_test = element_test(column.type.key, "k"), element_test(column.type.value, "x")
-    source.add(2, f"v = d0[{attr!r}]")
-    source.add(2, "if type(v) is dict:")
-    source.add(3, f"target = m.{column.name}")
-    source.add(3, "for k, x in v.items():")
-    source.add(4, f"if not ({key_test} and {value_test}):")
-    source.add(5, "raise GiveUp")
-    source.add(4, "target[k] = x")
-    source.add(2, "elif v is not None:" if column.nullable else "else:")
-    source.add(3, "raise GiveUp")
-
-
-def _has_map_of_structs(data_type: DataType) -> bool:
-    if isinstance(data_type, MapType):
-        return isinstance(data_type.value, StructType) or _has_map_of_structs(data_type.value)
-    if isinstance(data_type, ArrayType):
-        return _has_map_of_structs(data_type.element)
+def _value_slots(
+    source: Source,
+    depth: int,
+    proto_field: Any,
+    data_type: DataType,
+    annotation: Any,
+    path: str,
+    fixed_tag: bool,
+) -> list[str]:
+    """Lines writing one tagged value of the non-null ``v``; its slots."""
     if isinstance(data_type, StructType):
-        return any(_has_map_of_structs(member.type) for member in data_type.fields)
-    return False
+        return _struct_slots(source, depth, proto_field, data_type, annotation, path)
+    return scalar_slots(source, depth, proto_field, data_type, path, fixed_tag)
+
+
+def _struct_slots(
+    source: Source, depth: int, proto_field: Any, data_type: StructType, annotation: Any, path: str
+) -> list[str]:
+    """An instance of the field's own struct model, written inline; anything else gives up."""
+    nested = nested_model(annotation)
+    columns = None if nested is None else _columns(nested, data_type, proto_field.message_type, path + ".")
+    if nested is None or columns is None:
+        source.add(depth, "raise GiveUp")
+        return []
+    struct_name = source.constant("struct", nested)
+    source.add(depth, f"if type(v) is not {struct_name}:")
+    source.add(depth + 1, "raise GiveUp")
+    body = f"m{source.next_index()}"
+    header = f"l{source.next_index()}"
+    if _all_doubles(columns):
+        _doubles_lines(source, depth, proto_field, columns, header, body)
+        depth += 1
+    slots = _message_lines(source, depth, "v", columns)
+    source.add(depth, f"{body} = {joined(slots)}")
+    source.add(depth, f"{header} = {length_header(source, depth, proto_field, body)}")
+    return [header, body]
+
+
+def _all_doubles(columns: list[_Column]) -> bool:
+    return bool(columns) and all(
+        isinstance(c.data_type, PrimitiveType)
+        and c.data_type.primitive is Primitive.DOUBLE
+        and c.descriptor.type == FieldDescriptor.TYPE_DOUBLE
+        for c in columns
+    )
+
+
+def _doubles_lines(
+    source: Source, depth: int, proto_field: Any, columns: list[_Column], header: str, body: str
+) -> None:
+    """A struct of DOUBLE members (a point, say) with every member a float: one pack call and a
+    constant header; the lines after the ``else:`` written here handle any other instance."""
+    keys = [wire_format.tag(c.descriptor.number, wire_format.WireType.FIXED64) for c in columns]
+    layout = struct.Struct("<" + "".join(f"{len(key)}sd" for key in keys))
+    outer = wire_format.tag(proto_field.number, wire_format.WireType.LENGTH_DELIMITED)
+    constant_header = source.constant("h", outer + wire_format.varint(layout.size))
+    pack = source.constant("pack", layout.pack)
+    row = f"d{source.next_index()}"
+    source.add(depth, f"{row} = v.__dict__")
+    members = []
+    for column in columns:
+        member = f"a{source.next_index()}"
+        source.add(depth, f"{member} = {row}[{column.attr!r}]")
+        members.append(member)
+    source.add(depth, "if " + " and ".join(f"type({m}) is float" for m in members) + ":")
+    arguments = ", ".join(f"{source.constant('t', key)}, {m}" for key, m in zip(keys, members, strict=True))
+    source.add(depth + 1, f"{header}, {body} = {constant_header}, {pack}({arguments})")
+    source.add(depth, "else:")
+
+
+def _type_arguments(annotation: Any) -> tuple[Any, ...]:
+    """The element (list) or key and value (dict) annotations of ``list[X]`` / ``dict[K, V] | None``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        if len(members) != 1:
+            return ()
+        annotation = members[0]
+    return typing.get_args(annotation)

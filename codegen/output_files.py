@@ -1,4 +1,4 @@
-"""`generate()`: the files a table implies, and writing or checking them on disk.
+"""Internal: `generate()`: the files a table implies, and writing or checking them on disk.
 
 The ``zerobus-codegen`` CLI is a thin adapter over these three functions, which library users
 call the same way: `generate()` renders (nothing touches the disk), `write_files()` writes

@@ -1,4 +1,4 @@
-"""Emit the proto2 text of a table, walking `proto_layout.layout()`.
+"""Internal: Emit the proto2 text of a table, walking `proto_layout.layout()`.
 
 The text is byte-for-byte what the official ``generate_proto`` tool writes for every schema it
 supports: tab indentation, a blank line after each nested message, and its indentation of

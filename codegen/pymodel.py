@@ -1,4 +1,4 @@
-"""The Pydantic shape of a table, planned once and realised twice: as source and at runtime.
+"""Internal: The Pydantic shape of a table, planned once and realised twice: as source and at runtime.
 
 `plan_model()` walks the schema IR and decides every name and annotation of the model
 (classes for the table and each STRUCT, Python attribute names, bounded and constrained

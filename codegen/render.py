@@ -1,4 +1,4 @@
-"""The one Jinja2 environment every emitter renders through.
+"""Internal: The one Jinja2 environment every emitter renders through.
 
 Strict (`StrictUndefined`: a misspelt name in a template is an error, never an empty string),
 `trim_blocks` and `lstrip_blocks` so block tags leave no stray whitespace, and templates loaded

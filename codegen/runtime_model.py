@@ -1,4 +1,4 @@
-"""Build a table's Pydantic model at runtime from the IR: the generated module, without a file.
+"""Internal: Build a table's Pydantic model at runtime from the IR: the generated module, without a file.
 
 `model_class(schema)` realises the same `ModelPlan` the emitter renders, with
 `pydantic.create_model`, so both have the same classes, fields, constraints and JSON schema.

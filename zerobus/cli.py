@@ -26,6 +26,7 @@ Exit status:
   0  every check passed (or was skipped as not asked for)
   2  usage: a missing or malformed option
   3  the endpoint is not reachable     7  no grant to write the table
+     (or answers REST, not gRPC)
   4  TLS differs from the server's     8  the table does not exist
   5  the workspace URL does not answer 9  generated files differ from the table
   6  no token for the client credentials

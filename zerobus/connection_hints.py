@@ -1,4 +1,4 @@
-"""What a failed connection most likely means, and how to fix it: decided here, for gRPC and HTTP.
+"""Internal: What a failed connection most likely means, and how to fix it: decided here, for gRPC and HTTP.
 
 The errors grpc and requests report for the usual mistakes say little ("Socket closed",
 "BadStatusLine('\\x00\\x00...')", "Expected SETTINGS frame") and some were retried as if the
@@ -12,6 +12,7 @@ retryable kind and gain the hint.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import ssl
 
@@ -20,7 +21,7 @@ import grpc
 from zerobus.endpoints import Endpoint
 from zerobus.errors import NonRetriableException, ZerobusException, from_grpc_error, tls_failure
 
-__all__ = ["explain_grpc_failure", "explain_http_failure", "what_answers"]
+__all__ = ["explain_grpc_failure", "explain_http_failure", "readable_detail", "what_answers"]
 
 PROBE_TIMEOUT_S = 1.0
 
@@ -73,9 +74,19 @@ def explain_grpc_failure(rpc_error: BaseException, endpoint: Endpoint) -> Zerobu
     return type(error)(f"{error.message}{_HINT}{hint}", cause=rpc_error)
 
 
+# What http.client quotes of a reply that is not HTTP/1.1: bytes of another protocol (a gRPC
+# server's SETTINGS frame), of no use to a reader.
+_BAD_STATUS_LINE = re.compile(r"""BadStatusLine\((?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")\)""")
+
+
+def readable_detail(text: str) -> str:
+    """`text` without the raw bytes of a reply that was not HTTP/1.1."""
+    return _BAD_STATUS_LINE.sub("BadStatusLine(a reply that is not HTTP/1.1)", text)
+
+
 def explain_http_failure(what: str, endpoint: Endpoint, error: BaseException) -> ZerobusException:
     """A failed OAuth or Unity Catalog request to `endpoint` in our tree, the likely mistake named."""
-    detail = str(error)
+    detail = readable_detail(str(error))
     hint, certain = _diagnose(detail, endpoint, grpc_peer=False)
     if hint is None:
         return tls_failure(what, detail, error) or ZerobusException(f"{what} failed: {detail}", cause=error)

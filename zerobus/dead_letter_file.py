@@ -1,4 +1,4 @@
-"""A dead-letter file: JSON objects appended one a line, shared by `zerobus-ingest` and the SDK.
+"""Internal: A dead-letter file: JSON objects appended one a line, shared by `zerobus-ingest` and the SDK.
 
 The file is opened when the writer is made, so a bad path fails before any record is sent.
 Values JSON has no type for are written as text: dates and times in ISO form, decimals exactly,

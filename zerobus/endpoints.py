@@ -1,4 +1,4 @@
-"""Endpoint rules of docs/PROTOCOL.md section 1, checked before any network call.
+"""Internal: Endpoint rules of docs/PROTOCOL.md section 1, checked before any network call.
 
 Table names are checked in `zerobus.names`; `TableName` and `parse_table_name` are re-exported here.
 """

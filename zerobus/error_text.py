@@ -1,4 +1,4 @@
-"""How error messages and log lines name a stream and say why it failed, each thing once.
+"""Internal: How error messages and log lines name a stream and say why it failed, each thing once.
 
 An error travels through several layers (the gRPC translation, the engine's failure, an ingest
 refused afterwards, the exit hook); if each put its own "stream failed" in front of the text it

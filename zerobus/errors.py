@@ -17,7 +17,6 @@ import difflib
 import reprlib
 import socket
 from collections.abc import Iterable
-from typing import Any
 
 import grpc
 
@@ -53,7 +52,7 @@ class NonRetriableException(ZerobusException):
 class InvalidRecordError(NonRetriableException, ValueError):
     """A record does not fit the table; names the field path, the value and the reason."""
 
-    def __init__(self, field: str, value: Any, reason: str, cause: BaseException | None = None) -> None:
+    def __init__(self, field: str, value: object, reason: str, cause: BaseException | None = None) -> None:
         try:
             shown = repr(value)
         except RecursionError:  # a deeply nested record: its own repr recurses too deep

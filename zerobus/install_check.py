@@ -1,4 +1,4 @@
-"""Refuse to run beside the official SDK's distribution.
+"""Internal: Refuse to run beside the official SDK's distribution.
 
 ``databricks-zerobus-ingest-sdk`` and ``zerobus-toolkit`` both install a top-level package named
 ``zerobus``. Installed into one environment they overwrite each other's files without a word (pip

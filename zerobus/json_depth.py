@@ -1,4 +1,4 @@
-"""How deeply JSON nests, measured without recursion, so deep input is refused by name.
+"""Internal: How deeply JSON nests, measured without recursion, so deep input is refused by name.
 
 Python's `json` recurses once per level and raises `RecursionError` somewhere near a thousand
 levels, depending on how deep the caller's stack already is. Every place that reads or writes

@@ -1,4 +1,4 @@
-"""Unity Catalog names as the Zerobus service accepts them: the one validator of the package.
+"""Internal: Unity Catalog names as the Zerobus service accepts them: the one validator of the package.
 
 A table name is exactly three dot-separated parts ``catalog.schema.table``; each part is 1 to
 255 ASCII letters, digits or underscores. The SDK, the local server (REST and gRPC) and the

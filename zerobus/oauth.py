@@ -1,4 +1,4 @@
-"""OAuth machine-to-machine tokens, exactly as docs/PROTOCOL.md section 2 describes the real service.
+"""Internal: OAuth machine-to-machine tokens, exactly as docs/PROTOCOL.md section 2 describes the real service.
 
 Written once, blocking (the asyncio driver runs it in a worker thread). Failures are classified
 here: HTTP 5xx, 429 and network errors are retryable `ZerobusException`s, other 4xx are

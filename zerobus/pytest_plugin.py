@@ -14,6 +14,10 @@ Fixtures:
 - `zerobus_stream`: a factory, ``zerobus_stream("id BIGINT, name STRING", options=None) ->
   (table, stream)``: a fresh table (as `zerobus_table` makes it) and an open sync stream to it;
   streams still open are closed after the test.
+- `zerobus_async_sdk`, `zerobus_async_stream`: the asyncio counterparts of `zerobus_sdk` and
+  `zerobus_stream`, as factories the test awaits on its own event loop (``sdk = await
+  zerobus_async_sdk()``, ``table, stream = await zerobus_async_stream("id BIGINT")``, or ``async
+  with``); they need no asyncio plugin (see `zerobus.pytest_async_fixtures`).
 - `zerobus_tls_server`: like `zerobus_server`, but serving gRPC and HTTP over TLS (``https://``)
   with a CA generated for the session; trust ``zerobus_tls_server.ca_file``, e.g.
   ``ZerobusSdk(server.grpc_endpoint, server.workspace_url, root_certificates=server.ca_file)``.
@@ -40,12 +44,23 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Fixtures of this plugin: pytest finds them among the plugin module's names.
+from zerobus.pytest_async_fixtures import (
+    _zerobus_async_left_open,  # noqa: F401
+    pytest_runtest_call,
+    zerobus_async_sdk,
+    zerobus_async_stream,
+)
+
 if TYPE_CHECKING:
     from zerobus.sdk.shared import StreamConfigurationOptions
     from zerobus.sdk.sync import ZerobusSdk, ZerobusStream
     from zerobus.server import LocalZerobusServer
 
 __all__ = [
+    "pytest_runtest_call",
+    "zerobus_async_sdk",
+    "zerobus_async_stream",
     "zerobus_credentials",
     "zerobus_env",
     "zerobus_sdk",

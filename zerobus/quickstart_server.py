@@ -1,4 +1,4 @@
-"""The quickstart's local server, run as `zerobus-emulator start` in a process of its own.
+"""Internal: The quickstart's local server, run as `zerobus-emulator start` in a process of its own.
 
 In-process, the server's gRPC handling, log writes and Delta commits share the interpreter lock
 with the client that builds, encodes and sends records, so the figure the quickstart prints

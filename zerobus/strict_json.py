@@ -1,4 +1,4 @@
-"""JSON as the service reads it: finite numbers only, and every object key once.
+"""Internal: JSON as the service reads it: finite numbers only, and every object key once.
 
 Python's `json` accepts two things JSON readers elsewhere refuse or read differently: the tokens
 NaN, Infinity and -Infinity, and an object naming the same key twice (it keeps the last value,

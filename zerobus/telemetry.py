@@ -13,11 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zerobus.engine.stats import ACK_LATENCY_WINDOW, StreamStats
 from zerobus.errors import ConfigurationError
 from zerobus.sdk.shared.stats_ledger import AggregateStats, all_ledgers, stats_by_table
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import Meter, MeterProvider
 
 __all__ = ["ACK_LATENCY_WINDOW", "METER_NAME", "AggregateStats", "OtelMetrics", "StreamStats", "enable_otel"]
 
@@ -47,7 +50,7 @@ _INSTRUMENTS: list[tuple[str, str, str, str, Callable[[AggregateStats], float | 
 class OtelMetrics:
     """The instruments `enable_otel()` registered on one meter provider; `disable()` silences them."""
 
-    def __init__(self, meter: Any) -> None:
+    def __init__(self, meter: Meter) -> None:
         self.enabled = True
         self.instrument_names = [spec[0] for spec in _INSTRUMENTS]
         for name, kind, unit, description, read in _INSTRUMENTS:
@@ -82,7 +85,7 @@ _registered: dict[int, tuple[Any, OtelMetrics]] = {}
 _registered_lock = threading.Lock()
 
 
-def enable_otel(meter_provider: Any = None) -> OtelMetrics:
+def enable_otel(meter_provider: MeterProvider | None = None) -> OtelMetrics:
     """Report the stats of every stream in the process as OpenTelemetry metrics, per table.
 
     `meter_provider`: an OpenTelemetry `MeterProvider` (default: the global one, so call this

@@ -1,4 +1,4 @@
-"""RFC 8693 token exchange: an external-IdP JWT traded for a Zerobus ingest token.
+"""Internal: RFC 8693 token exchange: an external-IdP JWT traded for a Zerobus ingest token.
 
 docs/PROTOCOL.md section 10: the same ``/oidc/v1/token`` endpoint as client credentials, with
 ``grant_type=urn:ietf:params:oauth:grant-type:token-exchange``, the IdP token as

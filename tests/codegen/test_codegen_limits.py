@@ -12,8 +12,10 @@ from tests.codegen.codegen_support import ScriptedCatalog
 from zerobus.codegen.cli import ExitCode, main
 from zerobus.errors import SchemaError, ZerobusException
 from zerobus.oauth import fetch_metadata_token
-from zerobus.schema.parse import MAX_TYPE_DEPTH, parse_type, parse_type_json, schema_from_uc_json
+from zerobus.schema.parse import parse_type
+from zerobus.schema.type_rules import MAX_TYPE_DEPTH
 from zerobus.schema.uc import fetch_table_json
+from zerobus.schema.uc_json import parse_type_json, schema_from_uc_json
 
 
 def _arrays(levels: int) -> str:

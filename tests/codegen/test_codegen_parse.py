@@ -23,7 +23,8 @@ from zerobus.codegen import (
     schema_from_uc_json,
 )
 from zerobus.errors import SchemaError
-from zerobus.schema.parse import parse_type, parse_type_json
+from zerobus.schema.parse import parse_type
+from zerobus.schema.uc_json import parse_type_json
 
 P = Primitive
 

@@ -22,7 +22,7 @@ from zerobus.codegen import (
     schema_from_ddl,
 )
 from zerobus.errors import InvalidRecordError
-from zerobus.schema.values import decimal_text
+from zerobus.schema.decimal_values import decimal_text
 
 SCHEMA = schema_from_ddl(
     "id BIGINT NOT NULL, day DATE, at TIMESTAMP, wall TIMESTAMP_NTZ, amount DECIMAL(8,2), raw BINARY, "

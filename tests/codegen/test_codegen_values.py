@@ -7,8 +7,10 @@ import decimal
 import pytest
 
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.decimal_values import decimal_text
 from zerobus.schema.ir import DecimalType, Primitive, PrimitiveType
-from zerobus.schema.values import decimal_text, to_wire, wire_check
+from zerobus.schema.python_to_wire import to_wire
+from zerobus.schema.wire_checks import wire_check
 
 D = decimal.Decimal
 

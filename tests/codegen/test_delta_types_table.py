@@ -50,8 +50,10 @@ from zerobus.schema.ir import (
     TableSchema,
 )
 from zerobus.schema.parse import parse_type, schema_from_ddl
+from zerobus.schema.python_to_wire import to_wire
 from zerobus.schema.typemap import proto_scalar
-from zerobus.schema.values import from_wire, to_wire, wire_check
+from zerobus.schema.wire_checks import wire_check
+from zerobus.schema.wire_to_python import from_wire
 from zerobus.sdk import sync
 from zerobus.sdk.shared import TableProperties
 from zerobus.server.storage.delta_types import arrow_row_converter

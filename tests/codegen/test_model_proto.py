@@ -12,6 +12,7 @@ from pydantic import ValidationError, field_serializer
 
 from tests.codegen.codegen_strategies import rows, schemas
 from tests.codegen.test_model_fast import DDL, ROW
+from tests.codegen.wire_compare import assert_same_record
 from zerobus.codegen import TableSchema, ZerobusModel, model_class, schema_from_ddl
 from zerobus.codegen.model_base import _reference_proto_bytes, _reference_wire
 from zerobus.codegen.model_proto import proto_encoder
@@ -28,7 +29,7 @@ def _compiled_bytes(row: ZerobusModel) -> bytes:
     model = type(row)
     row_codec = model.zerobus_codec()
     struct = model.zerobus_schema().as_struct()
-    encode = proto_encoder(model, struct, row_codec.message_class, row_codec.build_message, _refuse)
+    encode = proto_encoder(model, struct, row_codec.message_class, _refuse)
     assert encode is not _refuse
     return encode(row)
 
@@ -42,7 +43,7 @@ def test_every_column_kind_gives_the_reference_bytes_without_giving_up() -> None
 def test_the_quickstart_model_gives_the_reference_bytes_without_giving_up() -> None:
     model = model_class(schema_from_ddl(AIR_QUALITY_DDL, "main.default.air_quality"))
     for row in make_records(model, 200, seed=3):
-        assert _compiled_bytes(row) == _reference_proto_bytes(row)
+        assert_same_record(_compiled_bytes(row), _reference_proto_bytes(row), model.message_class())
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -55,7 +56,7 @@ def test_random_valid_models_give_the_reference_bytes_without_giving_up(data: st
     except ValidationError:
         assume(False)  # the row strategy speaks the dict path; a few of its values are not model inputs
         raise
-    assert _compiled_bytes(row) == _reference_proto_bytes(row)
+    assert_same_record(_compiled_bytes(row), _reference_proto_bytes(row), model.message_class())
 
 
 def test_maps_of_structs_and_awkward_names_give_the_reference_bytes() -> None:
@@ -74,7 +75,7 @@ def test_maps_of_structs_and_awkward_names_give_the_reference_bytes() -> None:
             "inner": {"def": Decimal("0.1234"), "pts": [{"x": 1.5}]},
         }
     )
-    assert _compiled_bytes(row) == _reference_proto_bytes(row)
+    assert_same_record(_compiled_bytes(row), _reference_proto_bytes(row), model.message_class())
     decoded: Any = model.from_proto_bytes(row.to_proto_bytes())
     assert decoded.model_dump(by_alias=True) == row.model_dump(by_alias=True)
 
@@ -104,7 +105,10 @@ def test_map_entries_changed_after_validation_get_the_reference_error(
 
 
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
-@pytest.mark.parametrize("type_text", ["DECIMAL(6,3)", "DECIMAL(3,3)", "DECIMAL(38,10)", "DECIMAL(1,1)"])
+@pytest.mark.parametrize(
+    "type_text",
+    ["DECIMAL(6,3)", "DECIMAL(3,3)", "DECIMAL(38,10)", "DECIMAL(1,1)", "DECIMAL(10,4)", "DECIMAL(12,6)"],
+)
 @pytest.mark.parametrize(
     "text",
     [
@@ -119,6 +123,10 @@ def test_map_entries_changed_after_validation_get_the_reference_error(
         "0.1",
         "-0.9",
         "1E+2",
+        # Exponent notation with exactly `scale` characters after the point, for some scale.
+        "1.2E+5",
+        "1.234E-7",
+        "1.2345678E+9",
     ],
 )
 def test_decimals_set_on_a_model_give_the_reference_bytes_or_error(type_text: str, text: str) -> None:
@@ -150,6 +158,38 @@ def test_a_subclass_does_not_reuse_its_parents_compiled_encoder() -> None:
     decoded: Any = base.from_proto_bytes(row.to_proto_bytes())
     assert decoded.name == "QUIET"
     assert base.from_wire(row.to_wire()).name == "QUIET"
+
+
+def test_the_compiled_method_sends_subclasses_made_later_to_their_own_encoder() -> None:
+    base = model_class(schema_from_ddl("name STRING, n INT", "main.default.installed"))
+    row: Any = base(name="quiet", n=1)
+    assert row.to_proto_bytes() == _reference_proto_bytes(row)
+    assert "to_proto_bytes" in base.__dict__  # the compiled function is now the method itself
+    assert base.to_proto_bytes.__doc__ == ZerobusModel.to_proto_bytes.__doc__
+
+    class Shouting(base):  # type: ignore[valid-type, misc]
+        @field_serializer("name")
+        def _upper(self, value: str | None) -> str | None:
+            return value.upper() if value is not None else None
+
+    assert base.from_proto_bytes(Shouting(name="quiet", n=1).to_proto_bytes()).name == "QUIET"
+    assert row.to_proto_bytes() == _reference_proto_bytes(row)
+
+
+def test_a_to_proto_bytes_written_by_the_user_is_left_alone() -> None:
+    base = model_class(schema_from_ddl("name STRING", "main.default.own_method"))
+
+    class Tagged(base):  # type: ignore[valid-type, misc]
+        def to_proto_bytes(self) -> bytes:
+            return b"mine:" + super().to_proto_bytes()
+
+    class Child(Tagged):
+        pass
+
+    for model in (Tagged, Child):
+        row: Any = model(name="x")
+        model.zerobus_proto_encoder()
+        assert row.to_proto_bytes() == b"mine:" + _reference_proto_bytes(row)
 
 
 @pytest.mark.parametrize("text", ["café ☕", "ascii only", "", "lone \udc80 surrogate", "𝄞 astral"])

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.epoch import datetime_to_micros
 from zerobus.schema.ir import (
     ArrayType,
     MapType,
@@ -23,8 +24,9 @@ from zerobus.schema.ir import (
     StructType,
 )
 from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.python_to_wire import to_wire
 from zerobus.schema.time_units import IntegerUnits
-from zerobus.schema.values import datetime_to_micros, to_wire, wire_check
+from zerobus.schema.wire_checks import wire_check
 from zerobus.schema.wire_units import row_units_converter
 
 TIMESTAMP = PrimitiveType(Primitive.TIMESTAMP)

@@ -108,6 +108,31 @@ def test_nothing_listening_fails_the_endpoint_and_skips_tls(
     assert "fix: start the server" in result.output
 
 
+def test_the_workspace_url_given_as_the_endpoint_fails_the_endpoint_check(
+    zerobus_server: LocalZerobusServer, zerobus_table: Callable[..., str]
+) -> None:
+    table = zerobus_table(COLUMNS)
+    result = doctor(zerobus_server, table, "--endpoint", zerobus_server.workspace_url)
+    assert result.exit_code == 3, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert line.startswith("FAIL endpoint reachable:")
+    assert f"127.0.0.1:{zerobus_server.http_port} answers HTTP/1.1, not gRPC" in line
+    assert "fix: set --endpoint / ZEROBUS_SERVER_ENDPOINT to the Zerobus gRPC endpoint" in line
+
+
+def test_the_endpoint_given_as_the_workspace_url_fails_the_workspace_check_readably(
+    zerobus_server: LocalZerobusServer, zerobus_table: Callable[..., str]
+) -> None:
+    table = zerobus_table(COLUMNS)
+    result = doctor(zerobus_server, table, "--workspace-url", zerobus_server.grpc_endpoint)
+    assert result.exit_code == 5, result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert line.startswith("FAIL workspace URL answers:")
+    assert f"127.0.0.1:{zerobus_server.grpc_port} speaks HTTP/2 (gRPC), not the REST API" in line
+    assert "fix: set --workspace-url / DATABRICKS_HOST to the workspace URL" in line
+    assert "\\x00" not in line and "BadStatusLine('" not in line  # no bytes of the gRPC preface
+
+
 def test_tls_configured_against_a_plaintext_server(
     zerobus_server: LocalZerobusServer, zerobus_table: Callable[..., str]
 ) -> None:

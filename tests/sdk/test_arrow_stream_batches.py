@@ -83,6 +83,22 @@ def test_a_null_in_a_not_null_column_names_its_row() -> None:
         conform(pa.table({"id": [1, 2, None]}), SCHEMA)
 
 
+def test_data_already_of_the_streams_schema_is_still_checked_for_nulls_in_not_null_columns() -> None:
+    # Built with the stream's own schema (nothing to convert), the null in a second chunk still counts.
+    exact = pa.Table.from_batches(
+        [
+            pa.record_batch({"id": [1, 2], "name": ["a", None], "tags": [None, ["x"]]}, schema=SCHEMA),
+            pa.record_batch({"id": [3, None], "name": ["c", "d"], "tags": [[], None]}, schema=SCHEMA),
+        ]
+    )
+    with pytest.raises(InvalidRecordError, match=r"field 'id': row 3 is null, but the column is NOT NULL"):
+        conform(exact, SCHEMA)
+    fine = exact.slice(0, 3)
+    assert conform(fine, SCHEMA).to_pylist() == fine.to_pylist()
+    labelled = SCHEMA.with_metadata({b"origin": b"user"})
+    assert conform(fine.cast(labelled), SCHEMA).schema.metadata is None  # the stream's schema, exactly
+
+
 def test_an_integer_that_does_not_fit_is_named_never_wrapped() -> None:
     narrow = pa.schema([pa.field("small", pa.int8())])
     with pytest.raises(InvalidRecordError, match=r"field 'small'.*does not convert to int8"):

@@ -114,6 +114,16 @@ def test_grpc_port_given_as_the_workspace_url(driver_name: str, zerobus_server: 
     assert "that is the Zerobus endpoint" in str(error)
 
 
+def test_the_hint_quotes_no_bytes_of_the_grpc_reply(
+    driver_name: str, zerobus_server: Any, table: str
+) -> None:
+    error = _create(
+        driver_name, zerobus_server.grpc_endpoint, zerobus_server.grpc_endpoint, zerobus_server, table
+    )
+    assert "BadStatusLine(a reply that is not HTTP/1.1)" in str(error)
+    assert "\\x00" not in str(error) and "\x00" not in str(error)
+
+
 def test_workspace_url_given_as_the_grpc_endpoint(driver_name: str, zerobus_server: Any, table: str) -> None:
     error = _create(
         driver_name, zerobus_server.workspace_url, zerobus_server.workspace_url, zerobus_server, table

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -288,11 +287,10 @@ def test_a_pool_with_a_failed_stream_still_refuses_records_one_by_one(
         streams=2,
     )
     zerobus_server.faults.fail_after(0, grpc.StatusCode.INVALID_ARGUMENT, "injected: 4044")
-    call(driver, pool.ingest_record_offset, {"id": 1})
-    deadline = time.monotonic() + 30
-    while StreamState.FAILED not in pool.get_states():
-        assert time.monotonic() < deadline, pool.get_states()
-        time.sleep(0.01)  # the failure arrives on the stream's own thread or task
+    first = call(driver, pool.ingest_record_offset, {"id": 1})
+    with pytest.raises(ZerobusException):  # woken by the stream's failure, on its own thread or task
+        call(driver, pool.wait_for_offset, first, 30)
+    assert StreamState.FAILED in pool.get_states()
     assert call(driver, pool.ingest_record_offset, {"id": "two"}) is None
     call(driver, pool.ingest_record_offset, {"id": 3})
     with contextlib.suppress(ZerobusException):

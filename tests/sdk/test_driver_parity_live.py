@@ -14,7 +14,9 @@ from tests.sdk.drivers import AioDriver, SyncDriver
 from tests.sdk.test_pool_live import call
 from zerobus.encoders import RecordEncoder
 from zerobus.sdk import aio, sync
+from zerobus.sdk.aio import pool as aio_pool
 from zerobus.sdk.shared import TableProperties, stream_plan
+from zerobus.sdk.sync import pool as sync_pool
 from zerobus.server import LocalZerobusServer
 
 Driver = SyncDriver | AioDriver
@@ -173,8 +175,6 @@ DRIVER_JOBS = [
     "_send_requests",
     "_wait_for_space",
     "_queue_payload",
-    "_wake_sender",
-    "_poke_timer",
     "_watch",
     "_apply",
     "_supervise",
@@ -196,3 +196,33 @@ def test_both_drivers_name_each_job_alike(name: str) -> None:
 def test_nowait_is_one_shared_method(name: str) -> None:
     assert getattr(sync.ZerobusStream, name) is getattr(aio.ZerobusStream, name)
     assert not inspect.iscoroutinefunction(getattr(aio.ZerobusStream, name))
+
+
+# What neither blocks nor awaits is written once: each driver only says how it wakes a thread or task.
+SHARED_JOBS = ["_wake_sender", "_poke_timer", "_on_response", "_settle_with", "_close_on_exit_failed"]
+
+
+@pytest.mark.parametrize("name", SHARED_JOBS)
+def test_the_jobs_that_never_wait_are_written_once(name: str) -> None:
+    assert getattr(sync.ZerobusStream, name) is getattr(aio.ZerobusStream, name)
+
+
+@pytest.mark.parametrize(
+    ("sync_class", "aio_class", "names"),
+    [
+        (
+            sync.ZerobusArrowStream,
+            aio.ZerobusArrowStream,
+            ["is_closed", "table_name", "stats", "_send_batch"],
+        ),
+        (
+            sync_pool.StreamPool,
+            aio_pool.StreamPool,
+            ["streams", "stream_count", "get_states", "stats", "ingest_records_nowait"],
+        ),
+    ],
+    ids=["arrow-stream", "pool"],
+)
+def test_the_twins_share_what_never_waits(sync_class: type, aio_class: type, names: list[str]) -> None:
+    for name in names:
+        assert inspect.getattr_static(sync_class, name) is inspect.getattr_static(aio_class, name), name

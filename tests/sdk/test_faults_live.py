@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -12,17 +10,11 @@ import grpc
 import pytest
 
 from tests.sdk.conftest import fast_options, ids
+from tests.support.waiting import wait_until
 from zerobus.engine import StreamTimeoutError
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.schema.parse import schema_from_ddl
 from zerobus.sdk.shared import StreamState, TableProperties
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def _open(driver: Any, server: Any, table: str, descriptor: Any = None, **options: Any) -> Any:
@@ -140,7 +132,7 @@ def test_withheld_acks_trigger_lack_of_ack_recovery(
     first_id = stream.stream_id
     zerobus_server.faults.withhold_acks()
     driver.ingest_all(stream, "ingest_record_offset", [{"id": i} for i in range(20)])
-    wait_until(lambda: stream.stream_id != first_id)  # recovered at least once
+    assert wait_until(lambda: stream.stream_id != first_id)  # recovered at least once
     zerobus_server.faults.release_acks()
     stream.flush()
     stream.close()
@@ -171,7 +163,7 @@ def test_close_signal_rotates_the_stream(
     _ingest_in_requests(driver, stream, 0, 100)
     assert zerobus_server.faults.send_close_signal(1000) >= 1
     _ingest_in_requests(driver, stream, 100, 200)
-    wait_until(lambda: stream.stream_id != first_id)
+    assert wait_until(lambda: stream.stream_id != first_id)
     stream.flush()
     stream.close()
     rows = ids(zerobus_server.rows(events_table))
@@ -220,8 +212,8 @@ def test_close_while_recovering_does_not_wait_for_the_reconnect(
     before = zerobus_server.faults.creates_failed
     zerobus_server.faults.fail_create(grpc.StatusCode.UNAVAILABLE, "injected: busy", times=1)
     zerobus_server.faults.send_close_signal(0)  # rotate; the new call fails; a 10-minute backoff follows
-    wait_until(lambda: zerobus_server.faults.creates_failed > before)
-    wait_until(lambda: stream.get_state() is StreamState.RECOVERING)
+    assert wait_until(lambda: zerobus_server.faults.creates_failed > before)
+    assert wait_until(lambda: stream.get_state() is StreamState.RECOVERING)
     closing = threading.Thread(target=stream.close)
     closing.start()
     closing.join(30)
@@ -240,7 +232,7 @@ def test_close_during_a_backoff_keeps_the_backoff_and_the_records(
     zerobus_server.faults.fail_create(grpc.StatusCode.UNAVAILABLE, "injected: busy", times=1)
     zerobus_server.faults.end_call_after(0, grpc.StatusCode.UNAVAILABLE)
     stream.ingest_record_offset({"id": 2})  # stored, never acknowledged; the reconnect fails; backoff
-    wait_until(lambda: zerobus_server.faults.creates_failed > before)
+    assert wait_until(lambda: zerobus_server.faults.creates_failed > before)
     with pytest.raises(StreamTimeoutError, match=r"close timed out.*injected: busy"):
         stream.close()  # no early reconnect to sneak the record through: the backoff holds
     assert stream.get_state() is StreamState.FAILED

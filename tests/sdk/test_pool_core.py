@@ -10,16 +10,16 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
+from zerobus.engine import EngineConfig, Submissions
 from zerobus.errors import ConfigurationError, InvalidRecordError, ZerobusException
 from zerobus.sdk.shared.pool_core import (
-    REBALANCE_EVERY,
     PoolCore,
     PoolGrowth,
+    PoolLanes,
     check_pool_offset,
     pool_layout,
 )
@@ -189,14 +189,16 @@ def test_pool_offsets_are_checked() -> None:
 # --- routing ----------------------------------------------------------------------------------------
 
 
-def test_unkeyed_records_stick_to_the_least_loaded_stream_then_move() -> None:
+def test_unkeyed_records_stick_to_a_stream_until_half_its_window_is_used_then_move() -> None:
     gauges = [Gauge(unacked_count=50), Gauge(unacked_count=10), Gauge(unacked_count=30)]
     core = PoolCore(gauges, None, None, Clock())
-    chosen = [core.route(None) for _ in range(REBALANCE_EVERY)]
-    assert chosen[0] == 0  # the first choice is made after REBALANCE_EVERY records or a full window
+    assert {core.route(None) for _ in range(100)} == {0}  # the first stream, until half full
+    gauges[0].next_offset = 50  # half of its window of 100 is in use
     assert core.route(None) == 1  # rebalanced: the least loaded
     gauges[1].next_offset = gauges[1].window_end  # its window is full now
     assert core.route(None) == 2
+    gauges[2].window_end = 200  # acknowledged: a stream that keeps up keeps the records
+    assert {core.route(None) for _ in range(100)} == {2}
 
 
 def test_a_failed_or_closing_stream_gets_no_records() -> None:
@@ -242,9 +244,11 @@ def test_an_unkeyed_batch_goes_to_one_stream() -> None:
 
 
 def _saturate(gauges: list[Gauge], per_stream: int) -> None:
+    """Every stream acknowledged `per_stream` more, its window full (each route chooses again)."""
     for gauge in gauges:
         gauge.acked_records += per_stream
         gauge.unacked_count = gauge.max_inflight
+        gauge.next_offset = gauge.window_end
 
 
 def test_growth_when_every_stream_sits_at_the_limit(caplog: pytest.LogCaptureFixture) -> None:
@@ -256,8 +260,7 @@ def test_growth_when_every_stream_sits_at_the_limit(caplog: pytest.LogCaptureFix
     def after_window(per_stream: int) -> bool:
         clock.now += 1.0
         _saturate(gauges, per_stream)
-        core._left = 0  # the next route re-chooses, and looks at growth
-        return core.route(None) < 0
+        return core.route(None) < 0  # a choice looks at growth too
 
     assert not after_window(1000)  # one window at the limit is not yet enough
     with caplog.at_level(logging.INFO, logger="zerobus.sdk.shared.pool_core"):
@@ -287,7 +290,7 @@ def test_no_growth_below_the_limit_without_backlog_or_after_a_failed_opening() -
         for gauge in gauges:
             gauge.acked_records += per_stream
             gauge.unacked_count = fill
-        core._left = 0
+            gauge.next_offset = gauge.window_end  # each route chooses again
         return core.route(None) < 0
 
     assert not window(500, 100)  # half the limit: the service is not what holds it back
@@ -295,7 +298,6 @@ def test_no_growth_below_the_limit_without_backlog_or_after_a_failed_opening() -
     assert window(1000, 100)
     core.growth_done(None)  # the opening failed: ask again only after a new window
     assert not core.growing
-    core._left = 0
     assert core.route(None) >= 0  # the new window has only just started
     assert window(1000, 100)
 
@@ -307,7 +309,6 @@ def test_a_pool_without_growth_never_asks_for_streams() -> None:
     for _ in range(5):
         clock.now += 10
         _saturate(gauges, 10**6)
-        core._left = 0
         assert core.route(None) == 0
 
 
@@ -315,7 +316,8 @@ def test_the_compiled_route_makes_the_same_choices() -> None:
     gauges = [Gauge(unacked_count=50), Gauge(unacked_count=10), Gauge(unacked_count=30)]
     core = PoolCore(gauges, None, None, Clock())
     route = core.compile_route()
-    assert {route(None) for _ in range(REBALANCE_EVERY)} == {0}
+    assert {route(None) for _ in range(100)} == {0}
+    gauges[0].next_offset = 50
     assert route(None) == 1
     gauges[1].next_offset = gauges[1].window_end
     assert route(None) == 2
@@ -338,56 +340,61 @@ def test_the_compiled_route_asks_for_growth() -> None:
     assert core.growing
 
 
-def test_the_compiled_ingest_path_routes_ingests_and_hands_refusals_over() -> None:
-    gauges = [Gauge(unacked_count=5), Gauge()]
-    core = PoolCore(gauges, None, None, Clock())
-    queued: list[list[object]] = [[], []]
-    encoded_records: list[object] = []
-    parked: list[str] = []
+class TextEncoder:
+    """Encodes any record as its text (no direct class): enough for routing."""
 
-    def at_once(index: int) -> Callable[[object], int]:
-        def ingest(record: object) -> int:  # like the engine's: -1 when it cannot queue at once
-            encoded_records.append(record)
-            encoded = f"enc:{record}"
-            gauge = gauges[index]
-            if gauge.failure is not None or gauge.next_offset >= gauge.window_end:
-                parked.append(encoded)  # the driver's fallback keeps the encoded record
-                return -1
-            queued[index].append(encoded)
-            return len(queued[index]) - 1
+    direct_class = None
+    direct_encode = None
 
-        return ingest
+    def encode(self, record: object) -> bytes:
+        return f"enc:{record}".encode()
 
-    def waiting(index: int) -> Callable[[bytes | str], int]:
-        def ingest(encoded: bytes | str) -> int:
-            failure = gauges[index].failure
-            if failure is not None:
-                raise failure
-            queued[index].append(encoded)  # a real stream waits for room first
-            return len(queued[index]) - 1
 
-        return ingest
+def _queues(count: int, max_inflight: int = 100) -> tuple[list[Submissions], PoolLanes]:
+    queues = [Submissions(EngineConfig("t", 1, max_inflight_records=max_inflight)) for _ in range(count)]
+    lanes = PoolLanes(TextEncoder(), locked=False)
+    for queue in queues:
+        lanes.add(queue, None, lambda: None)
+    return queues, lanes
 
-    refusals: list[tuple[int, object]] = []
 
-    def refused(index: int, encoded: bytes | str, error: ZerobusException) -> tuple[int, int]:
-        refusals.append((index, encoded))
-        return 1 - index, waiting(1 - index)(encoded)
+def test_the_compiled_ingest_path_goes_to_the_least_loaded_stream_and_hands_waits_over() -> None:
+    queues, lanes = _queues(3, max_inflight=4)
+    core = PoolCore(queues, None, None, Clock())
+    waits: list[tuple[int, bytes | str]] = []
 
-    ingest_one = core.compile_ingest_one(
-        [at_once(0), at_once(1)], [waiting(0), waiting(1)], parked.pop, lambda: None, refused
-    )
-    assert ingest_one("a") == (0, 0)
-    assert ingest_one("b") == (0, 1)
-    gauges[0].failure = ZerobusException("stream 0 failed")  # not yet seen by the router
-    assert ingest_one("c") == (1, 0)  # stream 0 could not take it at once: the least loaded did
-    assert refusals == []
-    gauges[0].failure = None
-    gauges[1].window_end = -1  # stream 1 stops accepting, stream 0 is full: wait on stream 0
-    gauges[0].next_offset = gauges[0].window_end
-    assert ingest_one("d") == (0, 2)
-    gauges[0].failure = ZerobusException("stream 0 failed while full")
-    assert ingest_one("e") == (1, 1)
-    assert refusals == [(0, "enc:e")]
-    assert queued == [["enc:a", "enc:b", "enc:d"], ["enc:c", "enc:e"]]
-    assert encoded_records == ["a", "b", "c", "d", "e"] and parked == []  # each record encoded once
+    def general(index: int, encoded: bytes | str) -> tuple[int, int]:
+        waits.append((index, encoded))
+        return index, -1
+
+    ingest = core.compile_ingest_one(lanes, general, lambda: None)
+    queues[1].add(b"earlier")  # stream 1 carries one record already: 2 is less loaded
+    assert [ingest(i) for i in range(3)] == [(0, 0), (0, 1), (2, 0)]  # half of 0's window: move
+    queues[2].stop_accepting()  # stream 2 failed: the others only
+    assert ingest(3) == (1, 1)
+    assert [ingest(i) for i in range(4, 6)] == [(0, 2), (0, 3)]  # every stream past half: fill it
+    assert [ingest(i) for i in range(6, 8)] == [(1, 2), (1, 3)]
+    assert ingest(8) == (0, -1)  # all full: wait on the least loaded
+    assert waits == [(0, b"enc:8")]
+
+
+def test_the_compiled_ingest_path_opens_a_stream_when_growth_is_due() -> None:
+    clock = Clock()
+    queues, lanes = _queues(1, max_inflight=2)
+    core = PoolCore(queues, None, PoolGrowth(stream_records_per_s=1, windows=1), clock)
+    grown: list[int] = []
+    ingest = core.compile_ingest_one(lanes, lambda index, encoded: (index, -1), lambda: grown.append(1))
+    assert [ingest(i) for i in range(2)] == [(0, 0), (0, 1)]
+    queues[0].acknowledged(1)  # acknowledged at the limit, window full again after the next
+    clock.now += 1.0
+    assert ingest(2) == (0, 2)
+    assert ingest(3) == (0, -1) and grown == [1] and core.growing
+
+
+def test_the_compiled_keyed_path_follows_the_key() -> None:
+    queues, lanes = _queues(3)
+    core = PoolCore(queues, "k", None, Clock())
+    ingest = core.compile_ingest_one(lanes, lambda index, encoded: (index, -1), lambda: None)
+    for i in range(60):
+        record = {"k": f"key-{i % 9}"}
+        assert ingest(record)[0] == core.route(record)

@@ -15,6 +15,7 @@ import pytest
 
 from tests.sdk.conftest import fast_options
 from tests.sdk.drivers import AioDriver, SyncDriver
+from tests.support.waiting import wait_until
 from zerobus.errors import ConfigurationError, ZerobusException
 from zerobus.sdk.shared import OAuthHeadersProvider, RecordType, StreamState, TableProperties
 from zerobus.sdk.shared.pool_core import PoolGrowth
@@ -39,15 +40,6 @@ def open_pool(driver: Driver, server: LocalZerobusServer, table: str, **kwargs: 
             server.client_id, server.client_secret, TableProperties(table), options, **kwargs
         ),
     )
-
-
-def poll(condition: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
 
 
 def test_a_keyed_pool_keeps_each_keys_order_and_lands_everything(
@@ -80,13 +72,27 @@ def test_an_unkeyed_pool_spreads_records_over_its_streams(
     pool = open_pool(
         driver, zerobus_server, events_table, streams=3, options=fast_options(max_inflight_records=64)
     )
-    zerobus_server.faults.withhold_acks()  # windows fill: each full stream hands over to the least loaded
+    zerobus_server.faults.withhold_acks()  # nothing is acknowledged: the streams' windows fill
     offsets = [call(driver, pool.ingest_record_offset, {"id": i, "name": "x"}) for i in range(150)]
-    assert [sum(1 for o in offsets if o[0] == s) for s in range(3)] == [64, 64, 22]
+    # Each stream takes records until half its window (32) is unacknowledged, then the least
+    # loaded takes over; once every stream is past half, the chosen one fills its window (64).
+    assert [sum(1 for o in offsets if o[0] == s) for s in range(3)] == [64, 54, 32]
     zerobus_server.faults.release_acks()
     offsets += [call(driver, pool.ingest_record_offset, {"id": 150 + i, "name": "x"}) for i in range(850)]
     call(driver, pool.close)
     assert sorted(r["id"] for r in zerobus_server.rows(events_table)) == list(range(1000))
+
+
+def test_an_unkeyed_pool_whose_stream_keeps_up_sends_everything_on_it(
+    driver: Driver, zerobus_server: LocalZerobusServer, events_table: str
+) -> None:
+    pool = open_pool(
+        driver, zerobus_server, events_table, streams=3, options=fast_options(max_inflight_records=2000)
+    )
+    offsets = [call(driver, pool.ingest_record_offset, {"id": i, "name": "x"}) for i in range(999)]
+    assert {o[0] for o in offsets} == {0}  # never half its window unacknowledged: no other stream
+    call(driver, pool.close)
+    assert sorted(r["id"] for r in zerobus_server.rows(events_table)) == list(range(999))
 
 
 def test_pool_arguments_are_checked_before_any_stream_opens(
@@ -187,10 +193,12 @@ def test_after_a_terminal_failure_every_unacked_record_of_every_stream_is_return
     stored_before = zerobus_server.stats.records_stored
     offsets = [call(driver, pool.ingest_record_offset, {"id": i, "name": f"k{i % 10}"}) for i in range(100)]
     assert {o[0] for o in offsets} == {0, 1}
-    assert poll(lambda: zerobus_server.stats.records_stored >= stored_before + 100)
+    assert wait_until(lambda: zerobus_server.stats.records_stored >= stored_before + 100)
     zerobus_server.faults.fail_after(0, grpc.StatusCode.INVALID_ARGUMENT, "injected: refused", times=1)
     trigger = call(driver, pool.ingest_record_offset, {"id": 100, "name": "k0"})
-    assert poll(lambda: pool.get_states()[trigger[0]] is StreamState.FAILED)
+    with pytest.raises(ZerobusException):  # woken by the stream's failure
+        call(driver, pool.wait_for_offset, trigger, 30)
+    assert pool.get_states()[trigger[0]] is StreamState.FAILED
     assert pool.get_states()[1 - trigger[0]] is not StreamState.FAILED
     assert sorted(_ids(call(driver, pool.get_unacked_records))) == list(range(101))
     batches = list(call(driver, pool.get_unacked_batches))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -26,8 +27,8 @@ from tests.server.test_record_checks import batch_request, proto_codec, verdict
 from zerobus.errors import InvalidRecordError
 from zerobus.schema.descriptor import descriptor_proto, message_builder
 from zerobus.schema.ir import ArrayType, DataType, MapType, Primitive, PrimitiveType, StructType, TableSchema
+from zerobus.schema.python_to_wire import row_to_wire
 from zerobus.schema.unicode_text import has_lone_surrogate
-from zerobus.schema.values import row_to_wire
 from zerobus.server.storage.delta_types import arrow_row_converter, arrow_schema
 from zerobus.server.validation.records import JsonRecordCodec, StreamRecordCodec
 from zerobus.server.validation.schema_check import compile_descriptor
@@ -110,7 +111,10 @@ def _accepted(codec: StreamRecordCodec, record: Any) -> bool:
 
 def _write(schema: TableSchema, codec: StreamRecordCodec, records: list[Any], json_mode: bool) -> None:
     """Materialise `records` the way the materializer does, into a real Delta table."""
-    from deltalake import DeltaTable, write_deltalake
+    from deltalake import DeltaTable
+
+    from zerobus.server.storage.delta_append import append_commit
+    from zerobus.server.storage.delta_read import open_dataset
 
     convert = arrow_row_converter(schema, json_mode)
     found = [codec.to_row(record) for record in records]
@@ -126,8 +130,8 @@ def _write(schema: TableSchema, codec: StreamRecordCodec, records: list[Any], js
             assert "timestampNtz" in str(error), error
             event("table deltalake cannot create")
             return
-        write_deltalake(directory, data, mode="append")
-        assert DeltaTable(directory).to_pyarrow_table().num_rows == len(records)
+        append_commit(Path(directory), data, "materializer", 0)
+        assert open_dataset(directory).to_table().equals(data)
 
 
 @PROPERTY

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.codegen.codegen_strategies import rows, schemas
-from zerobus.schema.values import row_to_wire
+from zerobus.schema.python_to_wire import row_to_wire
 from zerobus.server.storage.delta_types import arrow_row_converter
 from zerobus.server.validation.arrow_batches import BatchRejected, check_batch, conform
 from zerobus.server.validation.arrow_schema_check import ArrowSchemaMismatch, check_arrow_schema

@@ -175,7 +175,7 @@ def test_ingest_needs_an_ingest_token_where_reading_does_not(
 def test_every_kind_of_refusal_has_a_status_on_every_wire() -> None:
     """A new kind of refusal must be given a status by each front-end (never a KeyError at run time)."""
     from zerobus.server.decisions import RefusalKind
-    from zerobus.server.frontends import grpc_service, http_api
+    from zerobus.server.frontends import http_errors, stream_state
 
-    assert set(grpc_service._REFUSAL_STATUS) == set(RefusalKind)
-    assert set(http_api._REFUSAL_STATUS) == set(RefusalKind)
+    assert set(stream_state._REFUSAL_STATUS) == set(RefusalKind)
+    assert set(http_errors._REFUSAL_STATUS) == set(RefusalKind)

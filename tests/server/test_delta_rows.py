@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from tests.codegen.codegen_strategies import rows, schemas
 from zerobus.schema.parse import schema_from_ddl
-from zerobus.schema.values import row_from_wire, row_to_wire
+from zerobus.schema.python_to_wire import row_to_wire
+from zerobus.schema.wire_to_python import row_from_wire
 from zerobus.server.storage.delta_types import arrow_row_converter, arrow_schema
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

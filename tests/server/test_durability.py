@@ -142,7 +142,7 @@ def test_acknowledged_records_survive_kill_9(tmp_path: Path) -> None:
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         ).json()
-        from zerobus.schema.parse import schema_from_uc_json
+        from zerobus.schema.uc_json import schema_from_uc_json
 
         schema = schema_from_uc_json(table)
         cls = message_class(schema)

@@ -154,6 +154,18 @@ def test_drop_table_and_reset_through_a_running_server(tmp_path: Path) -> None:
         assert server.table_names() == []
 
 
+def test_reset_with_no_answer_to_its_question_says_to_pass_yes(tmp_path: Path) -> None:
+    _seed(tmp_path)
+    for args in (["reset", "--data-dir", str(tmp_path)], ["reset"]):
+        result = _cli(*args)  # standard input at its end: no terminal to ask on
+        assert result.exit_code == ExitStatus.USAGE, result.output
+        assert result.stderr.strip() == (
+            "Error: reset deletes every table's data and got no answer to confirm it: pass --yes"
+        )
+    with LocalZerobusServer(data_dir=tmp_path) as server:
+        assert TABLE in server.table_names()
+
+
 def test_reset_of_a_stopped_data_dir_keeps_credentials_and_ca(tmp_path: Path) -> None:
     _seed(tmp_path)
     result = _cli("reset", "--data-dir", str(tmp_path), "--yes")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.server.wire_client import open_stream
 from zerobus.server import LocalZerobusServer
-from zerobus.server.frontends.grpc_service import LIFETIME_ERROR
+from zerobus.server.frontends.stream_state import LIFETIME_ERROR
 
 
 def test_fail_create_ends_the_next_creations_with_the_status(

@@ -10,8 +10,6 @@ import datetime as dt
 import decimal
 import json
 import re
-import time
-from collections.abc import Callable
 
 import grpc
 import pyarrow as pa
@@ -20,6 +18,7 @@ import pytest
 
 from tests.server.flight_client import FlightPut, flight_headers
 from tests.server.wire_client import ingest_token
+from tests.support.waiting import wait_until
 from zerobus.protocol.flight import DO_PUT_PATH, FlightData, PutResult
 from zerobus.schema.parse import schema_from_ddl
 from zerobus.server import Grant, LocalZerobusServer
@@ -32,16 +31,6 @@ def grpc_code(error: Exception) -> str:
     match = re.search(r"gRPC client debug context: ([A-Z_]+)", str(error))
     assert match is not None, str(error)
     return match.group(1)
-
-
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    """Poll `predicate` until it holds or the deadline passes (the server works asynchronously)."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def open_put(

@@ -9,7 +9,7 @@ import requests
 
 from tests.server.wire_client import get_token, ingest_token, open_stream
 from zerobus.oauth import fetch_ingest_token, fetch_metadata_token
-from zerobus.schema.parse import schema_from_uc_json
+from zerobus.schema.uc_json import schema_from_uc_json
 from zerobus.server import Grant, LocalZerobusServer
 
 TABLES = "/api/2.1/unity-catalog/tables"

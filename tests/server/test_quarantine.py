@@ -213,26 +213,26 @@ def test_a_table_whose_delta_log_cannot_be_read_is_reported_and_the_others_are_s
 def test_rows_report_a_table_whose_writes_keep_failing_instead_of_missing_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A failing disk under Delta cannot be made for real on loopback: write_deltalake is made to fail."""
-    import deltalake
+    """A failing disk under Delta cannot be made for real on loopback: writing the data file is made to fail."""
+    import pyarrow.parquet
 
     from zerobus.server import MaterializationFailing
 
     with LocalZerobusServer(
         data_dir=tmp_path / "data", materialize_delay_s=3600, tables={"main.t.a": "id BIGINT"}
     ) as server:
-        real_write = deltalake.write_deltalake
+        real_write = pyarrow.parquet.write_table
 
         def failing_write(*args: Any, **kwargs: Any) -> None:
             raise OSError(28, "No space left on device (test)")
 
-        monkeypatch.setattr(deltalake, "write_deltalake", failing_write)
+        monkeypatch.setattr(pyarrow.parquet, "write_table", failing_write)
         _ingest(server, "main.t.a", [1, 2])
         with pytest.raises(MaterializationFailing, match="No space left on device"):
             server.rows("main.t.a")
         with pytest.raises(MaterializationFailing):
             server.flush_materialization()
-        monkeypatch.setattr(deltalake, "write_deltalake", real_write)
+        monkeypatch.setattr(pyarrow.parquet, "write_table", real_write)
         assert server.rows("main.t.a") == [{"id": 1}, {"id": 2}]
         server.flush_materialization()
 

@@ -21,6 +21,12 @@ from tests.codegen.codegen_strategies import rows as valid_rows
 from tests.codegen.codegen_strategies import schemas
 from zerobus.errors import InvalidRecordError
 from zerobus.protocol import EphemeralStreamRequest
+from zerobus.schema.delta_types_table import (
+    MAX_DATE_DAYS,
+    MAX_TIMESTAMP_MICROS,
+    MIN_DATE_DAYS,
+    MIN_TIMESTAMP_MICROS,
+)
 from zerobus.schema.descriptor import descriptor_proto, message_builder, message_reader
 from zerobus.schema.ir import (
     ArrayType,
@@ -34,15 +40,9 @@ from zerobus.schema.ir import (
     TableSchema,
 )
 from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.python_to_wire import row_to_wire
 from zerobus.schema.typemap import INT_RANGES
-from zerobus.schema.values import (
-    MAX_DATE_DAYS,
-    MAX_TIMESTAMP_MICROS,
-    MIN_DATE_DAYS,
-    MIN_TIMESTAMP_MICROS,
-    row_to_wire,
-    wire_row_check,
-)
+from zerobus.schema.wire_checks import wire_row_check
 from zerobus.server.frontends.typed_requests import TYPED_PACKAGE
 from zerobus.server.validation.json_checks import json_batch_check, loads
 from zerobus.server.validation.message_checks import batch_check

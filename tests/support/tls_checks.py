@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
+
+from tests.support.waiting import wait_until
 
 __all__ = ["assert_handshakes_failed"]
 
@@ -14,7 +15,5 @@ def assert_handshakes_failed(server: Any, before: int, expected: int, timeout_s:
     The client sees the failure before the server's worker has counted it, so the count is
     polled up to a deadline; every attempt a client made was started before it raised.
     """
-    deadline = time.monotonic() + timeout_s
-    while server.stats.https_handshakes_failed < before + expected and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: server.stats.https_handshakes_failed >= before + expected, timeout_s)
     assert server.stats.https_handshakes_failed == before + expected

@@ -1,4 +1,4 @@
-"""The doctor's credential and table checks: a token, the table's grants, the table, generated files.
+"""Internal: The doctor's credential and table checks: a token, the table's grants, the table, generated files.
 
 The grant check asks for the very ingest token the SDK asks for (docs/PROTOCOL.md section 2):
 the workspace refuses to mint it unless the principal holds every privilege it names.

@@ -1,4 +1,4 @@
-"""The doctor's transport checks: the endpoint listens, speaks TLS as configured, the workspace answers."""
+"""Internal: The doctor's transport checks: the endpoint listens, speaks TLS as configured, the workspace answers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import requests
 
+from zerobus.connection_hints import HTTP1, HTTP2, readable_detail, what_answers
 from zerobus.doctor.results import CheckResult, failed, passed
 from zerobus.endpoints import Endpoint
 
@@ -19,7 +20,8 @@ GRPC_ROOTS_VARIABLE = "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"
 
 
 def check_reachable(endpoint: Endpoint) -> CheckResult:
-    """A TCP connection to the Zerobus endpoint opens."""
+    """A TCP connection to the Zerobus endpoint opens, and what answers there is no REST server
+    (the workspace URL given as the endpoint accepts connections too)."""
     name = "endpoint reachable"
     try:
         with socket.create_connection((endpoint.host, endpoint.port), timeout=PROBE_TIMEOUT_S):
@@ -29,6 +31,14 @@ def check_reachable(endpoint: Endpoint) -> CheckResult:
             name,
             f"cannot connect to {endpoint.target}: {error.strerror or error}",
             "start the server, or fix --endpoint / ZEROBUS_SERVER_ENDPOINT (host and port)",
+        )
+    # HTTP/1.1 only: any gRPC server (plaintext or TLS) would have answered HTTP/2.
+    if what_answers(endpoint)[1] == HTTP1:
+        return failed(
+            name,
+            f"{endpoint.target} answers HTTP/1.1, not gRPC: it is a workspace (REST) URL",
+            "set --endpoint / ZEROBUS_SERVER_ENDPOINT to the Zerobus gRPC endpoint (the local "
+            "server's gRPC port, or https://<workspace-id>.zerobus.<region>.cloud.databricks.com)",
         )
     return passed(name, f"{endpoint.target} accepts connections")
 
@@ -108,6 +118,14 @@ def check_workspace(workspace: Endpoint, session: requests.Session) -> CheckResu
             "use http:// for a plaintext workspace, or trust its CA with --root-certificates",
         )
     except requests.RequestException as error:
+        # Failed, so an HTTP/2 answer there is a gRPC server's, not a workspace's.
+        if what_answers(workspace)[1] == HTTP2:
+            return failed(
+                name,
+                f"{workspace.target} speaks HTTP/2 (gRPC), not the REST API: it is the Zerobus endpoint",
+                "set --workspace-url / DATABRICKS_HOST to the workspace URL (the local server's "
+                "HTTP port, or https://<instance>.cloud.databricks.com)",
+            )
         return failed(
             name,
             f"{workspace.url} does not answer: {_first_line(error)}",
@@ -117,5 +135,5 @@ def check_workspace(workspace: Endpoint, session: requests.Session) -> CheckResu
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error)
+    text = readable_detail(str(error))
     return text.splitlines()[0] if text else type(error).__name__

@@ -1,4 +1,4 @@
-"""The checks in order, each skipped when one it depends on failed, and the exit status they give."""
+"""Internal: The checks in order, each skipped when one it depends on failed, and the exit status they give."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One line per check: its outcome, what was seen, and for a failure the fix."""
+"""Internal: One line per check: its outcome, what was seen, and for a failure the fix."""
 
 from __future__ import annotations
 

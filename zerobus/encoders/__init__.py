@@ -1,4 +1,4 @@
-"""Record encoders: user records (protobuf messages, bytes, dicts, Pydantic models, JSON) to wire payloads."""
+"""Internal: Record encoders: user records (protobuf messages, bytes, dicts, Pydantic models, JSON) to wire payloads."""
 
 from zerobus.encoders.avro_records import AvroEncoder
 from zerobus.encoders.base import Payload, RecordEncoder, is_model_class, is_model_instance

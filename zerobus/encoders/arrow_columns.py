@@ -1,4 +1,4 @@
-"""One Arrow column -> one field of every record, checked and encoded without a loop per value.
+"""Internal: One Arrow column -> one field of every record, checked and encoded without a loop per value.
 
 Flat columns (integers, floats, booleans, strings, binaries, dates, timestamps, decimals) are
 converted with pyarrow compute and numpy into a `zerobus.encoders.arrow_wire.Piece`; every value
@@ -33,16 +33,19 @@ from zerobus.encoders.arrow_wire import (
     zigzag,
 )
 from zerobus.errors import InvalidRecordError
-from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind, WireUnit
-from zerobus.schema.ir import Column, DecimalType, Primitive, PrimitiveType, StringType
-from zerobus.schema.typemap import INT_RANGES
-from zerobus.schema.values import (
+from zerobus.schema.decimal_values import decimal_text
+from zerobus.schema.delta_types_table import (
+    DELTA_TYPES,
+    FLOAT32_MAX,
     MAX_DATE_DAYS,
     MAX_TIMESTAMP_MICROS,
     MIN_DATE_DAYS,
     MIN_TIMESTAMP_MICROS,
-    decimal_text,
+    ValueKind,
+    WireUnit,
 )
+from zerobus.schema.ir import Column, DecimalType, Primitive, PrimitiveType, StringType
+from zerobus.schema.typemap import INT_RANGES
 
 __all__ = ["FieldInfo", "scalar_piece"]
 
@@ -66,7 +69,6 @@ _FIXED_DTYPES = {
     (WIRE_FIXED64, True): np.int64,
     (WIRE_FIXED64, False): np.uint64,
 }
-_FLOAT32_MAX = 3.4028234663852886e38
 _MICROS_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1}
 _MS_PER_DAY = 86_400_000
 
@@ -242,7 +244,7 @@ def _floating(column: _Column) -> Piece | None:
         return None
     values = column.numbers(np.float64)
     if info.proto_type == _F.TYPE_FLOAT:
-        column.check(np.isfinite(values) & (np.abs(values) > _FLOAT32_MAX), "out of range for FLOAT (32-bit)")
+        column.check(np.isfinite(values) & (np.abs(values) > FLOAT32_MAX), "out of range for FLOAT (32-bit)")
         wire: npt.NDArray[Any] = values.astype(np.float32)
         return fixed_piece(_tag(info, WIRE_FIXED32), wire, _present(column, wire))
     return fixed_piece(_tag(info, WIRE_FIXED64), values, _present(column, values))

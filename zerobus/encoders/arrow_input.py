@@ -1,4 +1,4 @@
-"""What the Arrow entry points accept, as one `pyarrow.Table` (no copy for Arrow data).
+"""Internal: What the Arrow entry points accept, as one `pyarrow.Table` (no copy for Arrow data).
 
 `stream.ingest_arrow` (record streams) and `ZerobusArrowStream.ingest_batch` (Flight streams)
 take the same things: a Table, a RecordBatch, anything exporting the Arrow PyCapsule interface

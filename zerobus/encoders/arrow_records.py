@@ -1,4 +1,4 @@
-"""`stream.ingest_arrow`: Arrow data -> the stream's records, every row checked before any is queued.
+"""Internal: `stream.ingest_arrow`: Arrow data -> the stream's records, every row checked before any is queued.
 
 For a PROTO stream whose table schema is known, the Arrow schema is checked against the table
 first (each column by exact name, as a dict's keys are; types per
@@ -31,7 +31,7 @@ from zerobus.protocol import RecordTypeValue
 from zerobus.schema.arrow_types import arrow_type
 from zerobus.schema.descriptor import message_builder
 from zerobus.schema.ir import ArrayType, Column, MapType, StructType, TableSchema
-from zerobus.schema.values import to_wire
+from zerobus.schema.python_to_wire import to_wire
 
 __all__ = ["ArrowRecordEncoder"]
 

@@ -1,4 +1,4 @@
-"""Which Arrow types a table column takes from `stream.ingest_arrow`, and why not when it does not.
+"""Internal: Which Arrow types a table column takes from `stream.ingest_arrow`, and why not when it does not.
 
 The table's own Arrow type (`zerobus.schema.arrow_types`) always fits. So do the other layouts
 of the same data (large and view strings, binaries and lists, fixed-size binaries, dictionary

@@ -1,4 +1,4 @@
-"""Protobuf wire bytes for many rows at once, built column by column with numpy.
+"""Internal: Protobuf wire bytes for many rows at once, built column by column with numpy.
 
 A column becomes a `Piece`: for every row, a head (the field's tag, then a varint or a fixed-width
 value, or the length of what follows) and an optional body (the bytes of a string, a binary or an

@@ -1,4 +1,4 @@
-"""AVRO records: dicts, Pydantic models or pre-encoded bytes -> Avro binary (docs/PROTOCOL.md section 12).
+"""Internal: AVRO records: dicts, Pydantic models or pre-encoded bytes -> Avro binary (docs/PROTOCOL.md section 12).
 
 The writer schema (JSON text) travels once, in `create_stream`; each record travels as the Avro
 binary encoding of one datum of it (no container header, no schema fingerprint). Dicts and

@@ -1,4 +1,4 @@
-"""Avro scalar and logical types: a Python value checked and converted to what fastavro writes.
+"""Internal: Avro scalar and logical types: a Python value checked and converted to what fastavro writes.
 
 Part of the record converter of `avro_values`: each function compiles, for one Avro type, a
 converter that refuses a value with `AvroValueError` (reason and value; the nesting adds the path)
@@ -16,10 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.decimal_values import decimal_text, float_for_decimal
+from zerobus.schema.delta_types_table import FLOAT32_MAX
+from zerobus.schema.epoch import date_to_days, datetime_to_micros
 from zerobus.schema.ir import DecimalType
 from zerobus.schema.time_units import IntegerUnits, date_int_to_days, timestamp_int_to_micros
 from zerobus.schema.unicode_text import has_lone_surrogate, text_problem
-from zerobus.schema.values import date_to_days, datetime_to_micros, decimal_text, float_for_decimal
 
 __all__ = [
     "PRIMITIVES",
@@ -34,7 +36,6 @@ __all__ = [
 Converter = Callable[[Any], Any]
 
 _INT_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-_FLOAT32_MAX = 3.4028234663852886e38
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 
 
@@ -111,7 +112,7 @@ def _floating(kind: str) -> Converter:
             number = float(value)
         except OverflowError:
             raise AvroValueError(value, f"out of range for Avro {kind}") from None
-        if kind == "float" and math.isfinite(number) and abs(number) > _FLOAT32_MAX:
+        if kind == "float" and math.isfinite(number) and abs(number) > FLOAT32_MAX:
             raise AvroValueError(value, "out of range for Avro float (32-bit)")
         return number
 

@@ -1,4 +1,4 @@
-"""Checks an Avro writer schema cannot express, made client-side when the stream knows its table.
+"""Internal: Checks an Avro writer schema cannot express, made client-side when the stream knows its table.
 
 Avro has no 8- or 16-bit integers and no string lengths, so TINYINT/SMALLINT ranges and
 VARCHAR(n)/CHAR(n) lengths travel as plain `int` and `string`. When the writer schema was derived

@@ -1,4 +1,4 @@
-"""Check and convert a Python record against an Avro writer schema, before fastavro encodes it.
+"""Internal: Check and convert a Python record against an Avro writer schema, before fastavro encodes it.
 
 fastavro's own errors name neither the field path nor the reason well, and it silently coerces
 some values (a naive datetime for a UTC timestamp, a float into a decimal by guessing). This

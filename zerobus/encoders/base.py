@@ -1,4 +1,4 @@
-"""What every record encoder offers, and how records of each shape are recognised.
+"""Internal: What every record encoder offers, and how records of each shape are recognised.
 
 An encoder is chosen once per stream (`zerobus.encoders.choose_encoder`) and turns the user's
 record into the payload the wire carries: protobuf bytes for PROTO streams, JSON text for JSON

@@ -1,7 +1,7 @@
-"""JSON records: JSON text as it is, dicts and Pydantic models rendered to compact JSON.
+"""Internal: JSON records: JSON text as it is, dicts and Pydantic models rendered to compact JSON.
 
 With a known table schema, dicts and models are converted and checked column by column
-(`zerobus.schema.values.row_to_wire` in JSON mode: dates as day counts, timestamps as
+(`zerobus.schema.python_to_wire.row_to_wire` in JSON mode: dates as day counts, timestamps as
 microseconds, binary as base64, decimals as text) and JSON text is parsed and checked the same
 way, so a record that does not fit fails at the ingest call. Without a schema, dicts are
 rendered with the same wire conventions for dates, datetimes, decimals and bytes.
@@ -21,9 +21,11 @@ from zerobus.encoders.json_text import parse_json_record, require_utf8
 from zerobus.errors import InvalidRecordError
 from zerobus.json_depth import rendered_depth_problem
 from zerobus.protocol import RecordTypeValue
+from zerobus.schema.epoch import date_to_days, datetime_to_micros
 from zerobus.schema.ir import TableSchema
+from zerobus.schema.python_to_wire import row_to_wire
 from zerobus.schema.time_units import AUTO_UNITS, IntegerUnits
-from zerobus.schema.values import date_to_days, datetime_to_micros, row_to_wire, wire_row_check
+from zerobus.schema.wire_checks import wire_row_check
 from zerobus.schema.wire_units import row_units_converter
 
 __all__ = ["JsonEncoder", "json_default"]

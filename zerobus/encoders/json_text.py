@@ -1,4 +1,4 @@
-"""JSON record text: exactly one JSON object that the wire can carry, checked at the ingest call.
+"""Internal: JSON record text: exactly one JSON object that the wire can carry, checked at the ingest call.
 
 A JSON record travels as a protobuf string, i.e. UTF-8. Text the wire cannot carry (a lone
 surrogate) or the service cannot read (several values, an array, NaN or Infinity, which are not

@@ -1,9 +1,9 @@
-"""PROTO records: the stream's own message, bytes, dicts, Pydantic models, JSON text.
+"""Internal: PROTO records: the stream's own message, bytes, dicts, Pydantic models, JSON text.
 
 The fast paths cost what the protobuf runtime costs: an instance of the record class is
 serialized as it is, bytes pass through, and a dict goes straight into the message constructor
 once the few fields that need it are converted (dates, timestamps, decimals, narrow integers,
-nested values: compiled once per schema with `zerobus.schema.values.to_wire`). Only when the
+nested values: compiled once per schema with `zerobus.schema.python_to_wire.to_wire`). Only when the
 runtime refuses a record is the record walked again, to say which field, which value and why.
 """
 
@@ -19,18 +19,19 @@ from zerobus.encoders.json_text import parse_json_record
 from zerobus.encoders.record_schemas import RecordSchema
 from zerobus.errors import InvalidRecordError
 from zerobus.protocol import RecordTypeValue
-from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind, WireUnit
-from zerobus.schema.descriptor import message_builder
-from zerobus.schema.ir import Primitive, PrimitiveType, StringType, TableSchema
-from zerobus.schema.time_units import AUTO_UNITS, MILLIS_BELOW, NANOS_FROM, IntegerUnits
-from zerobus.schema.values import (
+from zerobus.schema.delta_types_table import (
+    DELTA_TYPES,
     MAX_DATE_DAYS,
     MAX_TIMESTAMP_MICROS,
     MIN_DATE_DAYS,
     MIN_TIMESTAMP_MICROS,
-    row_to_wire,
-    to_wire,
+    ValueKind,
+    WireUnit,
 )
+from zerobus.schema.descriptor import message_builder
+from zerobus.schema.ir import Primitive, PrimitiveType, StringType, TableSchema
+from zerobus.schema.python_to_wire import row_to_wire, to_wire
+from zerobus.schema.time_units import AUTO_UNITS, MILLIS_BELOW, NANOS_FROM, IntegerUnits
 
 __all__ = ["ProtoEncoder", "compile_dict_encoder"]
 

@@ -1,4 +1,4 @@
-"""What a table's records look like, from whatever the user handed to `TableProperties`.
+"""Internal: What a table's records look like, from whatever the user handed to `TableProperties`.
 
 Every input ends up as a `RecordSchema`: the protobuf class of the ONE record message, the
 serialized `DescriptorProto` that `create_stream` sends, and, when known, the Delta types

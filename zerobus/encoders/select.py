@@ -1,4 +1,4 @@
-"""Choose a stream's encoder once, at `create_stream`, from its table properties."""
+"""Internal: Choose a stream's encoder once, at `create_stream`, from its table properties."""
 
 from __future__ import annotations
 

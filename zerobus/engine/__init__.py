@@ -1,4 +1,4 @@
-"""The I/O-free stream engine shared by the sync and asyncio drivers (see `core`); internal to the SDK."""
+"""Internal: The I/O-free stream engine shared by the sync and asyncio drivers (see `core`); internal to the SDK."""
 
 from zerobus.engine.ack_ledger import Acked, AckLedger
 from zerobus.engine.config import EngineConfig

@@ -1,4 +1,4 @@
-"""Requests on the wire: wire sequencing, and cumulative acknowledgments mapped back to offsets.
+"""Internal: Requests on the wire: wire sequencing, and cumulative acknowledgments mapped back to offsets.
 
 Wire offsets count 0, 1, 2... per physical call, one per request. A cumulative ack for wire
 offset N makes every request up to N durable; the ledger turns that into the last durable

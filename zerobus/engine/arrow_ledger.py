@@ -1,4 +1,4 @@
-"""The bookkeeping of an Arrow Flight stream, without I/O: offsets, acks, the window, replays.
+"""Internal: The bookkeeping of an Arrow Flight stream, without I/O: offsets, acks, the window, replays.
 
 Both drivers' Arrow streams keep one `ArrowLedger` and only move bytes around it. The rules
 (docs/PROTOCOL.md section 9):

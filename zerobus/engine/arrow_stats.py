@@ -1,4 +1,4 @@
-"""What an Arrow Flight stream reports about itself: the record streams' stats, plus batches.
+"""Internal: What an Arrow Flight stream reports about itself: the record streams' stats, plus batches.
 
 An Arrow stream's `stats()` is a `StreamStats` (so `sdk.stats()`, pools and OpenTelemetry sum it
 with the record streams' unchanged) in which a record is a row, a request is a batch and sizes

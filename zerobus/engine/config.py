@@ -1,4 +1,4 @@
-"""What the engine needs to know about one stream, from the already validated stream options."""
+"""Internal: What the engine needs to know about one stream, from the already validated stream options."""
 
 from __future__ import annotations
 

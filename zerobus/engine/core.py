@@ -1,11 +1,12 @@
-"""The stream engine: every protocol decision of a Zerobus stream, with no I/O.
+"""Internal: The stream engine: every protocol decision of a Zerobus stream, with no I/O.
 
 The drivers (`zerobus.sdk.sync`, `zerobus.sdk.aio`) hold one lock (or one event loop) around
 each call into a `StreamCore`, move the bytes it asks them to move, sleep until the deadline it
 names, and apply the `Effects` it returns outside their lock: wake waiters, run callbacks,
 cancel a call. Time comes from an injected clock so tests can script every timeout.
 
-`StreamCore` is a thin facade over parts with one job each:
+`StreamCore` is a thin facade that turns each event into the `Effects` for the driver, over
+parts with one job each:
 
 - `Submissions` (`submissions`): the queue of encoded records, logical offsets, the in-flight
   window, adaptive batching, and the compiled per-record path.
@@ -15,8 +16,6 @@ cancel a call. Time comes from an injected clock so tests can script every timeo
 - `RecoveryPolicy` (`recovery`): whether and when to try again.
 - `StreamStatus` (`status`): the phase (`state`), errors, and who waits (`waiters`).
 - What a stream reports (`stats`).
-
-The facade ties them together: it turns each event into the `Effects` for the driver.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What an engine call asks its driver to do afterwards, and the engine's timeout error."""
+"""Internal: What an engine call asks its driver to do afterwards, and the engine's timeout error."""
 
 from __future__ import annotations
 

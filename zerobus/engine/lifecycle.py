@@ -1,4 +1,4 @@
-"""The lifecycle of one physical call: open, sending, paused, rotating or doomed, and its deadlines.
+"""Internal: The lifecycle of one physical call: open, sending, paused, rotating or doomed, and its deadlines.
 
 A stream makes one call at a time; each new attempt gets the next `call_id`, and events from an
 older call are ignored. Three deadlines are kept on the engine's clock: creating the call

@@ -1,4 +1,4 @@
-"""When a broken stream is reopened, after how long, and when it is given up.
+"""Internal: When a broken stream is reopened, after how long, and when it is given up.
 
 Two questions, answered from the options and the error alone (no I/O):
 

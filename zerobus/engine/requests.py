@@ -1,4 +1,4 @@
-"""Wire encoding of what the engine decided to send (pure functions, no state).
+"""Internal: Wire encoding of what the engine decided to send (pure functions, no state).
 
 The drivers call these outside their locks, so building a large batch request never holds up
 threads that are ingesting. Requests are returned serialized: the gRPC calls are made with an

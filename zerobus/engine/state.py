@@ -1,4 +1,4 @@
-"""Stream states and the transitions allowed between them.
+"""Internal: Stream states and the transitions allowed between them.
 
 The public states are those of the official SDK (same names and values). FLUSHING is not a phase
 of its own: a stream is FLUSHING while it is OPENED and a flush or close is waiting, so a flush

@@ -1,4 +1,4 @@
-"""What a stream reports about itself: counters, ack latency, structured log fields.
+"""Internal: What a stream reports about itself: counters, ack latency, structured log fields.
 
 The engine keeps plain integers it already needs (offsets, acknowledged records, records per
 request) plus a few more updated once per request or per ack message, never per record. A

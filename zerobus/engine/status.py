@@ -1,4 +1,4 @@
-"""Where a stream stands: its phase, its errors, and who waits for it to move on.
+"""Internal: Where a stream stands: its phase, its errors, and who waits for it to move on.
 
 Flushes, `wait_for_offset`, ack futures and the caller of `create_stream` wait here. An
 acknowledgment releases the waiters of the offsets it covers; the stream failing or closing

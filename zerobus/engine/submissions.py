@@ -1,4 +1,4 @@
-"""Records not yet sent: the submission queue, logical offsets, the in-flight window, batching.
+"""Internal: Records not yet sent: the submission queue, logical offsets, the in-flight window, batching.
 
 - Logical offsets: one per ingest submission (a record, or a list of records sent with the
   batch API), increasing for the life of the stream, across recoveries.

@@ -1,4 +1,4 @@
-"""Who is waiting for which logical offset: flushes, `wait_for_offset`, ack futures.
+"""Internal: Who is waiting for which logical offset: flushes, `wait_for_offset`, ack futures.
 
 The engine keeps waiters ordered by offset and hands back the ones an acknowledgment released
 (or every one, on failure); the drivers wake them outside their locks. A waiter is any object

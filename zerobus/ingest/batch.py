@@ -1,4 +1,4 @@
-"""Rows on their way from a reader to the stream: parallel lists, filled in place, taken whole.
+"""Internal: Rows on their way from a reader to the stream: parallel lists, filled in place, taken whole.
 
 Readers append to the lists of one `RowBatch` (keeping references to them for speed) and the
 run takes what has accumulated with `take()`, which copies and clears the lists in place, so

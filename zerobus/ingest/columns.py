@@ -1,4 +1,4 @@
-"""Matching a file's column names to the table's, once, before any row is read.
+"""Internal: Matching a file's column names to the table's, once, before any row is read.
 
 A name matches a column of the same name, or, failing that, the one column whose name differs
 only in case (Delta column names are case-insensitive). A file column the table lacks, two file

@@ -1,4 +1,4 @@
-"""CSV rows: a header line naming the table's columns, then one record per row.
+"""Internal: CSV rows: a header line naming the table's columns, then one record per row.
 
 Line numbers are where a record starts in the file (a quoted field may span lines), counting
 the header as line 1. Fields become values by `csv_values`; a row that cannot is refused with

@@ -1,4 +1,4 @@
-"""CSV fields are text: turn each into the value its column takes, by the table's schema.
+"""Internal: CSV fields are text: turn each into the value its column takes, by the table's schema.
 
 Only what text cannot say is converted here: integers, floats, booleans, base64 binary, and
 JSON for ARRAY, MAP and STRUCT columns. Decimals, dates, timestamps (ISO text, or an integer

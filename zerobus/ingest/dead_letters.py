@@ -1,4 +1,4 @@
-"""The dead-letter file of `zerobus-ingest`: one JSON object per refused row, appended, so a row is never just dropped.
+"""Internal: The dead-letter file of `zerobus-ingest`: one JSON object per refused row, appended, so a row is never just dropped.
 
 Each line holds the file, where the row was (``"line"`` for CSV and JSON lines, ``"row"`` for
 Parquet), the row as the file held it (``"record"``), the field at fault when one is known, and

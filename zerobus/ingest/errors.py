@@ -1,4 +1,4 @@
-"""Why an ingestion run stopped short, as exceptions the command line maps to exit statuses."""
+"""Internal: Why an ingestion run stopped short, as exceptions the command line maps to exit statuses."""
 
 from __future__ import annotations
 

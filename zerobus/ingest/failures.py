@@ -1,4 +1,4 @@
-"""Exit statuses of `zerobus-ingest`, and the one line a person reads for each failure.
+"""Internal: Exit statuses of `zerobus-ingest`, and the one line a person reads for each failure.
 
 Each failure is classified once, here, into a status and a message that says what is likely
 wrong and which flag or environment variable sets it.

@@ -1,4 +1,4 @@
-"""Rows into the stream: batches through the batch API, and the rows a batch cannot take, one by one.
+"""Internal: Rows into the stream: batches through the batch API, and the rows a batch cannot take, one by one.
 
 `ingest_records_offset` is all-or-nothing and checks every record before anything is queued,
 so a batch holding one bad row is refused whole and nothing of it was sent. Such a batch is fed

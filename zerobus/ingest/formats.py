@@ -1,4 +1,4 @@
-"""Which reader a file needs: by its extension, by its first bytes when that is ambiguous, or forced."""
+"""Internal: Which reader a file needs: by its extension, by its first bytes when that is ambiguous, or forced."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ctrl-C during a run: stop reading, land what was read, then say how many rows landed.
+"""Internal: Ctrl-C during a run: stop reading, land what was read, then say how many rows landed.
 
 The first SIGINT only sets `requested`; the run checks it between batches. A read that is
 waiting for input (a pipe, a FIFO, a terminal) would wait on after the handler returns, so

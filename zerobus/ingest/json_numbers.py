@@ -1,4 +1,4 @@
-"""JSON numbers for DECIMAL columns, taken exactly as the file wrote them.
+"""Internal: JSON numbers for DECIMAL columns, taken exactly as the file wrote them.
 
 `json` reads ``12.30`` as a binary float, and the SDK rightly refuses floats for DECIMAL (the
 text is gone, so any decimal would be a guess). A file still has the text: numbers with a

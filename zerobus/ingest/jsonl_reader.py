@@ -1,4 +1,4 @@
-"""JSON lines: one JSON object per line, keyed by column name; blank lines are skipped.
+"""Internal: JSON lines: one JSON object per line, keyed by column name; blank lines are skipped.
 
 A line that is not a JSON object is refused with its line number, its text and the reason;
 the next line is read. A file that starts with a JSON array is not JSON lines: it is refused

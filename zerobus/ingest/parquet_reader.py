@@ -1,4 +1,4 @@
-"""Parquet rows, a record batch at a time (never the whole file), converted column-wise by Arrow.
+"""Internal: Parquet rows, a record batch at a time (never the whole file), converted column-wise by Arrow.
 
 Row numbers count from 1 in file order. Columns are matched to the table by name
 (`match_columns`) and turned into Python values by Arrow in one pass per batch

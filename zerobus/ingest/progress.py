@@ -1,4 +1,4 @@
-"""The progress bar on standard error: rows, rows/s and, when the size is known, the ETA.
+"""Internal: The progress bar on standard error: rows, rows/s and, when the size is known, the ETA.
 
 Parquet files know their row count. For text files the total is estimated from the bytes read
 so far (rows per byte times the file's size) and refined as the run goes; for pipes there is

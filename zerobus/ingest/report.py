@@ -1,4 +1,4 @@
-"""What a run did: rows read, landed and refused per file and in all, and why it stopped early."""
+"""Internal: What a run did: rows read, landed and refused per file and in all, and why it stopped early."""
 
 from __future__ import annotations
 

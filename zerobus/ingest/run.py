@@ -1,4 +1,4 @@
-"""One run of `zerobus-ingest`: read the table's schema, open one stream, feed every file, land it all.
+"""Internal: One run of `zerobus-ingest`: read the table's schema, open one stream, feed every file, land it all.
 
 The order matters for the guarantees: the schema is read and the dead-letter file opened
 before the stream exists (mistakes fail before any row is sent); rows are fed batch by batch

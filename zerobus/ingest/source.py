@@ -1,4 +1,4 @@
-"""Opening an input file for the text readers: a raw reader that counts bytes and watches for waits.
+"""Internal: Opening an input file for the text readers: a raw reader that counts bytes and watches for waits.
 
 Reading a pipe, a FIFO or standard input can wait for the writer. Before such a read waits,
 `on_wait` runs, so rows already parsed are ingested instead of sitting in a half-full batch

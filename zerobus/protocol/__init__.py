@@ -1,4 +1,4 @@
-"""The Zerobus Ingest wire protocol: messages, the gRPC method path and the shared constants."""
+"""Internal: The Zerobus Ingest wire protocol: messages, the gRPC method path and the shared constants."""
 
 from zerobus.protocol.constants import (
     AUTHORIZATION_HEADER,

@@ -1,4 +1,4 @@
-"""Every wire constant the SDK and the local server share, spelled once (docs/PROTOCOL.md).
+"""Internal: Every wire constant the SDK and the local server share, spelled once (docs/PROTOCOL.md).
 
 The client and the server import these names; a literal copy elsewhere in the package is a bug
 (tests/test_protocol.py greps for them), because two spellings drift apart unnoticed.

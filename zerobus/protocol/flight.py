@@ -1,4 +1,4 @@
-"""The Arrow Flight messages a Zerobus `DoPut` exchanges, built at import time without protoc.
+"""Internal: The Arrow Flight messages a Zerobus `DoPut` exchanges, built at import time without protoc.
 
 Only what ingestion uses of Arrow's `Flight.proto` (package `arrow.flight.protocol`, proto3):
 `FlightDescriptor`, `FlightData` (one Arrow IPC message: its flatbuffer header and its body) and

@@ -1,4 +1,4 @@
-"""The `databricks.zerobus` wire messages, built at import time without protoc.
+"""Internal: The `databricks.zerobus` wire messages, built at import time without protoc.
 
 The schema is written once, as data below, from docs/PROTOCOL.md section 3 (the reference text is
 `zerobus.proto` beside this file; a test checks that protoc compiles it to the same descriptor).

@@ -1,4 +1,4 @@
-"""A table's Arrow schema: the one Arrow Flight ingestion accepts and the Delta table stores.
+"""Internal: A table's Arrow schema: the one Arrow Flight ingestion accepts and the Delta table stores.
 
 The type contract (docs/PROTOCOL.md sections 7 and 9) as a table: DATE is date32 (days),
 TIMESTAMP timestamp[us, tz=UTC], TIMESTAMP_NTZ timestamp[us], DECIMAL(p,s) decimal128(p,s),

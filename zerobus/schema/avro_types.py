@@ -1,4 +1,4 @@
-"""A table's Avro writer schema: what an AVRO stream sends at creation (docs/PROTOCOL.md section 12).
+"""Internal: A table's Avro writer schema: what an AVRO stream sends at creation (docs/PROTOCOL.md section 12).
 
 The type contract of docs/PROTOCOL.md section 7 in Avro terms: TINYINT/SMALLINT/INT `int`, BIGINT
 `long`, FLOAT `float`, DOUBLE `double`, BOOLEAN `boolean`, BINARY `bytes`, the string family and

@@ -1,4 +1,4 @@
-"""One row per Delta type: everything the other modules need to know about it (docs/PROTOCOL.md section 7).
+"""Internal: One row per Delta type: everything the other modules need to know about it (docs/PROTOCOL.md section 7).
 
 The parser, the proto layout and descriptors, the Arrow and Avro schemas, the Pydantic models, the
 value converters and the server's checks all read these rows instead of keeping their own table
@@ -37,6 +37,7 @@ __all__ = [
     "DELTA_TYPES",
     "DOUBLE",
     "FLOAT",
+    "FLOAT32_MAX",
     "INT32",
     "INT64",
     "MAX_DATE_DAYS",
@@ -90,6 +91,8 @@ MIN_DATE_DAYS = (dt.date.min - _EPOCH_DATE).days
 MAX_DATE_DAYS = (dt.date.max - _EPOCH_DATE).days
 MIN_TIMESTAMP_MICROS = (dt.datetime.min - _EPOCH_NAIVE) // _ONE_MICRO
 MAX_TIMESTAMP_MICROS = (dt.datetime.max - _EPOCH_NAIVE) // _ONE_MICRO
+# The largest finite FLOAT (32-bit IEEE 754): a larger finite number does not fit the column.
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 class ValueKind(enum.Enum):

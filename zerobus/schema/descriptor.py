@@ -1,4 +1,4 @@
-"""Build the protobuf descriptor of a table at runtime: no protoc, no generated code.
+"""Internal: Build the protobuf descriptor of a table at runtime: no protoc, no generated code.
 
 `descriptor_proto()` is exactly what protoc makes of the .proto text we emit for the same
 layout (json_name and map entries included), `message_class()` loads it into a private

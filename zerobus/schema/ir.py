@@ -1,4 +1,4 @@
-"""Schema IR: the one description of a table that every output is rendered from.
+"""Internal: Schema IR: the one description of a table that every output is rendered from.
 
 A `TableSchema` holds `Column`s; each column has a `DataType`: a `PrimitiveType` (one of
 `Primitive`), a `DecimalType`, a `StringType` (STRING, VARCHAR(n), CHAR(n)), or the nested

@@ -1,4 +1,4 @@
-"""The proto2 shape of a table: message, field numbers, labels and nested message names.
+"""Internal: The proto2 shape of a table: message, field numbers, labels and nested message names.
 
 Computed once from the schema IR; the .proto template and the runtime descriptor builder both
 walk this layout, so the text and the descriptor cannot disagree. The layout follows the

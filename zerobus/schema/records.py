@@ -1,7 +1,7 @@
-"""Records of a table in their three shapes: Python values, proto bytes and JSON text.
+"""Internal: Records of a table in their three shapes: Python values, proto bytes and JSON text.
 
 A `RecordCodec` is compiled once per (schema, message name) and cached. It composes the
-section 7 converters of `zerobus.schema.values` with the runtime message class of
+section 7 converters of `zerobus.schema.python_to_wire` / `wire_to_python` with the runtime message class of
 `zerobus.schema.descriptor`:
 
     row (dict of Python values) --to_wire--> wire row --message class--> proto bytes
@@ -22,9 +22,10 @@ from typing import Any
 from google.protobuf.message import DecodeError, EncodeError
 
 from zerobus.errors import InvalidRecordError
-from zerobus.schema import descriptor, values
+from zerobus.schema import descriptor, python_to_wire, wire_to_python
 from zerobus.schema.ir import TableSchema
 from zerobus.schema.proto_layout import ProtoMessage
+from zerobus.schema.scalar_values import Converter
 
 __all__ = ["RecordCodec", "codec", "message_to_wire"]
 
@@ -38,20 +39,20 @@ class RecordCodec:
 
     # -- compiled parts, built on first use ---------------------------------------------------------
     @cached_property
-    def row_to_wire(self) -> values.Converter:
-        return values.row_to_wire(self.schema)
+    def row_to_wire(self) -> Converter:
+        return python_to_wire.row_to_wire(self.schema)
 
     @cached_property
-    def row_to_json_wire(self) -> values.Converter:
-        return values.row_to_wire(self.schema, json_mode=True)
+    def row_to_json_wire(self) -> Converter:
+        return python_to_wire.row_to_wire(self.schema, json_mode=True)
 
     @cached_property
-    def row_from_wire(self) -> values.Converter:
-        return values.row_from_wire(self.schema)
+    def row_from_wire(self) -> Converter:
+        return wire_to_python.row_from_wire(self.schema)
 
     @cached_property
-    def row_from_json_wire(self) -> values.Converter:
-        return values.row_from_wire(self.schema, json_mode=True)
+    def row_from_json_wire(self) -> Converter:
+        return wire_to_python.row_from_wire(self.schema, json_mode=True)
 
     @cached_property
     def message_class(self) -> Any:

@@ -1,4 +1,4 @@
-"""Integers given for TIMESTAMP and DATE columns: which unit they are in, and catching the wrong one.
+"""Internal: Integers given for TIMESTAMP and DATE columns: which unit they are in, and catching the wrong one.
 
 On the wire a TIMESTAMP is microseconds since the epoch and a DATE is days since 1970-01-01
 (docs/PROTOCOL.md section 7). An integer in another unit is still a valid wire value, just a wrong

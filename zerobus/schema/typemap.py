@@ -1,4 +1,4 @@
-"""The type contract of docs/PROTOCOL.md section 7 as data: Delta type -> proto2 scalar, ranges.
+"""Internal: The type contract of docs/PROTOCOL.md section 7 as data: Delta type -> proto2 scalar, ranges.
 
 Views of `delta_types_table` (the one row per Delta type) in the shapes the emitters and checks use.
 """

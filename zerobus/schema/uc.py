@@ -1,4 +1,4 @@
-"""A small Unity Catalog client: fetch a table's JSON with an OAuth metadata token.
+"""Internal: A small Unity Catalog client: fetch a table's JSON with an OAuth metadata token.
 
 ``GET {workspace}/api/2.1/unity-catalog/tables/{catalog.schema.table}`` with a Bearer token
 from `zerobus.oauth.fetch_metadata_token` (docs/PROTOCOL.md sections 2 and 6). Failures are

@@ -1,4 +1,4 @@
-"""Whether a wire value is text a Delta string column can hold, and JSON text strict enough for VARIANT.
+"""Internal: Whether a wire value is text a Delta string column can hold, and JSON text strict enough for VARIANT.
 
 Delta (Parquet, Arrow) stores strings as UTF-8. Two kinds of value look like text but have no
 UTF-8 form: a Python `str` holding a lone UTF-16 surrogate (what a JSON ``\\ud800`` escape

@@ -1,6 +1,6 @@
-"""The integer-unit rule (`codegen.time_units`) applied to rows already in wire shape: parsed JSON text.
+"""Internal: The integer-unit rule (`codegen.time_units`) applied to rows already in wire shape: parsed JSON text.
 
-Dicts of Python values get the rule inside `values.to_wire`. JSON text the SDK is given is
+Dicts of Python values get the rule inside `python_to_wire.to_wire`. JSON text the SDK is given is
 already shaped like the wire (day counts, integer timestamps, base64, decimal text), so it is
 not converted as a whole; only its TIMESTAMP and DATE integers are, by the declared unit or the
 automatic check, before the wire check validates the rest. Anything that is not an integer where

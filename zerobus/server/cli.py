@@ -53,6 +53,7 @@ from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET
 from zerobus.server.identity.dev_idp import DEV_IDP_TOKEN_PATH
 from zerobus.server.running_server import SERVER_FILE, remove_server_file, write_server_file
 from zerobus.server.storage.atomic_files import atomic_write
+from zerobus.server.storage.materialize_schedule import DEFAULT_MAX_LAG_S
 
 __all__ = ["banner", "main"]
 
@@ -115,6 +116,13 @@ def _finite_rate(context: click.Context, parameter: click.Parameter, value: floa
     return value
 
 
+def _finite_seconds(context: click.Context, parameter: click.Parameter, value: float) -> float:
+    """A duration must be a finite number (FloatRange already refuses what is below its minimum)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"must be a finite number of seconds, got {value}")
+    return value
+
+
 @click.group(
     help="A local Zerobus-compatible server that writes real Delta tables.",
     epilog=EXIT_STATUS_HELP,
@@ -149,6 +157,17 @@ def main() -> None:
     help="Seconds between materialisation passes: an acknowledged record reaches the Delta table "
     "in the next pass, up to this delay plus the time two passes take after its acknowledgement "
     "(more under load). To wait for rows, use `rows --wait N`, not a sleep.",
+)
+@click.option(
+    "--materialize-max-lag",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_MAX_LAG_S,
+    show_default=True,
+    callback=_finite_seconds,
+    metavar="SECONDS",
+    help="While records keep arriving, a timed pass waits for them to pause so it does not slow "
+    "acknowledgements, but starts at most this long after the previous pass (0: never waits). "
+    "`rows --wait` never waits for it.",
 )
 @click.option(
     "--max-stream-duration", type=float, default=None, help="Stream lifetime in seconds (6002 after)."
@@ -215,6 +234,7 @@ def start(
     in_memory: bool,
     tables: tuple[str, ...],
     materialize_delay: float,
+    materialize_max_lag: float,
     max_stream_duration: float | None,
     ready_file: Path | None,
     tls: bool,
@@ -245,6 +265,7 @@ def start(
         grpc_port=grpc_port,
         http_port=http_port,
         materialize_delay_s=materialize_delay,
+        materialize_max_lag_s=materialize_max_lag,
         max_stream_duration_s=max_stream_duration,
         tables=dict(_parse_table_option(t) for t in tables),
         tls=tls,
@@ -283,7 +304,7 @@ def start(
             "workspace_url": server.workspace_url,
             "client_id": server.client_id,
             "client_secret": server.client_secret,
-            "data_dir": str(server.data_dir),
+            "data_dir": str(server.data_dir.resolve()),
             "ca_file": str(server.ca_file.resolve()) if tls else None,
         }
         if not in_memory:

@@ -1,4 +1,4 @@
-"""`zerobus-emulator drop-table`, `reset`, `stats` and `env`: looking after an emulator.
+"""Internal: `zerobus-emulator drop-table`, `reset`, `stats` and `env`: looking after an emulator.
 
 `drop-table` and `reset` act on a running server through its REST API by default, and on a
 stopped server's data directory with ``--data-dir`` (refused while a server runs on it: its
@@ -90,7 +90,7 @@ def reset(data_dir: Path | None, yes: bool, workspace_url: str, client_id: str, 
     if data_dir is not None:
         _stopped_data_dir(data_dir)
     if not yes:
-        click.confirm(f"Drop every table of {where} and delete its data?", abort=True)
+        _confirm_reset(where)
     if data_dir is not None:
         for part in ("catalog", "tables"):
             shutil.rmtree(data_dir / part, ignore_errors=True)
@@ -101,6 +101,19 @@ def reset(data_dir: Path | None, yes: bool, workspace_url: str, client_id: str, 
     for full_name in names:
         api_call("DELETE", workspace_url, client_id, client_secret, f"{_TABLES_PATH}/{quote(full_name)}")
     click.echo(f"dropped {len(names)} table(s) at {workspace_url}")
+
+
+def _confirm_reset(where: str) -> None:
+    """Ask before deleting every table; with no answer to read (no terminal), say how to confirm."""
+    try:
+        confirmed = click.confirm(f"Drop every table of {where} and delete its data?", default=False)
+    except click.Abort:
+        click.echo(err=True)
+        raise CliError(
+            ExitStatus.USAGE, "reset deletes every table's data and got no answer to confirm it: pass --yes"
+        ) from None
+    if not confirmed:
+        raise click.Abort
 
 
 def _human_stats(document: dict[str, Any]) -> list[str]:

@@ -1,4 +1,4 @@
-"""`zerobus-emulator rows`: a table's rows as JSON lines, optionally after waiting for them.
+"""Internal: `zerobus-emulator rows`: a table's rows as JSON lines, optionally after waiting for them.
 
 Every line is strict JSON (RFC 8259): the server renders the floats NaN and +-infinity as the
 strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``, dates and timestamps as ISO-8601,

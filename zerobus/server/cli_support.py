@@ -1,4 +1,4 @@
-"""What every `zerobus-emulator` command shares: exit statuses, one-line errors, the REST client.
+"""Internal: What every `zerobus-emulator` command shares: exit statuses, one-line errors, the REST client.
 
 A failure a person can act on (a bad name, a busy port, a server that is not there) is one
 ``Error: ...`` line on stderr and an exit status of its class, never a traceback; scripts can
@@ -171,5 +171,5 @@ def api_call(
 
 
 def echo_json(document: Any) -> None:
-    """Strict JSON on stdout (never a bare NaN or Infinity: see `zerobus.server.frontends.http_api.json_safe`)."""
+    """Strict JSON on stdout (never a bare NaN or Infinity: see `zerobus.server.frontends.rows_route.json_safe`)."""
     click.echo(json.dumps(document, allow_nan=False))

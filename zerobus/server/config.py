@@ -1,4 +1,4 @@
-"""Settings of the local server, validated once at construction.
+"""Internal: Settings of the local server, validated once at construction.
 
 Constants here are the emulator's fixed facts: the well-known development principal (it has
 every privilege, so a fresh server works with no setup) and the service limits the real
@@ -7,6 +7,7 @@ Zerobus service enforces (docs/PROTOCOL.md section 4).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from zerobus.protocol.constants import MAX_REQUEST_BYTES
 from zerobus.schema.parse import schema_from_ddl
 from zerobus.server.frontends.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
 from zerobus.server.rate_limit import StreamRateLimit
+from zerobus.server.storage.materialize_schedule import DEFAULT_MAX_LAG_S
 
 __all__ = [
     "DEV_CLIENT_ID",
@@ -41,6 +43,8 @@ class ServerConfig:
     grpc_port: int = 0
     http_port: int = 0
     materialize_delay_s: float = 2.0
+    # How long a timed materialisation pass may wait for records still arriving (materialize_schedule).
+    materialize_max_lag_s: float = DEFAULT_MAX_LAG_S
     max_stream_duration_s: float | None = None
     # How long before the end of a stream's lifetime the CloseStreamSignal is sent.
     close_signal_lead_s: float = 5.0
@@ -64,6 +68,10 @@ class ServerConfig:
                 raise ConfigurationError(f"{name} must be 0..65535, got {port}")
         if self.materialize_delay_s < 0:
             raise ConfigurationError(f"materialize_delay_s must be >= 0, got {self.materialize_delay_s}")
+        if not 0 <= self.materialize_max_lag_s < math.inf:  # also refuses NaN
+            raise ConfigurationError(
+                f"materialize_max_lag_s must be a finite number >= 0, got {self.materialize_max_lag_s}"
+            )
         if self.max_stream_duration_s is not None and self.max_stream_duration_s <= 0:
             raise ConfigurationError(
                 f"max_stream_duration_s must be > 0 or None, got {self.max_stream_duration_s}"

@@ -1,4 +1,4 @@
-"""The server's one decision point: who calls, what they may do, and how their records are read.
+"""Internal: The server's one decision point: who calls, what they may do, and how their records are read.
 
 The gRPC, Flight and HTTP front-ends hand in what their wire carried (the authorization header,
 the table header, the stream's record type) and translate a `Refusal` into their own status (a

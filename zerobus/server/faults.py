@@ -1,4 +1,4 @@
-"""Fault injection for tests: an explicit, thread-safe Python API (never environment variables).
+"""Internal: Fault injection for tests: an explicit, thread-safe Python API (never environment variables).
 
 Every fault is armed by a test and consumed by the server's stream handler, which asks this
 object at well-defined points (stream creation, each received request, each ack). Faults:

@@ -1,17 +1,18 @@
-"""`LocalZerobusServer`: the emulator in-process (what the CLI, the pytest plugin and tests use).
+"""Internal: `LocalZerobusServer`: the emulator in-process (what the CLI, the pytest plugin and tests use).
 
 It wires the parts that keep state (catalog, principals and tokens, durable log, materializer,
-faults) to the two thin wire front-ends (gRPC EphemeralStream, HTTP OAuth + Unity Catalog).
+faults) to the two thin wire front-ends (gRPC EphemeralStream and Flight DoPut in
+`grpc_runner`, HTTP OAuth + Unity Catalog in `frontends.http_api`). Principals and federation
+are `local_identity`'s; reading rows back is `storage.row_visibility`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -19,20 +20,18 @@ from typing import TYPE_CHECKING, Any
 from zerobus.schema.ir import TableSchema
 from zerobus.server.config import DEV_CLIENT_ID, DEV_CLIENT_SECRET, ServerConfig
 from zerobus.server.faults import FaultInjector
-from zerobus.server.frontends.grpc_listener import ConnectionTrackingListener, grpc_listener
 from zerobus.server.frontends.http_timeouts import DEFAULT_HTTP_READ_TIMEOUT_S
-from zerobus.server.identity.auth import FULL_ACCESS, Grant, Principal
-from zerobus.server.identity.dev_idp import DEV_IDP_AUDIENCE
-from zerobus.server.ports import bind_socket, binding
+from zerobus.server.grpc_runner import GrpcServerThread
+from zerobus.server.local_identity import IdentityAdmin
+from zerobus.server.ports import binding
 from zerobus.server.rate_limit import limit_from_settings
 from zerobus.server.stats import ServerStats
+from zerobus.server.storage.materialize_schedule import DEFAULT_MAX_LAG_S
 from zerobus.server.storage.quarantine import FramesQuarantined, MaterializationFailing, QuarantinedFrame
 
 if TYPE_CHECKING:
-    from zerobus.server.frontends.grpc_service import StreamRegistry
     from zerobus.server.frontends.http_api import WorkspaceHttpServer
     from zerobus.server.identity.tls import TlsFiles
-    from zerobus.server.identity.token_exchange import FederationPolicy
     from zerobus.server.server_core import ServerCore
 
 __all__ = ["LocalZerobusServer"]
@@ -40,7 +39,7 @@ __all__ = ["LocalZerobusServer"]
 logger = logging.getLogger(__name__)
 
 
-class LocalZerobusServer:
+class LocalZerobusServer(IdentityAdmin):
     """A local, Zerobus-compatible server that writes real Delta tables.
 
     ::
@@ -59,6 +58,9 @@ class LocalZerobusServer:
         host, grpc_port, http_port: where to listen; port 0 picks a free port.
         materialize_delay_s: the pause between materialisation passes; an acknowledged record
             reaches its Delta table in the next pass (`wait_for_rows` waits for it).
+        materialize_max_lag_s: while records keep arriving, a timed pass waits for them to
+            pause, but starts at most this long after the previous one (0: never waits), so it
+            does not slow acknowledgements; `wait_for_rows` and `rows` never wait.
         max_stream_duration_s: lifetime of a stream; a CloseStreamSignal is sent before the end,
             then the call ends with the retryable "Error code 6002" status. None: unlimited.
         tables: tables to create at start, ``{"cat.sch.tbl": "col TYPE, col TYPE NOT NULL"}``.
@@ -95,6 +97,7 @@ class LocalZerobusServer:
         max_stream_duration_s: float | None = None,
         tables: Mapping[str, str] | None = None,
         *,
+        materialize_max_lag_s: float = DEFAULT_MAX_LAG_S,
         close_signal_lead_s: float = 5.0,
         token_lifetime_s: float = 3600.0,
         http_read_timeout_s: float = DEFAULT_HTTP_READ_TIMEOUT_S,
@@ -111,6 +114,7 @@ class LocalZerobusServer:
             grpc_port=grpc_port,
             http_port=http_port,
             materialize_delay_s=materialize_delay_s,
+            materialize_max_lag_s=materialize_max_lag_s,
             max_stream_duration_s=max_stream_duration_s,
             close_signal_lead_s=close_signal_lead_s,
             token_lifetime_s=token_lifetime_s,
@@ -129,12 +133,7 @@ class LocalZerobusServer:
         self._temp_dir: Path | None = None
         self._core: ServerCore | None = None
         self._http: WorkspaceHttpServer | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: threading.Thread | None = None
-        self._grpc_server: Any = None
-        self._grpc_listener: ConnectionTrackingListener | None = None
-        self._registry: StreamRegistry | None = None
-        self._grpc_port = 0
+        self._grpc = GrpcServerThread()
         self._tls_files: TlsFiles | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------------
@@ -180,7 +179,7 @@ class LocalZerobusServer:
             tls_dir = self.config.tls_dir or data_dir / "tls"
             self._tls_files = ensure_tls_files(tls_dir, default_server_names(self.config.host))
             http_context = http_server_context(self._tls_files)
-        self._start_grpc()
+        self._grpc.start(core, self.config.host, self.config.grpc_port, self._tls_files)
         self._http = binding(
             "HTTP",
             self.config.host,
@@ -192,81 +191,10 @@ class LocalZerobusServer:
                 self.config.http_port,
                 self._read_rows,
                 http_context,
-                EmulatorStatus(core, self._open_stream_count),
+                EmulatorStatus(core, lambda: self._grpc.open_streams),
             ),
         )
         self._http.start()
-
-    def _start_grpc(self) -> None:
-        from grpclib.server import Server
-
-        from zerobus.server.frontends.flight_service import FlightIngestService
-        from zerobus.server.frontends.grpc_service import (
-            RawCodec,
-            StreamRegistry,
-            ZerobusService,
-            quiet_expected_cancellations,
-        )
-        from zerobus.server.frontends.observability import install_grpc_request_log
-
-        quiet_expected_cancellations()
-        core = self._core
-        assert core is not None
-        sock = grpc_listener(self.config.host)
-        try:
-            bind_socket(sock, "gRPC", self.config.host, self.config.grpc_port, "--grpc-port")
-        except BaseException:
-            sock.close()
-            raise
-        self._grpc_port = sock.getsockname()[1]
-        self._grpc_listener = sock
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        registry = StreamRegistry(loop)
-        self._registry = registry
-        core.durable_listener = registry.on_durable
-        self.faults.add_listener(registry.wake_all)
-        self.faults.set_close_signal_handler(registry.close_signal_all)
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        grpc_context = None
-        if self._tls_files is not None:
-            from zerobus.server.identity.tls import grpc_server_context
-
-            grpc_context = grpc_server_context(self._tls_files)
-
-        async def serve() -> None:
-            try:
-                services: list[ZerobusService | FlightIngestService] = [
-                    ZerobusService(core, registry),
-                    FlightIngestService(core, registry),
-                ]
-                server = Server(services, codec=RawCodec())
-                install_grpc_request_log(server)
-                await server.start(sock=sock, ssl=grpc_context)
-                self._grpc_server = server
-            except BaseException as error:
-                failure.append(error)
-                raise
-            finally:
-                ready.set()
-
-        def run_loop() -> None:
-            asyncio.set_event_loop(loop)
-            task = loop.create_task(serve())
-            loop.run_forever()
-            del task
-            loop.close()
-
-        self._loop_thread = threading.Thread(target=run_loop, name="zerobus-grpc", daemon=True)
-        self._loop_thread.start()
-        ready.wait()
-        if failure:
-            raise failure[0]
-
-    def _open_stream_count(self) -> int:
-        registry = self._registry
-        return 0 if registry is None else len(registry.calls)
 
     def stop(self) -> None:
         """Stop accepting calls, end open streams, materialise what is durable, close. Idempotent."""
@@ -279,24 +207,7 @@ class LocalZerobusServer:
 
     def _shutdown(self) -> None:
         self.faults.set_close_signal_handler(None)
-        loop, server, registry, listener = self._loop, self._grpc_server, self._registry, self._grpc_listener
-        if loop is not None:
-            if server is not None and registry is not None and listener is not None:
-
-                async def close() -> None:
-                    # Open streams end with a retryable status; then the connections drop.
-                    await registry.end_all(timeout_s=2.0)
-                    server.close()
-                    await server.wait_closed()
-                    listener.drop_connections()
-
-                try:
-                    asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=30)
-                except Exception:
-                    logger.exception("closing the gRPC server failed")
-            loop.call_soon_threadsafe(loop.stop)
-            if self._loop_thread is not None:
-                self._loop_thread.join()
+        self._grpc.stop()
         if self._http is not None:
             self._http.stop()
         if self._core is not None:
@@ -325,11 +236,11 @@ class LocalZerobusServer:
     def grpc_endpoint(self) -> str:
         """Pass it as the SDK's server endpoint: ``http://127.0.0.1:<port>`` (plaintext gRPC), or
         ``https://127.0.0.1:<port>`` with `tls`."""
-        return f"{self._scheme}://{self._url_host}:{self._grpc_port}"
+        return f"{self._scheme}://{self._url_host}:{self._grpc.port}"
 
     @property
     def grpc_port(self) -> int:
-        return self._grpc_port
+        return self._grpc.port
 
     @property
     def http_port(self) -> int:
@@ -453,62 +364,6 @@ class LocalZerobusServer:
         return self.core.unavailable_tables()
 
     def _read_rows(self, full_name: str, limit: int | None) -> list[dict[str, Any]]:
-        import pyarrow as pa
+        from zerobus.server.storage.row_visibility import read_rows
 
-        from zerobus.server.storage.delta_read import commit_order, open_dataset
-
-        table_runtime = self.core.table(full_name)
-        path = table_runtime.entry.delta_path
-        acknowledged = table_runtime.log.durable_seq
-        self.core.materializer.flush(30.0)
-        frames = table_runtime.quarantine.frames()
-        if frames:
-            raise FramesQuarantined(frames)
-        if table_runtime.materialized_seq < acknowledged:
-            raise MaterializationFailing(full_name, table_runtime.materialize_error)
-        dataset = open_dataset(path)
-        # Files in the order of the commits that added them: rows come back in log order.
-        order = commit_order(path)
-        fragments = sorted(dataset.get_fragments(), key=lambda f: order.get(Path(f.path).name, 1 << 62))
-        tables = [fragment.to_table(schema=dataset.schema) for fragment in fragments]
-        table = pa.concat_tables(tables) if tables else dataset.schema.empty_table()
-        if limit is not None:
-            table = table.slice(0, max(0, limit))
-        rows: list[dict[str, Any]] = table.to_pylist(maps_as_pydicts="strict")
-        return rows
-
-    # --- principals ---------------------------------------------------------------------------------
-
-    def add_principal(
-        self, client_id: str, client_secret: str, grants: Iterable[Grant] = FULL_ACCESS
-    ) -> Principal:
-        """Add (or replace) a service principal with `grants`.
-
-        Example: ``add_principal("reader", "s3cret", [Grant("main", ["USE CATALOG"]),
-        Grant("main.default", ["USE SCHEMA"]), Grant("main.default.events", ["SELECT"])])``.
-        """
-        principal = Principal(client_id, client_secret, tuple(grants))
-        self.core.principals.add(principal)
-        return principal
-
-    def remove_principal(self, client_id: str) -> None:
-        """Forget a principal (its tokens stop working at the next check)."""
-        self.core.principals.remove(client_id)
-
-    def expire_tokens(self) -> None:
-        """Make every token issued so far expired (to test token expiry), also after a restart."""
-        self.core.tokens.expire_all()
-
-    def idp_token(
-        self, subject: str = DEV_CLIENT_ID, audience: str = DEV_IDP_AUDIENCE, lifetime_s: float = 3600.0
-    ) -> str:
-        """A JWT of the development identity provider vouching for `subject`, to federate.
-
-        By default the server trusts it account-wide for a subject that is a principal's client
-        id; `add_federation_policy` trusts other subjects for one principal.
-        """
-        return self.core.idp.issue(subject, audience, lifetime_s)
-
-    def add_federation_policy(self, policy: FederationPolicy) -> None:
-        """Trust external-IdP tokens: ``FederationPolicy(issuer, subject, audiences, client_id)``."""
-        self.core.federation.add(policy)
+        return read_rows(self.core, full_name, limit)

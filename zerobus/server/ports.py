@@ -1,4 +1,4 @@
-"""Binding the server's ports, with an error a person can act on when one is taken."""
+"""Internal: Binding the server's ports, with an error a person can act on when one is taken."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Per-stream rate limits of the local server: acknowledgements paced by token buckets.
+"""Internal: Per-stream rate limits of the local server: acknowledgements paced by token buckets.
 
 The service holds each stream to about 15,000 records/s and 100 MB/s. The emulator does the
 same by pacing acknowledgements, not by refusing or slowing reads: every request is still read,

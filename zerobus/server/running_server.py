@@ -1,4 +1,4 @@
-"""The file a running `zerobus-emulator start` keeps in its data directory: who serves it, where.
+"""Internal: The file a running `zerobus-emulator start` keeps in its data directory: who serves it, where.
 
 ``<data_dir>/emulator.json`` holds the endpoints, the development credentials and the server's
 process id, the same document as ``--ready-file``. `zerobus-emulator env` reads it to print the

@@ -1,4 +1,4 @@
-"""The server's state, apart from any wire protocol: catalog, principals, tokens, logs, faults.
+"""Internal: The server's state, apart from any wire protocol: catalog, principals, tokens, logs, faults.
 
 The gRPC, Flight and HTTP front-ends are thin adapters over this object, and decide who may do
 what through `zerobus.server.decisions` alone; tests of the state need no sockets, and the
@@ -81,7 +81,13 @@ class ServerCore:
         for full_name, columns in config.tables.items():
             if self.catalog.find(full_name) is None:
                 self.create_table(full_name, columns)
-        self.materializer = Materializer(config.materialize_delay_s, self.tables, stats, faults.frames)
+        self.materializer = Materializer(
+            config.materialize_delay_s,
+            self.tables,
+            stats,
+            faults.frames,
+            max_lag_s=config.materialize_max_lag_s,
+        )
 
     def _open(self, entry: TableEntry) -> TableRuntime:
         table = TableRuntime(entry, self.committer, self.faults.disk)

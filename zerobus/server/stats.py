@@ -1,4 +1,4 @@
-"""Counters the server keeps for tests and the CLI (cheap: plain int increments on the hot path)."""
+"""Internal: Counters the server keeps for tests and the CLI (cheap: plain int increments on the hot path)."""
 
 from __future__ import annotations
 

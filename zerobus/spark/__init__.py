@@ -29,7 +29,7 @@ business key, or a hash such as ``sha2(to_json(struct(*)), 256)``; never ``uuid(
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 try:
     import pyspark  # noqa: F401
@@ -41,9 +41,12 @@ except ImportError as missing:
 from zerobus.spark.partition import PartitionWriteError
 from zerobus.spark.source import ZerobusDataSource
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 __all__ = ["PartitionWriteError", "ZerobusDataSource", "register"]
 
 
-def register(spark: Any) -> None:
+def register(spark: SparkSession) -> None:
     """Register the ``zerobus`` format with a SparkSession (``spark.dataSource.register``)."""
     spark.dataSource.register(ZerobusDataSource)

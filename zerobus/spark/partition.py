@@ -1,4 +1,4 @@
-"""One task's partition through its own stream: the only module of the data source that talks to Zerobus.
+"""Internal: One task's partition through its own stream: the only module of the data source that talks to Zerobus.
 
 The writers hand it chunks: pyarrow RecordBatches when the installed pyspark has an Arrow
 writer (sent with `stream.ingest_arrow`: converted column by column, checked before any row is

@@ -1,4 +1,4 @@
-"""Spark data to the SDK's dict records, the fastest way each input allows.
+"""Internal: Spark data to the SDK's dict records, the fastest way each input allows.
 
 Arrow batches are converted column by column: TIMESTAMP and DATE columns become their wire
 integers (microseconds, days) inside pyarrow, so no datetime object is made per value, and the

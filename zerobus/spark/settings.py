@@ -1,4 +1,4 @@
-"""The data source's options, completed from the environment and checked once, on the driver.
+"""Internal: The data source's options, completed from the environment and checked once, on the driver.
 
 Spark hands a data source its ``.option(...)`` values as strings. They are resolved into one
 picklable `WriteSettings` when the write is planned, so that a typo or a missing credential

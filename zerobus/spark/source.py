@@ -1,4 +1,4 @@
-"""`ZerobusDataSource`: the ``zerobus`` format of Spark's Python Data Source API (write only)."""
+"""Internal: `ZerobusDataSource`: the ``zerobus`` format of Spark's Python Data Source API (write only)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Spark writers: batch and streaming, fed Arrow batches when the installed pyspark can, else rows.
+"""Internal: The Spark writers: batch and streaming, fed Arrow batches when the installed pyspark can, else rows.
 
 Each task writes its partition through its own stream (`zerobus.spark.partition`) and returns a
 `ZerobusCommitMessage` with its counts; the driver's `commit` logs the totals. Zerobus has no

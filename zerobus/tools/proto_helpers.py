@@ -1,4 +1,4 @@
-"""The official ``generate_proto`` module's helper functions, on this package's codegen.
+"""Internal: The official ``generate_proto`` module's helper functions, on this package's codegen.
 
 Same names, signatures and results as the official tool's helpers for every input it handles, so
 code and tests written against ``zerobus.tools.generate_proto`` keep working. Types are parsed by

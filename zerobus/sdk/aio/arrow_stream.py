@@ -1,4 +1,4 @@
-"""`ZerobusArrowStream` (asyncio): the same stream as the sync one, awaited.
+"""Internal: `ZerobusArrowStream` (asyncio): the same stream as the sync one, awaited.
 
 The Flight client blocks, so each operation runs on a worker thread (`run_blocking`) and the
 event loop stays free. Cancelling the awaiting task gives the wait up at once: the thread's
@@ -10,26 +10,21 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from zerobus.sdk.aio.blocking import run_blocking
+from zerobus.sdk.shared.arrow_stream_base import ArrowStreamBase
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-    from zerobus.engine.arrow_stats import ArrowStreamStats
-    from zerobus.sdk.shared.arrow_session import ArrowSession
 
 __all__ = ["ZerobusArrowStream"]
 
 T = TypeVar("T")
 
 
-class ZerobusArrowStream:
+class ZerobusArrowStream(ArrowStreamBase):
     """An Arrow Flight stream to one table, made by `await ZerobusSdk.create_arrow_stream(...)`."""
-
-    def __init__(self, session: ArrowSession) -> None:
-        self._session = session
 
     async def _run(self, work: Callable[[threading.Event], T]) -> T:
         abort = threading.Event()
@@ -40,17 +35,9 @@ class ZerobusArrowStream:
             self._session.wake()
             raise
 
-    async def ingest_batch(self, batch: Any) -> int:
+    async def ingest_batch(self, batch: object) -> int:
         """Send `batch` (waiting while `max_inflight_batches` are unacknowledged); its last offset."""
-        session = self._session
-
-        def ingest(abort: threading.Event) -> int:
-            offset = -1
-            for piece in session.prepare(batch):
-                offset = session.send(piece, abort)
-            return offset
-
-        return await self._run(ingest)
+        return await self._run(lambda abort: self._send_batch(batch, abort))
 
     async def wait_for_offset(self, offset: int) -> None:
         """Wait until the batch at `offset` (and every one before it) is acknowledged."""
@@ -63,22 +50,6 @@ class ZerobusArrowStream:
     async def close(self) -> None:
         """Flush, then end the call. Idempotent; raises the stream's error if it failed."""
         await self._run(self._session.close)
-
-    @property
-    def is_closed(self) -> bool:
-        return self._session.is_closed
-
-    @property
-    def table_name(self) -> str:
-        return self._session.plan.table_name
-
-    def stats(self) -> ArrowStreamStats:
-        """A snapshot of this stream's counts and ack latency: rows as records, batches as requests.
-
-        Safe from any thread, at any time, also after the stream closed or failed; the same
-        stream is counted in `sdk.stats()` and OpenTelemetry with the record streams.
-        """
-        return self._session.stats()
 
     async def get_unacked_batches(self) -> list[pa.RecordBatch]:
         """Every batch the server has not acknowledged, in order (for a new stream to resend)."""

@@ -1,4 +1,4 @@
-"""Blocking work of an asyncio stream (token requests, waiting for callbacks), off the event loop.
+"""Internal: Blocking work of an asyncio stream (token requests, waiting for callbacks), off the event loop.
 
 `asyncio.to_thread` hands work to the loop's default executor, and executors refuse new work
 once the interpreter has begun to exit. A stream left open is closed exactly then (see

@@ -1,4 +1,4 @@
-"""`StreamPool` for asyncio: several streams to one table behind the ingest API of one stream.
+"""Internal: `StreamPool` for asyncio: several streams to one table behind the ingest API of one stream.
 
 The asyncio twin of `zerobus.sdk.sync.pool`: the same `PoolCore` decides; this driver awaits
 the stream it names, opens streams in a task of their own, and flushes and closes them all.
@@ -16,21 +16,20 @@ import grpc.aio
 from zerobus.encoders.base import EncodedRecords
 from zerobus.errors import ZerobusException
 from zerobus.sdk.aio.stream import _YIELD_EVERY, ZerobusStream
+from zerobus.sdk.shared.closing import AsyncClosingContext
 from zerobus.sdk.shared.dead_letter_calls import install_dead_letters, open_dead_letters
+from zerobus.sdk.shared.pool_base import PoolBase
 from zerobus.sdk.shared.pool_core import (
     PoolCore,
     PoolGrowth,
+    PoolLanes,
     PoolOffset,
     StreamArguments,
     check_pool_offset,
     pool_layout,
-    queue_at_once,
     raise_first,
-    route_groups,
 )
 from zerobus.sdk.shared.pool_keys import KeySpec, refuse_keyed_arrow
-from zerobus.sdk.shared.state import StreamState
-from zerobus.sdk.shared.stats_ledger import AggregateStats, aggregate
 from zerobus.sdk.shared.stream_base import Record
 from zerobus.sdk.shared.stream_plan import SdkConfig, plan_stream
 
@@ -39,7 +38,7 @@ __all__ = ["StreamPool", "open_stream_pool"]
 logger = logging.getLogger(__name__)
 
 
-class StreamPool:
+class StreamPool(PoolBase[ZerobusStream], AsyncClosingContext):
     """Streams to one table, used as one: made by ``await sdk.create_stream_pool(...)``.
 
     Use from the event loop that made it. Offsets, routing, flush and close as in
@@ -51,10 +50,16 @@ class StreamPool:
     ) -> None:
         self._open_stream = open_stream
         self._streams = streams
-        self._core: PoolCore | None = None
         self._grower: asyncio.Task[None] | None = None
         self._since_yield = 0
-        self._route_one: Callable[[Any], int] = lambda record: 0
+        self._route_one = lambda record: 0
+        # The streams' queues, as the compiled per-record path writes them (one thread: no locks).
+        self._lanes = PoolLanes(streams[0]._encoder, locked=False)
+        for stream in streams:
+            self._add_lane(stream)
+        self._ingest_one: Callable[[Any], PoolOffset] = lambda record: (0, -1)
+        # The record the per-record path could not queue at once, encoded, until it is awaited.
+        self._parked: bytes | str = b""
         self._closed = False
 
     @classmethod
@@ -81,69 +86,46 @@ class StreamPool:
         pool = cls(open_stream, opened)
         loop_clock = clock or asyncio.get_running_loop().time
         table_name = opened[0].table_properties.table_name
-        pool._core = PoolCore([s._core.submissions for s in opened], key, growth, loop_clock, table_name)
-        pool._route_one = pool._core.compile_route()
+        pool._router = PoolCore([s._core.submissions for s in opened], key, growth, loop_clock, table_name)
+        pool._route_one = pool._router.compile_route()
+        pool._ingest_one = pool._router.compile_ingest_one(pool._lanes, pool._park, pool._grow)
         return pool
-
-    @property
-    def _router(self) -> PoolCore:
-        assert self._core is not None, "use StreamPool.open()"
-        return self._core
-
-    # --- the pool -------------------------------------------------------------------------------
-
-    @property
-    def streams(self) -> tuple[ZerobusStream, ...]:
-        """The pool's streams, in index order (a pool offset's stream index indexes this)."""
-        return tuple(self._streams)
-
-    @property
-    def stream_count(self) -> int:
-        return len(self._streams)
-
-    def get_states(self) -> list[StreamState]:
-        return [stream.get_state() for stream in self._streams]
-
-    def stats(self) -> AggregateStats:
-        """The pool's streams' stats summed (each stream's own: `pool.streams[i].stats()`)."""
-        return aggregate([stream.stats() for stream in list(self._streams)])
 
     # --- ingest ---------------------------------------------------------------------------------
 
     async def ingest_record_offset(self, payload: Record) -> PoolOffset:
         """Queue one record on its stream; returns where it went (awaits only when that stream is full)."""
-        index = self._route_one(payload)
-        if index < 0:
-            index = ~index
-            self._grow()
-        # The stream's compiled per-record path directly (no second coroutine per record); it
-        # returns -1 when the record must take the stream's general path (window full, failed),
-        # and parks the record, encoded: the general path takes it from there (encoded once).
-        stream = self._streams[index]
-        offset = stream._ingest_one(payload)
-        if offset < 0:
-            encoded = stream._take_parked()
-            try:
-                offset = await stream._queue_payload(encoded)
-            except ZerobusException:
-                if not self._router.may_reroute(index):
-                    raise
-                index = self._router.reroute()  # that stream failed meanwhile: another one takes it
-                offset = await self._streams[index]._queue_payload(encoded)
+        # The pool's compiled per-record path (no second coroutine per record). Offset -1: no
+        # stream could take the record at once; it is parked, encoded, for the path that awaits.
+        where = self._ingest_one(payload)
+        if where[1] < 0:
+            where = await self._queue_parked(where[0])
         # As a stream does: ingest calls that never await would starve the streams' senders.
         self._since_yield += 1
         if self._since_yield >= _YIELD_EVERY:
             self._since_yield = 0
             await asyncio.sleep(0)
-        return index, offset
+        return where
 
-    def ingest_record_nowait(self, payload: Record) -> None:
-        """Queue one record at once, never waiting (see `ZerobusStream.ingest_record_nowait`)."""
-        index = self._route_one(payload)
-        if index < 0:
-            index = ~index
-            self._grow()
-        queue_at_once(self._router, index, lambda chosen: self._streams[chosen].ingest_record_nowait(payload))
+    def _park(self, index: int, encoded: bytes | str) -> PoolOffset:
+        """The compiled path's general path: keep the record for `_queue_parked` (it cannot await)."""
+        self._parked = encoded
+        return index, -1
+
+    async def _queue_parked(self, index: int) -> PoolOffset:
+        """Queue the parked record on stream `index` once it has room; if that stream failed
+        meanwhile (and there is no key), another stream takes it."""
+        encoded, self._parked = self._parked, b""
+        try:
+            return index, await self._streams[index]._queue_payload(encoded)
+        except ZerobusException:
+            if not self._router.may_reroute(index):
+                raise
+        index = self._router.reroute()
+        return index, await self._streams[index]._queue_payload(encoded)
+
+    def _add_lane(self, stream: ZerobusStream) -> None:
+        self._lanes.add(stream._core.submissions, None, stream._work.set)
 
     async def ingest_records_offset(self, payloads: Iterable[Record]) -> list[PoolOffset]:
         """Queue several records; one `PoolOffset` per stream they went to (see the sync pool)."""
@@ -163,15 +145,6 @@ class StreamPool:
         for submission in self._streams[0]._arrow_submissions(data):
             offsets.extend(await self.ingest_records_offset(submission))
         return offsets
-
-    def ingest_records_nowait(self, payloads: Iterable[Record]) -> None:
-        """`ingest_records_offset` without awaiting (may take streams past `max_inflight_records`)."""
-        for index, part in self._groups(list(payloads)):
-            self._streams[index].ingest_records_nowait(part)
-
-    def _groups(self, records: list[Any]) -> list[tuple[int, list[Any]]]:
-        """The records by stream; with several streams, encoded (all validated before any is queued)."""
-        return route_groups(self._router, records, self._streams[0]._encoder.encode_many, self._grow)
 
     # --- waiting --------------------------------------------------------------------------------
 
@@ -202,17 +175,6 @@ class StreamPool:
                 raise result
         raise_first(errors, what)
 
-    async def __aenter__(self) -> StreamPool:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        try:
-            await self.close()
-        except ZerobusException as error:
-            if exc_info[0] is None:
-                raise
-            logger.warning("closing a stream pool after an error failed too: %s", error)
-
     # --- what is left -----------------------------------------------------------------------------
 
     async def get_unacked_records(self) -> Iterator[bytes | str]:
@@ -242,17 +204,10 @@ class StreamPool:
         try:
             stream = await self._open_stream()
         except ZerobusException as error:
-            logger.warning(
-                "stream pool: opening another stream failed (the pool goes on as it is): %s", error
-            )
-            self._router.growth_done(None)
+            self._growth_failed(error)
             return
-        if self._closed:
+        if not self._adopt(stream):
             await stream.close()
-            self._router.growth_done(None)
-            return
-        self._streams.append(stream)
-        self._router.growth_done(stream._core.submissions)
 
 
 async def open_stream_pool(

@@ -1,4 +1,4 @@
-"""The asyncio stream: the engine driven by tasks and `grpc.aio`.
+"""Internal: The asyncio stream: the engine driven by tasks and `grpc.aio`.
 
 One event loop owns the stream, so no lock is needed: every engine call happens between two
 awaits. Tasks of one stream: the supervisor (opens calls, reads responses, reconnects as the
@@ -26,17 +26,18 @@ from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.aio.blocking import run_blocking
 from zerobus.sdk.shared import steps
-from zerobus.sdk.shared.stream_base import AckHandle, Record, StreamBase
+from zerobus.sdk.shared.ack_handle import AckHandle
+from zerobus.sdk.shared.closing import AsyncClosingContext
+from zerobus.sdk.shared.stream_base import Record, StreamBase
 from zerobus.sdk.shared.stream_plan import SdkConfig, StreamPlan
-from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, report_left_open
+from zerobus.sdk.shared.unclosed import forget
 
 __all__ = ["RecordAcknowledgment", "ZerobusStream"]
 
 logger = logging.getLogger(__name__)
 
-# Ingest calls that never await anything would starve the sender: let it run this often.
-# Measured (2 cores, small records): every 2048 records gave 0.66x the build+serialize floor,
-# every 512 gave 0.52-0.62x (smaller requests, more loop turns); the loop is held ~3 ms at most.
+# Ingest calls that never await anything would starve the sender: let it run this often. Fewer
+# records between turns make smaller requests; more hold the loop longer.
 _YIELD_EVERY = 2048
 _CANCELLED = "its event loop is shutting down, or its SDK was closed"
 
@@ -69,7 +70,7 @@ class RecordAcknowledgment(AckHandle):
         return self.offset
 
 
-class ZerobusStream(StreamBase):
+class ZerobusStream(StreamBase, AsyncClosingContext):
     """A stream of records into one table, for asyncio. Safe to use from many tasks of one loop.
 
     Not constructed by users: `ZerobusSdk.create_stream` (and `recreate_stream`, stream pools)
@@ -99,6 +100,7 @@ class ZerobusStream(StreamBase):
         self._supervisor: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
         self._timer_event = asyncio.Event()
+        self._notify_sender, self._notify_timer = self._work.set, self._timer_event.set
 
     async def _open(self) -> None:
         opened = _FutureWaiter(self._loop)
@@ -197,58 +199,21 @@ class ZerobusStream(StreamBase):
         If the stream's loop still runs (in another thread), close the stream there, bounded
         by `flush_timeout_ms`; otherwise nothing can be sent any more: report what is lost.
         """
-        loop, options = self._loop, self._plan.options
-        reason = "its event loop was no longer running at exit"
+        loop = self._loop
         if loop.is_running() and not loop.is_closed():
-            bound_ms = (
-                options.flush_timeout_ms
-                + options.recovery_timeout_ms
-                + (options.callback_max_wait_time_ms or 0)
-            )
-            closing = asyncio.run_coroutine_threadsafe(self.close(), loop)
-            try:
-                closing.result(bound_ms / 1000 + 1.0)
-                reason = ""
-            except ZerobusException as error:
-                reason = exit_loss_reason(error, options.flush_timeout_ms)
-            except (TimeoutError, concurrent.futures.TimeoutError):
-                closing.cancel()
-                reason = f"close() did not finish within {bound_ms} ms"
-        report_left_open(self._plan.table.table_name, self._core.unacked_count, reason, self._log_fields())
+            self._settle_with(self._close_from_another_thread)
+        else:
+            self._report_left_open(self._core.unacked_count, "its event loop was no longer running at exit")
 
-    def _report_abandoned(self) -> None:
-        """The supervisor was cancelled before close(): asyncio.run() ending, or the SDK's channel closed.
-
-        Nothing can be sent any more: fail the stream (its records stay in
-        `get_unacked_records()`) and say how many records are lost, now, while logging works.
-        """
-        if self._core.state in TERMINAL_STATES:
-            return
-        forget(self)
-        undelivered = self._core.unacked_count
-        self._apply(
-            self._core.fail(
-                ZerobusException(f"the stream's tasks were cancelled before close(): {_CANCELLED}")
-            )
-        )
-        if undelivered:
-            report_left_open(
-                self._plan.table.table_name,
-                undelivered,
-                f"its tasks were cancelled: {_CANCELLED}",
-                self._log_fields(),
-            )
-
-    async def __aenter__(self) -> ZerobusStream:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
+    def _close_from_another_thread(self, bound_s: float) -> None:
+        closing = asyncio.run_coroutine_threadsafe(self.close(), self._loop)
         try:
-            await self.close()
-        except ZerobusException as error:
-            if exc_info[0] is None:
+            closing.result(bound_s)
+        except concurrent.futures.TimeoutError:
+            if closing.done():  # close() itself timed out: its own error
                 raise
-            self._close_after_error_failed(error)
+            closing.cancel()
+            raise TimeoutError(f"close() did not finish within {bound_s} s") from None
 
     async def get_unacked_records(self) -> Iterator[bytes | str]:
         """Every record not yet acknowledged, in ingest order, as encoded payloads."""
@@ -316,7 +281,7 @@ class ZerobusStream(StreamBase):
         try:
             await self._drive(self._supervisor_steps())
         except asyncio.CancelledError:
-            self._report_abandoned()
+            self._abandon(_CANCELLED)
             raise
         except Exception as bug:
             self._supervisor_crashed(bug)
@@ -345,13 +310,9 @@ class ZerobusStream(StreamBase):
             self._work.set()
 
     async def _read(self, call: grpc.aio.StreamStreamCall, call_id: int) -> ZerobusException | None:
-        core = self._core
         try:
             while (response := await call.read()) is not grpc.aio.EOF:
-                effects = core.on_response(call_id, response)
-                self._poke_timer()
-                if effects is not None:
-                    self._apply(effects)
+                self._on_response(call_id, response)
         except grpc.RpcError as error:
             return self._call_error(error)
         except asyncio.CancelledError:
@@ -387,16 +348,6 @@ class ZerobusStream(StreamBase):
             await self._work.wait()
         finally:
             self._core.sender_woke()
-
-    def _wake_sender(self) -> None:
-        """Wake the sender if it sleeps for lack of work."""
-        if self._core.claim_idle_sender():
-            self._work.set()
-
-    def _poke_timer(self) -> None:
-        """Wake the timer if the engine's next deadline is earlier than it thinks."""
-        if self._timer_is_late():
-            self._timer_event.set()
 
     async def _watch(self) -> None:
         """The timer task: hand every deadline of the current call to the engine."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grpc.aio
 
@@ -55,6 +55,9 @@ class ZerobusSdk(SdkBase):
             return grpc.aio.insecure_channel(target, options=options)
         return grpc.aio.secure_channel(target, credentials, options=options)
 
+    def _supplier_loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
     def _channel_for_stream(self) -> grpc.aio.Channel:
         # A grpc.aio channel works on the loop it was made on: the shared one is per loop.
         return self._config.channels.for_new_stream(self._new_channel, asyncio.get_running_loop())
@@ -68,8 +71,8 @@ class ZerobusSdk(SdkBase):
 
     async def create_stream(
         self,
-        client_id: Any = None,
-        client_secret: Any = None,
+        client_id: str | TableProperties | None = None,
+        client_secret: str | None = None,
         table_properties: TableProperties | None = None,
         options: StreamConfigurationOptions | None = None,
         headers_provider: HeadersProvider | None = None,
@@ -82,13 +85,7 @@ class ZerobusSdk(SdkBase):
         on this event loop.
         """
         table, opts, provider, credentials = self._stream_arguments(
-            client_id,
-            client_secret,
-            table_properties,
-            options,
-            headers_provider,
-            auth,
-            asyncio.get_running_loop(),
+            client_id, client_secret, table_properties, options, headers_provider, auth
         )
         plan = await asyncio.to_thread(plan_stream, self._config, table, opts, provider, credentials)
         dead_letters = open_dead_letters(plan.options, plan.table.table_name)
@@ -121,14 +118,14 @@ class ZerobusSdk(SdkBase):
         """The official core's spelling of ``create_stream(table_properties=..., auth=...)``."""
         table = federation_table(None, None, table_properties, idp_supplier)
         provider = federated_provider(
-            self._config, idp_supplier, table.table_name, databricks_client_id, asyncio.get_running_loop()
+            self._config, idp_supplier, table.table_name, databricks_client_id, self._supplier_loop()
         )
         return await self.create_stream(None, None, table, options, provider)
 
     async def create_stream_pool(
         self,
-        client_id: Any = None,
-        client_secret: Any = None,
+        client_id: str | TableProperties | None = None,
+        client_secret: str | None = None,
         table_properties: TableProperties | None = None,
         options: StreamConfigurationOptions | None = None,
         *,
@@ -140,13 +137,7 @@ class ZerobusSdk(SdkBase):
     ) -> StreamPool:
         """Open a `StreamPool`; see `zerobus.sdk.sync.ZerobusSdk.create_stream_pool`."""
         arguments = self._stream_arguments(
-            client_id,
-            client_secret,
-            table_properties,
-            options,
-            headers_provider,
-            auth,
-            asyncio.get_running_loop(),
+            client_id, client_secret, table_properties, options, headers_provider, auth
         )
         return await open_stream_pool(self._config, self._channel_for_stream, arguments, streams, key, growth)
 
@@ -187,20 +178,9 @@ class ZerobusSdk(SdkBase):
         client_secret: str,
         options: ArrowStreamConfigurationOptions | None = None,
     ) -> ZerobusArrowStream:
-        """Open an Arrow Flight stream to `table_name`; returns once the server accepted it.
-
-        `schema`: the batches' `pyarrow.Schema`, or None for the table's own (read from Unity
-        Catalog, as ``zerobus-codegen --arrow`` gives it). Setup errors (credentials, grants,
-        a missing table, a schema the table cannot take) raise `NonRetriableException` here.
-        Needs pyarrow (``pip install zerobus-toolkit[arrow]``).
-        """
-        from zerobus.sdk.shared.arrow_setup import open_arrow_session
-
-        credentials = (client_id, client_secret)
-        session = await run_blocking(
-            lambda: open_arrow_session(self._config, table_name, schema, credentials, None, options)
-        )
-        return ZerobusArrowStream(session)
+        """Open an Arrow Flight stream; see `zerobus.sdk.sync.ZerobusSdk.create_arrow_stream`."""
+        opener = self._arrow_opener(table_name, schema, (client_id, client_secret), None, options)
+        return ZerobusArrowStream(await run_blocking(opener))
 
     async def create_arrow_stream_with_headers_provider(
         self,
@@ -210,20 +190,12 @@ class ZerobusSdk(SdkBase):
         options: ArrowStreamConfigurationOptions | None = None,
     ) -> ZerobusArrowStream:
         """`create_arrow_stream` authenticated by a custom `HeadersProvider`."""
-        from zerobus.sdk.shared.arrow_setup import open_arrow_session
-
-        session = await run_blocking(
-            lambda: open_arrow_session(self._config, table_name, schema, None, headers_provider, options)
-        )
-        return ZerobusArrowStream(session)
+        opener = self._arrow_opener(table_name, schema, None, headers_provider, options)
+        return ZerobusArrowStream(await run_blocking(opener))
 
     async def recreate_arrow_stream(self, old_stream: ZerobusArrowStream) -> ZerobusArrowStream:
         """A new Arrow stream like `old_stream` (closed or failed), its unacknowledged batches resent first."""
-        from zerobus.sdk.shared.arrow_setup import reopen_arrow_session
-
-        return ZerobusArrowStream(
-            await run_blocking(lambda: reopen_arrow_session(self._config, old_stream._session))
-        )
+        return ZerobusArrowStream(await run_blocking(self._arrow_reopener(old_stream)))
 
     async def close(self) -> None:
         """Close the SDK's gRPC channels (streams still open on them fail, keeping their records).

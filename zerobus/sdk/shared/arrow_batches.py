@@ -1,4 +1,4 @@
-"""What `ingest_batch` is given -> record batches of the stream's schema, each under the request limit.
+"""Internal: What `ingest_batch` is given -> record batches of the stream's schema, each under the request limit.
 
 Accepted: a `pyarrow.RecordBatch` or `Table`, or anything exporting the Arrow PyCapsule
 interface (``__arrow_c_stream__`` / ``__arrow_c_array__``: polars and pandas DataFrames), read
@@ -30,6 +30,12 @@ REQUEST_BUDGET = MAX_REQUEST_BYTES - 4096
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """`table` with exactly `schema`'s columns and types, or a precise refusal (nothing is sent)."""
+    if table.schema.equals(schema, check_metadata=True):
+        # Already the stream's columns and types: only the NOT NULL columns need a look.
+        for position, field in enumerate(schema):
+            if not field.nullable:
+                _refuse_nulls(table.column(position), field)
+        return table
     given = {field.name: index for index, field in enumerate(table.schema)}
     unexpected = [name for name in given if schema.get_field_index(name) < 0]
     if unexpected:
@@ -51,9 +57,8 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
         column = table.column(index)
         if not column.type.equals(field.type):
             column = _converted(column, field)
-        if not field.nullable and column.null_count:
-            row = _first_null_row(column)
-            raise InvalidRecordError(field.name, None, f"row {row} is null, but the column is NOT NULL")
+        if not field.nullable:
+            _refuse_nulls(column, field)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -98,6 +103,12 @@ def _plain(data_type: pa.DataType) -> pa.DataType:
 def _plain_field(field: pa.Field) -> pa.Field:
     # Child names and nullability flags are layout, not data (Delta calls list items "element").
     return pa.field("item", _plain(field.type))
+
+
+def _refuse_nulls(column: pa.ChunkedArray, field: pa.Field) -> None:
+    if column.null_count:
+        row = _first_null_row(column)
+        raise InvalidRecordError(field.name, None, f"row {row} is null, but the column is NOT NULL")
 
 
 def _first_null_row(column: pa.ChunkedArray) -> int:

@@ -1,4 +1,4 @@
-"""One Arrow Flight `DoPut` call (docs/PROTOCOL.md section 9), over pyarrow's own Flight client.
+"""Internal: One Arrow Flight `DoPut` call (docs/PROTOCOL.md section 9), over pyarrow's own Flight client.
 
 `FlightCall.open` starts the call with the stream's headers and schema and a reader thread that
 hands every `PutResult` (`{"ack_up_to_offset": N, ...}`) and the call's end to the stream. The
@@ -76,6 +76,8 @@ class FlightCall:
         self._settled = threading.Event()  # ready, or ended before it was
         self._closing = threading.Lock()
         self._abandoned = False  # no more writes: the reader releases the call when it ends
+        self._write_lock = threading.Lock()  # one write, half-close or close of the writer at a time
+        self._half_closed = False
         self._status: tuple[BaseException | None] | None = None
         self._on_ack: Callable[[FlightCall, int], None] | None = None
         self._on_end: Callable[[FlightCall, BaseException | None], None] | None = None
@@ -137,9 +139,16 @@ class FlightCall:
             )
 
     def send(self, batch: pa.RecordBatch, offset: int) -> None:
-        """Write `batch` with its physical offset in `app_metadata` (blocks under gRPC flow control)."""
-        metadata = pa.py_buffer(json.dumps({OFFSET_ID: offset}, separators=(",", ":")).encode())
-        self._writer.write_with_metadata(batch, metadata)
+        """Write `batch` with its physical offset in `app_metadata` (blocks under gRPC flow control).
+
+        A call already abandoned takes nothing more: the stream resends what it did not get.
+        """
+        metadata = pa.py_buffer(
+            f'{{"{OFFSET_ID}":{offset}}}'.encode()
+        )  # compact JSON, as the service reads it
+        with self._write_lock:
+            if not self._half_closed:
+                self._writer.write_with_metadata(batch, metadata)
 
     def write_failure(self, error: BaseException, timeout_s: float) -> ZerobusException:
         """Why a write failed: the call's own status once it ended (a write only sees "closed")."""
@@ -162,8 +171,12 @@ class FlightCall:
         for a server that may never end it would hold up the caller.
         """
         self._abandoned = True
-        with contextlib.suppress(flight.FlightError, pa.ArrowException, OSError):
-            self._writer.done_writing()
+        with self._write_lock:
+            if self._half_closed:
+                return
+            self._half_closed = True
+            with contextlib.suppress(flight.FlightError, pa.ArrowException, OSError):
+                self._writer.done_writing()
 
     def release_if_ended(self) -> None:
         """Close the writer and the client of a call that already ended (no write may be running)."""
@@ -182,7 +195,8 @@ class FlightCall:
         with self._closing:
             if self._status is None:
                 try:
-                    self._writer.close()
+                    with self._write_lock:  # a write still running returns: the call has ended
+                        self._writer.close()
                     self._status = (None,)
                 except (flight.FlightError, pa.ArrowException, OSError) as error:
                     self._status = (error,)

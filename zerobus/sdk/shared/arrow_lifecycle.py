@@ -1,4 +1,4 @@
-"""The Arrow streams an SDK object has open: counted, and settled when the SDK or program ends.
+"""Internal: The Arrow streams an SDK object has open: counted, and settled when the SDK or program ends.
 
 An Arrow stream holds its batches until the server acknowledges them, like a record stream. So
 from its first call until it is closed it is counted in `sdk.stats()` (and OpenTelemetry), and

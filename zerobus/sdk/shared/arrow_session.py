@@ -1,10 +1,12 @@
-"""An Arrow Flight stream's life, shared by the sync and asyncio `ZerobusArrowStream`.
+"""Internal: An Arrow Flight stream's life, shared by the sync and asyncio `ZerobusArrowStream`.
 
 The bookkeeping is `zerobus.engine.arrow_ledger.ArrowLedger`; this object keeps it consistent
 across threads (the callers', each call's ack reader) and moves the batches onto `FlightCall`s:
 
 - `ingest` conforms the data to the stream's schema and cuts it under the request limit before
-  anything is sent, then waits for room in the window (`max_inflight_batches`) per batch;
+  anything is sent, then waits for room in the window (`max_inflight_batches`) per batch and
+  queues it for the stream's writer thread (`zerobus.sdk.shared.arrow_writer`), which writes the
+  batches in offset order while the caller goes on;
 - a call that ends, fails to take a write, or goes `server_lack_of_ack_timeout_ms` without an
   ack while batches are in flight is replaced (`recovery`): a new call, every unacknowledged
   batch resent in order first; whoever notices first recovers, holding the send lock, so no
@@ -38,6 +40,7 @@ from zerobus.sdk.shared import arrow_lifecycle
 from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
 from zerobus.sdk.shared.arrow_batches import conform, split_to_fit
 from zerobus.sdk.shared.arrow_flight import FlightCall, flight_error
+from zerobus.sdk.shared.arrow_writer import BatchWriter
 from zerobus.sdk.shared.headers_provider import HeadersProvider
 from zerobus.sdk.shared.stream_plan import SdkConfig
 
@@ -77,6 +80,7 @@ class ArrowSession:
         self._state = OPENED
         self._error: ZerobusException | None = None
         self._call: FlightCall | None = None
+        self._writer: BatchWriter | None = None  # started once the first call is ready
         self._last_progress = time.monotonic()  # the last ack, or the start of the current call
         self._recoveries = 0
         self._last_error: tuple[str, float] | None = None  # message, when (for the stats)
@@ -91,6 +95,7 @@ class ArrowSession:
         """The first call; a setup error (auth, grants, table, schema) raises here."""
         with self._send_lock:
             self._start_call(self._options.connection_timeout_ms / 1000)
+            self._writer = BatchWriter(self._is_current, self._on_write_failed)
         arrow_lifecycle.opened(self._config, self)
 
     def _start_call(self, timeout_s: float) -> None:
@@ -130,23 +135,35 @@ class ArrowSession:
         return [piece for batch in table.combine_chunks().to_batches() for piece in split_to_fit(batch)]
 
     def send(self, batch: pa.RecordBatch, abort: threading.Event | None = None) -> int:
-        """Send one prepared batch once the window has room; its logical offset."""
+        """Queue one prepared batch for the writer once the window has room; its logical offset.
+
+        From here the batch is the stream's: in the ledger until acknowledged, resent by any
+        recovery, and kept for `get_unacked_batches` if the stream fails.
+        """
         while True:
             self._wait(self._ledger.has_room, None, abort, "room for another batch")
-            with self._send_lock:
-                with self._cond:
-                    self._raise_if_unusable()
-                    if not self._ledger.has_room():
-                        continue
-                    offset, physical = self._ledger.add(batch, batch.num_rows, batch.nbytes, time.monotonic())
-                    call = self._call
-                    assert call is not None
-                try:
-                    call.send(batch, physical)
-                except (OSError, pa.ArrowException) as error:
-                    # The batch is in the ledger: the recovery resends it.
-                    self._recover(call, call.write_failure(error, self._options.connection_timeout_ms / 1000))
+            with self._send_lock, self._cond:
+                self._raise_if_unusable()
+                if not self._ledger.has_room():
+                    continue
+                offset, physical = self._ledger.add(batch, batch.num_rows, batch.nbytes, time.monotonic())
+                assert self._call is not None and self._writer is not None
+                self._writer.put(self._call, physical, batch)
                 return offset
+
+    def _is_current(self, call: FlightCall) -> bool:
+        """Whether the writer should still write to `call` (a replaced call's batches are resent)."""
+        return call is self._call and self._state == OPENED
+
+    def _on_write_failed(self, call: FlightCall, error: BaseException) -> None:
+        """The writer's write to `call` failed: recover with the call's own status, as any failure."""
+        if isinstance(error, (OSError, pa.ArrowException)):
+            failure = call.write_failure(error, self._options.connection_timeout_ms / 1000)
+        else:  # not the network's doing: resending would fail alike
+            failure = NonRetriableException(
+                f"Stream is closed: writing a batch failed: {error!r}", cause=error
+            )
+        self._recover(call, failure)
 
     # --- waiting ---------------------------------------------------------------------------------
 
@@ -197,6 +214,8 @@ class ArrowSession:
     def _end_call(self) -> None:
         with self._send_lock:
             call, self._call = self._call, None
+            if self._writer is not None:
+                self._writer.stop()
         if call is not None and self._state == FAILED:
             # Nothing more is owed to the server: do not wait for it to end the call.
             call.abort()
@@ -334,6 +353,8 @@ class ArrowSession:
             self._error = error
             self._last_error = (error.message, time.monotonic())
             self._cond.notify_all()
+            if self._writer is not None:
+                self._writer.stop()  # nothing more is written; the batches stay in the ledger
         logger.error("Arrow stream to %s failed: %s", self.plan.table_name, error, extra=self.log_fields())
 
     # --- questions -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""What both drivers' `create_arrow_stream*` do before the first Flight call, written once.
+"""Internal: What both drivers' `create_arrow_stream*` do before the first Flight call, written once.
 
 The arguments are checked (table name, schema, credentials or headers provider, options); a
 schema left out (None) is the table's own, read from Unity Catalog and turned into Arrow by the

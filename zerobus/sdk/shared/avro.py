@@ -9,8 +9,7 @@ field, the value and the reason), then encoded with fastavro (``pip install
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from zerobus.encoders.avro_records import AvroEncoder as _StreamEncoder
 
@@ -23,11 +22,11 @@ class AvroEncoder:
     def __init__(self, schema_json: str) -> None:
         self._encoder = _StreamEncoder(schema_json)
 
-    def encode(self, payload: Any) -> bytes:
+    def encode(self, payload: object) -> bytes:
         """One record (a dict, a Pydantic model or Avro bytes) as Avro bytes."""
         return bytes(self._encoder.encode_record(payload))
 
-    def encode_batch(self, payloads: Any) -> list[bytes]:
+    def encode_batch(self, payloads: Iterable[object]) -> list[bytes]:
         """A list of records as Avro bytes; a single record (a dict or bytes) is refused."""
         if isinstance(payloads, (str, bytes, bytearray, memoryview, Mapping)) or not hasattr(
             payloads, "__iter__"

@@ -1,4 +1,4 @@
-"""Runs user callbacks on their own thread, never under a stream's lock.
+"""Internal: Runs user callbacks on their own thread, never under a stream's lock.
 
 Acknowledgment ranges, failures and `add_done_callback` functions are queued here by the
 drivers and run in order on one daemon thread per stream (started on first use, gone after
@@ -30,7 +30,7 @@ class CallbackDispatcher:
     def __init__(self, ack_callback: Any, name: str) -> None:
         self._ack_callback = ack_callback
         self._name = name
-        self._items: deque[tuple[Callable[..., None], tuple[Any, ...]]] = deque()
+        self._items: deque[tuple[Callable[..., object], tuple[Any, ...]]] = deque()
         self._cond = threading.Condition(threading.Lock())
         self._running = False
         self._busy = False
@@ -55,10 +55,10 @@ class CallbackDispatcher:
         if isinstance(self._ack_callback, AckCallback):
             self._put(self._each, (self._ack_callback.on_error, range(first, last + 1), (message,)))
 
-    def call(self, function: Callable[..., None], *args: Any) -> None:
+    def call(self, function: Callable[..., object], *args: Any) -> None:
         self._put(function, args)
 
-    def _put(self, function: Callable[..., None], args: tuple[Any, ...]) -> None:
+    def _put(self, function: Callable[..., object], args: tuple[Any, ...]) -> None:
         with self._cond:
             self._items.append((function, args))
             if not self._running:
@@ -86,14 +86,14 @@ class CallbackDispatcher:
                 self._busy = True
             self._safe(function, args)
 
-    def _each(self, function: Callable[..., None], offsets: range, extra: tuple[Any, ...]) -> None:
+    def _each(self, function: Callable[..., object], offsets: range, extra: tuple[Any, ...]) -> None:
         for offset in offsets:
             try:
                 function(offset, *extra)
             except Exception:
                 self._report()
 
-    def _safe(self, function: Callable[..., None], args: tuple[Any, ...]) -> None:
+    def _safe(self, function: Callable[..., object], args: tuple[Any, ...]) -> None:
         try:
             function(*args)
         except Exception:

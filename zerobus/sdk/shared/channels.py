@@ -1,4 +1,4 @@
-"""Which gRPC channel (and so which TCP connection) each stream of one SDK object uses.
+"""Internal: Which gRPC channel (and so which TCP connection) each stream of one SDK object uses.
 
 `connection_per_stream=True` (the official default) gives every stream a channel of its own, so
 packet loss on one connection cannot stall the others (HTTP/2 head-of-line blocking); False lets

@@ -1,4 +1,4 @@
-"""Puts a `DeadLetterGuard` around the ingest, flush and close calls of a stream or a pool.
+"""Internal: Puts a `DeadLetterGuard` around the ingest, flush and close calls of a stream or a pool.
 
 Both drivers and both pool kinds get the same wrappers (async ones where the call is a
 coroutine), installed on the instance only when ``dead_letters`` is set: a stream without it

@@ -1,4 +1,4 @@
-"""Dead letters: records a stream cannot deliver go to a sink instead of only raising.
+"""Internal: Dead letters: records a stream cannot deliver go to a sink instead of only raising.
 
 Opt in with ``StreamConfigurationOptions(dead_letters=...)``: a path (a JSON-lines file, see
 `dead_letter_entry`) or a callable receiving a `DeadLetter`. Two kinds of record go there:

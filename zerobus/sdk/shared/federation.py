@@ -1,4 +1,4 @@
-"""The headers provider of federated streams: IdP token -> exchanged Databricks token, cached.
+"""Internal: The headers provider of federated streams: IdP token -> exchanged Databricks token, cached.
 
 `FederatedHeadersProvider.get_headers()` serves the exchanged token from the SDK object's
 `TokenCache` and exchanges a fresh one (calling the IdP token supplier) only when there is none,

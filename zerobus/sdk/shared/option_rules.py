@@ -1,4 +1,4 @@
-"""What every options class shares: unknown names are refused with a useful error.
+"""Internal: What every options class shares: unknown names are refused with a useful error.
 
 Options objects stay mutable, as the official SDK's are (test suites written for it set fields
 after construction), so each class checks every assignment in its ``__setattr__`` and wraps its

@@ -1,4 +1,4 @@
-"""Stream options, record types and acknowledgment callbacks (the official SDK's names and defaults).
+"""Internal: Stream options, record types and acknowledgment callbacks (the official SDK's names and defaults).
 
 `StreamConfigurationOptions` is keyword-only and mutable, as the official SDK's is, and checks
 every value when it is built and whenever it is assigned, so a typo or a negative timeout fails
@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import Any, NoReturn
 
 from zerobus.errors import ConfigurationError, UnknownOptionError
-from zerobus.protocol.messages import RecordTypeValue
+from zerobus.protocol.messages import IngestRecordResponse, RecordTypeValue
 from zerobus.schema.time_units import DATE_UNITS, TIMESTAMP_UNITS, DateUnit, IntegerUnits, TimestampUnit
 from zerobus.sdk.shared.dead_letters import DeadLetterTarget, check_dead_letters
 from zerobus.sdk.shared.option_rules import refuse_unknown_keywords
@@ -50,7 +50,7 @@ class AckCallback:
 
 # The old SDK's plain callable receives an `IngestRecordResponse` whose
 # `durability_ack_up_to_offset` is the last durable logical offset.
-AckCallbackType = AckCallback | Callable[[Any], None]
+AckCallbackType = AckCallback | Callable[[IngestRecordResponse], None]
 
 
 @refuse_unknown_keywords

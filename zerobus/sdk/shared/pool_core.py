@@ -1,4 +1,4 @@
-"""The decisions of a stream pool, with no I/O: where each record goes, and when to open a stream.
+"""Internal: The decisions of a stream pool, with no I/O: where each record goes, and when to open a stream.
 
 Both pool drivers (`zerobus.sdk.sync.pool`, `zerobus.sdk.aio.pool`) ask this core and only do
 the I/O: ingest into the stream it names, open a stream when it asks for one, flush and close.
@@ -8,10 +8,13 @@ the I/O: ingest into the stream it names, open a stream when it asks for one, fl
   per-record path builds one per record, and a named tuple costs more to build). Order holds
   per stream, so a pool-wide counter would promise an order the table does not keep.
 - Without a key, records go to the least-loaded stream that accepts records (fewest records
-  not yet acknowledged). The choice sticks for `REBALANCE_EVERY` records, or until that
-  stream's in-flight window is full or it stops accepting records (closing, failed), so that
-  consecutive records still batch on the wire and one stream failing or recovering (its
-  window fills, no acks) never holds the others up.
+  not yet acknowledged; a stream with room beats a full one). The choice is made once per run,
+  not per record: the chosen stream takes records until half of its in-flight window is
+  unacknowledged (`switch_slack`; all of it if every stream was past half when it was chosen)
+  or it stops accepting records (closing, failed); then the least-loaded stream is chosen
+  again. A stream that keeps up keeps the records (consecutive records batch on the wire, and
+  idle streams cost nothing), one that falls behind hands over to the others, and one stream
+  failing or recovering (its window fills, no acks) never holds the others up.
 - With a key, each record goes to the stream its key hashes to (`pool_keys`): records with
   the same key always go to the same stream, so their order holds. A keyed pool never grows:
   moving a key to a new stream could let its later records overtake earlier ones.
@@ -29,6 +32,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from zerobus.engine.pool_path import PoolLanes, compile_pool_ingest, switch_slack
 from zerobus.errors import ZerobusException
 from zerobus.sdk.shared.pool_keys import KeySpec, jump_hash, key_reader, stable_key_hash
 from zerobus.sdk.shared.pool_setup import (
@@ -42,9 +46,9 @@ from zerobus.sdk.shared.pool_setup import (
 
 # The pool's setup types are re-exported: callers import everything pool-related from here.
 __all__ = [
-    "REBALANCE_EVERY",
     "PoolCore",
     "PoolGrowth",
+    "PoolLanes",
     "PoolOffset",
     "StreamArguments",
     "StreamGauge",
@@ -53,16 +57,12 @@ __all__ = [
     "queue_at_once",
     "raise_first",
     "route_groups",
+    "switch_slack",
 ]
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-# Records sent to the chosen stream before the least-loaded choice is made again (a full window
-# or a failed stream re-chooses at once): long runs let each stream's sender ship large batches;
-# switching every few hundred records split them into many small requests, each costing grpc's
-# Python threads their per-message overhead.
-REBALANCE_EVERY = 16384
 # Keys whose stream is remembered (a dict lookup instead of a hash per record).
 _KEY_CACHE_SIZE = 65_536
 
@@ -104,7 +104,7 @@ class PoolCore:
         self._clock = clock
         self._table_name = table_name
         self._current = 0
-        self._left = REBALANCE_EVERY
+        self._slack = switch_slack(self._gauges[0])
         self.growing = False
         self._window_start = clock()
         self._acked_at_start = [gauge.acked_records for gauge in self._gauges]
@@ -124,32 +124,30 @@ class PoolCore:
         """The index of the stream for `record`; ``~index`` (negative) when a stream should be opened too."""
         if self._read_key is not None:
             return self._route_key(record)
-        self._left -= 1
         gauge = self._gauges[self._current]
-        if self._left < 0 or gauge.next_offset >= gauge.window_end:
+        if gauge.next_offset + self._slack >= gauge.window_end:
             return self._rebalance()
         return self._current
 
     def compile_route(self) -> Callable[[Any], int]:
         """`route` for the per-record path, compiled into a closure: no attribute lookups per record.
 
-        The same decisions as `route`; the sticky choice's countdown lives in the closure.
+        The same decisions as `route`; the current stream and its slack live in the closure.
         """
         if self._read_key is not None:
             return self._route_key
         gauges = self._gauges  # the same list growth appends to
         rebalance = self._rebalance
-        left = REBALANCE_EVERY
-        gauge = gauges[self._current]
         current = self._current
+        gauge, slack = gauges[current], self._slack
 
         def route_one(record: Any) -> int:
-            nonlocal left, gauge, current
-            left -= 1
-            if left < 0 or gauge.next_offset >= gauge.window_end:
+            nonlocal gauge, current, slack
+            if gauge.next_offset + slack >= gauge.window_end:
                 chosen = rebalance()
                 current = chosen if chosen >= 0 else ~chosen
-                gauge, left = gauges[current], REBALANCE_EVERY
+                gauge = gauges[current]
+                slack = switch_slack(gauge)
                 return chosen
             return current
 
@@ -157,79 +155,36 @@ class PoolCore:
 
     def compile_ingest_one(
         self,
-        fast: list[Callable[[Any], int]],
-        slow: list[Callable[[bytes | str], int]],
-        take_encoded: Callable[[], bytes | str],
+        lanes: PoolLanes,
+        general: Callable[[int, bytes | str], PoolOffset],
         grow: Callable[[], object],
-        refused: Callable[[int, bytes | str, ZerobusException], PoolOffset],
     ) -> Callable[[Any], PoolOffset]:
-        """The whole per-record path of a blocking pool (route, ingest, offset) as one closure.
+        """The whole per-record path of a pool (route, encode, queue, offset) as one closure.
 
-        `fast[i]` queues a record on stream i and returns its offset, or -1 (queuing nothing)
-        when the record needs that stream's general path: window full, stream not accepting
-        records (it checks what `route` checks, so this path does not). The record is encoded
-        by then, and `take_encoded()` hands it over: `slow[i](encoded)`, that general path,
-        waits for room, so no record is encoded twice. Both lists are the ones growth appends
-        to. `grow()` opens a stream when the core asks for one; `refused(i, encoded, error)`
-        handles a record stream i refused (see `may_reroute`). Compiled because every record
-        runs it: a method calling `route` and then the stream cost a quarter more CPU per record.
+        `lanes` are the pool's streams' submission queues (`zerobus.engine.pool_path`): the
+        closure queues into the chosen one itself. A record no stream takes at once goes,
+        encoded, to `general(index, encoded)`, the driver's path that may wait (sync) or parks
+        it for an await (asyncio: offset -1). `grow()` opens a stream when the core asks for
+        one. The same decisions as `route`.
         """
         if self._read_key is not None:
-            route_key = self._route_key
-
-            def ingest_keyed(payload: Any) -> PoolOffset:
-                index = route_key(payload)
-                offset = fast[index](payload)
-                if offset >= 0:
-                    return index, offset
-                encoded = take_encoded()
-                try:
-                    return index, slow[index](encoded)
-                except ZerobusException as error:
-                    return refused(index, encoded, error)
-
-            return ingest_keyed
+            return compile_pool_ingest(lanes, self._route_key, general)
         rebalance = self._rebalance
-        left = REBALANCE_EVERY
-        current = self._current
-        fast_current = fast[current]
 
-        def elsewhere(payload: Any, tried: bool) -> PoolOffset:
-            """Time to choose again (`tried`: the current stream could not take the record at once)."""
-            nonlocal left, current, fast_current
+        def choose() -> int:
             chosen = rebalance()
-            current = chosen if chosen >= 0 else ~chosen
-            fast_current, left = fast[current], REBALANCE_EVERY
-            if chosen < 0:
-                grow()
-            if not tried:
-                offset = fast_current(payload)
-                if offset >= 0:
-                    return current, offset
-            encoded = take_encoded()
-            try:  # every stream is full (this one is the least loaded), or it failed just now
-                return current, slow[current](encoded)
-            except ZerobusException as error:
-                return refused(current, encoded, error)
+            if chosen >= 0:
+                return chosen
+            grow()
+            return ~chosen
 
-        def ingest_one(payload: Any) -> PoolOffset:
-            nonlocal left
-            left -= 1
-            if left < 0:
-                return elsewhere(payload, False)
-            offset = fast_current(payload)
-            if offset >= 0:
-                return current, offset
-            return elsewhere(payload, True)
-
-        return ingest_one
+        return compile_pool_ingest(lanes, None, general, self._current, choose)
 
     def route_batch(self, records: list[Any]) -> list[tuple[int, list[Any]]]:
         """(stream index, its records in their order) per stream the batch goes to; growth as in `route`."""
         if not records:
             return []
         if self._read_key is None:
-            self._left -= len(records) - 1
             return [(self.route(None), records)]
         groups: dict[int, list[Any]] = {}
         for record in records:
@@ -267,7 +222,7 @@ class PoolCore:
             if best_load is None or load < best_load:
                 best, best_load = index, load
         self._current = best
-        self._left = REBALANCE_EVERY
+        self._slack = switch_slack(gauges[best])
         return ~best if self._growth_due() else best
 
     def may_reroute(self, index: int) -> bool:
@@ -283,7 +238,6 @@ class PoolCore:
 
     def reroute(self) -> int:
         """The least-loaded stream that still takes records (after `may_reroute` said yes)."""
-        self._left = 0
         index = self._rebalance()
         return ~index if index < 0 else index
 

@@ -1,4 +1,4 @@
-"""Keyed routing of a stream pool: which stream a record's key belongs to, the same in every process.
+"""Internal: Keyed routing of a stream pool: which stream a record's key belongs to, the same in every process.
 
 A key is read from the record (a field name, or a callable given the record), turned into
 canonical bytes, hashed with BLAKE2b (Python's own `hash()` of a str changes between processes),

@@ -1,4 +1,4 @@
-"""What a stream pool is opened with, checked before any stream opens; and what it reports back.
+"""Internal: What a stream pool is opened with, checked before any stream opens; and what it reports back.
 
 `create_stream_pool`'s layout (`pool_layout`: how many streams, growth or not), the growth
 policy (`PoolGrowth`), the offsets a pool hands out (`PoolOffset`), and how a pool reports the

@@ -1,4 +1,4 @@
-"""What a stream does when the server refuses its credentials (gRPC UNAUTHENTICATED).
+"""Internal: What a stream does when the server refuses its credentials (gRPC UNAUTHENTICATED).
 
 The headers provider is told at once (`HeadersProvider.invalidate()`), before any next attempt,
 so a provider that caches tokens drops the refused one. A refusal is not retryable in itself

@@ -1,10 +1,12 @@
-"""What `ZerobusSdk` does the same way in both drivers: endpoints, arguments, recreating streams."""
+"""Internal: What `ZerobusSdk` does the same way in both drivers: endpoints, arguments, recreating streams."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from zerobus.errors import ZerobusException
 from zerobus.sdk.shared.auth import FederatedToken
@@ -16,6 +18,13 @@ from zerobus.sdk.shared.stats_ledger import AggregateStats, ledger_for
 from zerobus.sdk.shared.stream_base import StreamBase
 from zerobus.sdk.shared.stream_plan import SdkConfig, StreamPlan, create_stream_arguments
 from zerobus.sdk.shared.table_properties import TableProperties
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from zerobus.sdk.shared.arrow import ArrowStreamConfigurationOptions
+    from zerobus.sdk.shared.arrow_session import ArrowSession
+    from zerobus.sdk.shared.arrow_stream_base import ArrowStreamBase
 
 __all__ = ["SdkBase"]
 
@@ -70,6 +79,10 @@ class SdkBase:
         """
         return ledger_for(self._config).stats()
 
+    def _supplier_loop(self) -> asyncio.AbstractEventLoop | None:
+        """Where an ``async def`` IdP supplier is awaited: the asyncio SDK's running loop (None: none)."""
+        return None
+
     def _stream_arguments(
         self,
         client_id: Any,
@@ -78,13 +91,12 @@ class SdkBase:
         options: Any,
         headers_provider: Any,
         auth: FederatedToken | None,
-        loop: asyncio.AbstractEventLoop | None = None,
     ) -> tuple[TableProperties, StreamConfigurationOptions, HeadersProvider | None, tuple[str, str] | None]:
         """`create_stream`'s arguments (either official order, or `auth=`) as (table, options,
-        provider, credentials); `loop` is where an ``async def`` IdP supplier is awaited."""
+        provider, credentials)."""
         if auth is not None:
             table_properties, headers_provider = federated_arguments(
-                self._config, client_id, client_secret, table_properties, auth, loop
+                self._config, client_id, client_secret, table_properties, auth, self._supplier_loop()
             )
             client_id = client_secret = None
         return create_stream_arguments(client_id, client_secret, table_properties, options, headers_provider)
@@ -98,3 +110,27 @@ class SdkBase:
         client_id, client_secret = plan.credentials or (None, None)
         provider = None if plan.credentials else plan.headers_provider
         return client_id, client_secret, plan.table, plan.options, provider
+
+    def _arrow_opener(
+        self,
+        table_name: str,
+        schema: pa.Schema | None,
+        credentials: tuple[str, str] | None,
+        headers_provider: HeadersProvider | None,
+        options: ArrowStreamConfigurationOptions | None,
+    ) -> Callable[[], ArrowSession]:
+        """What opens an Arrow stream's session (it blocks: the asyncio SDK runs it on a worker thread).
+
+        pyarrow is imported when an Arrow stream is made, not with the SDK.
+        """
+        from zerobus.sdk.shared.arrow_setup import open_arrow_session
+
+        return functools.partial(
+            open_arrow_session, self._config, table_name, schema, credentials, headers_provider, options
+        )
+
+    def _arrow_reopener(self, old_stream: ArrowStreamBase) -> Callable[[], ArrowSession]:
+        """What opens the session of `recreate_arrow_stream` (blocking, as `_arrow_opener`)."""
+        from zerobus.sdk.shared.arrow_setup import reopen_arrow_session
+
+        return functools.partial(reopen_arrow_session, self._config, old_stream._session)

@@ -1,4 +1,4 @@
-"""`StreamState`, re-exported from the engine where the transitions are written down."""
+"""Internal: `StreamState`, re-exported from the engine where the transitions are written down."""
 
 from zerobus.engine.state import StreamState
 

@@ -1,4 +1,4 @@
-"""Stats over many streams: one SDK object's (`sdk.stats()`), one pool's, or one table's (OpenTelemetry).
+"""Internal: Stats over many streams: one SDK object's (`sdk.stats()`), one pool's, or one table's (OpenTelemetry).
 
 Each SDK object has a `StatsLedger`, found through its `SdkConfig` (which every stream of that
 SDK, pooled or not, already holds). Open streams are held weakly and read on demand; a stream

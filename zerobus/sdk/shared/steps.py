@@ -1,4 +1,4 @@
-"""The I/O steps that the shared stream sequences (`StreamBase`) ask a driver to carry out.
+"""Internal: The I/O steps that the shared stream sequences (`StreamBase`) ask a driver to carry out.
 
 A sequence is a generator: it yields one step, the driver does it (blocking, or awaiting) and
 sends back the step's result (only `RunCall` has one: the error that ended the call, or None),

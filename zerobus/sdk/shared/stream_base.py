@@ -1,4 +1,4 @@
-"""The parts of a stream that do not depend on how I/O is done, shared by both drivers.
+"""Internal: The parts of a stream that do not depend on how I/O is done, shared by both drivers.
 
 The sequences that mix engine calls with waiting (the supervisor's reconnect loop, flush,
 close) are written once here as generators, in the way httpx writes its auth flows: each
@@ -20,7 +20,6 @@ from typing import Any
 from zerobus.connection_hints import explain_grpc_failure
 from zerobus.encoders.base import EncodedRecords
 from zerobus.engine import (
-    MAX_REQUEST_BYTES,
     TERMINAL_STATES,
     Effects,
     StreamCore,
@@ -32,7 +31,9 @@ from zerobus.engine.stats import StreamStats
 from zerobus.engine.submissions import Payload
 from zerobus.engine.waiters import Waiter
 from zerobus.error_text import stream_title
-from zerobus.errors import ConfigurationError, NonRetriableException, ZerobusException
+from zerobus.errors import NonRetriableException, ZerobusException
+from zerobus.protocol import EphemeralStreamResponse
+from zerobus.sdk.shared.arrow_rows import ArrowRows
 from zerobus.sdk.shared.callbacks import CallbackDispatcher
 from zerobus.sdk.shared.options import StreamConfigurationOptions
 from zerobus.sdk.shared.refusal import CredentialRefusals
@@ -40,9 +41,9 @@ from zerobus.sdk.shared.stats_ledger import ledger_for
 from zerobus.sdk.shared.steps import RunCall, Shutdown, Sleep, Steps, Wait
 from zerobus.sdk.shared.stream_plan import SdkConfig, StreamPlan
 from zerobus.sdk.shared.table_properties import TableProperties
-from zerobus.sdk.shared.unclosed import remember
+from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, remember, report_left_open
 
-__all__ = ["AckHandle", "Record", "StreamBase"]
+__all__ = ["Record", "StreamBase"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,58 +52,14 @@ logger = logging.getLogger(__name__)
 # naming the field, the value and the reason, so the static type is every object.
 Record = object
 
-# Room left under the request limit for the request's own fields and each record's tag and length.
-_REQUEST_FRAMING = 64 * 1024
-
-
-class _DoneCallback:
-    """A waiter that runs `function(offset)` on the callback thread once the offset is durable."""
-
-    __slots__ = ("callbacks", "function", "offset")
-
-    def __init__(self, callbacks: CallbackDispatcher, offset: int, function: Callable[[int], Any]) -> None:
-        self.callbacks, self.offset, self.function = callbacks, offset, function
-
-    def resolve(self, error: BaseException | None) -> None:
-        if error is None:
-            self.callbacks.call(self.function, self.offset)
-
-
-class AckHandle:
-    """The part of `RecordAcknowledgment` both drivers share (the waiting is driver-specific)."""
-
-    __slots__ = ("_stream", "offset")
-
-    def __init__(self, stream: StreamBase, offset: int) -> None:
-        self._stream = stream
-        self.offset = offset
-
-    def is_done(self) -> bool:
-        """True once the record is durable, or will never be (the stream failed)."""
-        core = self._stream._core
-        return core.is_durable(self.offset) or core.failure is not None
-
-    done = is_done
-
-    def add_done_callback(self, callback: Callable[[int], object]) -> None:
-        """Run `callback(offset)` once the record is durable: on the callback thread, or now if it is."""
-        stream = self._stream
-        waiter = _DoneCallback(stream._callbacks, self.offset, callback)
-        with stream._guard:
-            waiting = stream._core.failure is None and stream._core.add_waiter(self.offset, waiter)
-        if not waiting and stream._core.is_durable(self.offset):
-            callback(self.offset)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(offset={self.offset}, done={self.is_done()})"
-
 
 class StreamBase:
     """State, encoder, engine and callbacks of a stream; the drivers add the I/O."""
 
     _guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
-    # Compiled at the first `ingest_arrow` (`zerobus.encoders.arrow_records.ArrowRecordEncoder`).
-    _arrow_encoder: Any = None
+    # Set by each driver (under `_guard`): wake its sender, wake its timer.
+    _notify_sender: Callable[[], object]
+    _notify_timer: Callable[[], object]
 
     def __init__(self, config: SdkConfig, plan: StreamPlan) -> None:
         self._config = config
@@ -119,6 +76,7 @@ class StreamBase:
         # The call being read (0: none), and when the timer will next look at the engine.
         self._live_call_id = 0
         self._timer_until = float("inf")
+        self._arrow_rows = ArrowRows(plan.encoder, self._core.config)
 
     # --- the official API's read-only parts ---------------------------------------------------
 
@@ -225,11 +183,55 @@ class StreamBase:
 
     def _wake_sender(self) -> None:
         """(Under `_guard`.) Wake the sender if it sleeps for lack of work."""
-        raise NotImplementedError
+        if self._core.claim_idle_sender():
+            self._notify_sender()
+
+    def _poke_timer(self) -> None:
+        """(Under `_guard`.) Wake the timer if the engine's next deadline is earlier than it thinks."""
+        deadline = self._core.deadline()
+        if deadline is not None and deadline < self._timer_until:
+            self._notify_timer()
 
     def _settle_at_exit(self) -> None:
         """The program ends with this stream open: close it if it still can be, say what was lost."""
         raise NotImplementedError
+
+    # --- the end of a program, or of a driver's tasks ----------------------------------------------
+
+    def _settle_with(self, close: Callable[[float], object]) -> None:
+        """At exit: `close(bound_s)` the stream, bounded by its flush, recovery and callback
+        timeouts (a `TimeoutError` past the bound), then report what could not be delivered."""
+        options = self._plan.options
+        bound_ms = (
+            options.flush_timeout_ms + options.recovery_timeout_ms + (options.callback_max_wait_time_ms or 0)
+        )
+        reason = ""
+        try:
+            close(bound_ms / 1000 + 1.0)
+        except ZerobusException as error:
+            reason = exit_loss_reason(error, options.flush_timeout_ms)
+        except TimeoutError:
+            reason = f"close() did not finish within {bound_ms} ms"
+        self._report_left_open(self._core.unacked_count, reason)
+
+    def _report_left_open(self, undelivered: int, reason: str) -> None:
+        report_left_open(self._plan.table.table_name, undelivered, reason, self._log_fields())
+
+    def _abandon(self, why: str) -> None:
+        """The driver's tasks ended before close(), so nothing can be sent any more: fail the
+        stream (its records stay in `get_unacked_records()`) and report the loss now, while
+        logging still works."""
+        if self._core.state in TERMINAL_STATES:
+            return
+        forget(self)
+        undelivered = self._core.unacked_count
+        with self._guard:
+            effects = self._core.fail(
+                ZerobusException(f"the stream's tasks were cancelled before close(): {why}")
+            )
+        self._apply(effects)
+        if undelivered:
+            self._report_left_open(undelivered, f"its tasks were cancelled: {why}")
 
     # --- ingest without waiting -------------------------------------------------------------------
 
@@ -278,11 +280,6 @@ class StreamBase:
         if error is not None:
             raise self._core.rejection() from error
 
-    def _timer_is_late(self) -> bool:
-        """(Under `_guard`.) Whether the engine's next deadline is earlier than the timer thinks."""
-        deadline = self._core.deadline()
-        return deadline is not None and deadline < self._timer_until
-
     def _timer_sleep_for(self) -> float | None:
         """(Under `_guard`.) How long the timer may sleep (None: until woken); remembers until when."""
         deadline = self._core.deadline()
@@ -301,8 +298,11 @@ class StreamBase:
             effects = self._core.fail(ZerobusException(f"internal error in the stream: {bug!r}", cause=bug))
         self._apply(effects)
 
-    def _close_after_error_failed(self, error: ZerobusException) -> None:
-        """`with` / `async with` ended by an exception, and closing failed too: log, keep the first."""
+    def _close_on_exit_failed(self, error: ZerobusException, exc_type: object) -> None:
+        """Closing at the end of `with` / `async with` raised `error`: raise it, unless the block
+        itself ended by an exception (`exc_type`): then log it and let the first one through."""
+        if exc_type is None:
+            raise error
         title = stream_title(self.stream_id, self._plan.table.table_name)
         logger.warning("closing %s after an error failed too: %s", title, error, extra=self._log_fields())
 
@@ -332,6 +332,14 @@ class StreamBase:
     def _call_ended_cleanly(self) -> None:
         self._refusals.call_ended(None, None)
 
+    def _on_response(self, call_id: int, response: EphemeralStreamResponse) -> None:
+        """Feed one response of call `call_id` to the engine; carry out its effects outside `_guard`."""
+        with self._guard:
+            effects = self._core.on_response(call_id, response)
+            self._poke_timer()
+        if effects is not None:
+            self._apply(effects)
+
     def _resolve(self, effects: Effects) -> None:
         """Wake released waiters and queue callbacks (never under a lock)."""
         error = effects.error
@@ -355,28 +363,8 @@ class StreamBase:
         self._callbacks.drain(None if limit is None else limit / 1000)
 
     def _arrow_submissions(self, data: object) -> list[EncodedRecords]:
-        """`ingest_arrow`'s records: every row converted and checked before any is queued, cut
-        into submissions that each fit one request and a quarter of the in-flight window.
-
-        pyarrow and numpy are imported here, at the first call: importing the SDK loads neither.
-        """
-        if self._arrow_encoder is None:
-            try:
-                from zerobus.encoders.arrow_records import ArrowRecordEncoder
-            except ImportError as error:
-                raise ConfigurationError(
-                    f"ingest_arrow needs pyarrow and numpy ({error}): pip install 'zerobus-toolkit[arrow]'",
-                    cause=error,
-                ) from error
-            self._arrow_encoder = ArrowRecordEncoder(self._encoder)
-        config = self._core.config
-        max_records = max(1, min(config.max_batch_records, config.max_inflight_records // 4))
-        request_bytes = MAX_REQUEST_BYTES - _REQUEST_FRAMING
-        max_bytes = min(config.max_batch_bytes, request_bytes)
-        submissions: list[EncodedRecords] = self._arrow_encoder.submissions(
-            data, max_records, max_bytes, request_bytes
-        )
-        return submissions
+        """`ingest_arrow`'s records, all checked, in submissions that fit a request (`ArrowRows`)."""
+        return self._arrow_rows.submissions(data)
 
     def _unacked_records(self) -> list[Payload]:
         with self._guard:

@@ -1,4 +1,4 @@
-"""Everything both drivers do before a stream's first call, written once (internal to the SDK).
+"""Internal: Everything both drivers do before a stream's first call, written once (internal to the SDK).
 
 - `SdkConfig`: the endpoints (normalised, docs/PROTOCOL.md section 1), the SDK identifier, and the
   gRPC channel settings (TLS unless `http://`, no message size limits, our user agent).

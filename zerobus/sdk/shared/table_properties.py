@@ -1,14 +1,27 @@
-"""`TableProperties`: the target table and, optionally, what its records look like."""
+"""Internal: `TableProperties`: the target table and, optionally, what its records look like."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from zerobus.encoders.avro_records import check_avro_schema_text
 from zerobus.errors import ConfigurationError
 from zerobus.names import TableName, parse_table_name
 
-__all__ = ["TableProperties"]
+if TYPE_CHECKING:
+    from google.protobuf.descriptor import Descriptor
+    from google.protobuf.descriptor_pb2 import DescriptorProto
+    from google.protobuf.message import Message
+
+    from zerobus.codegen.model_base import ZerobusModel
+    from zerobus.schema.ir import TableSchema
+
+__all__ = ["DescriptorSource", "TableProperties"]
+
+# What `TableProperties` takes as the shape of PROTO records (see its docstring).
+DescriptorSource = Union[
+    "Descriptor", "type[Message]", "DescriptorProto", bytes, "TableSchema", "type[ZerobusModel]"
+]
 
 _MISSING: Any = object()
 
@@ -37,10 +50,10 @@ class TableProperties:
     def __init__(
         self,
         table_name: str,
-        descriptor_proto: Any = None,
+        descriptor_proto: DescriptorSource | None = None,
         avro_schema: str | None = None,
         *,
-        descriptor: Any = _MISSING,
+        descriptor: DescriptorSource | None = _MISSING,
     ) -> None:
         if descriptor is not _MISSING:
             if descriptor_proto is not None:
@@ -56,11 +69,11 @@ class TableProperties:
                 )
             check_avro_schema_text(avro_schema)
         self._name: TableName = parse_table_name(table_name)
-        self.descriptor: Any = descriptor_proto
+        self.descriptor: DescriptorSource | None = descriptor_proto
         self._avro_schema = avro_schema
 
     @property
-    def descriptor_proto(self) -> Any:
+    def descriptor_proto(self) -> DescriptorSource | None:
         """The official SDK's name for `descriptor`."""
         return self.descriptor
 

@@ -1,4 +1,4 @@
-"""Exchanged tokens kept per identity and table until they near their expiry.
+"""Internal: Exchanged tokens kept per identity and table until they near their expiry.
 
 A federated token costs a call to the identity provider and one to the token endpoint, and the
 workspace grants it for as long as it says (``expires_in``, never past the subject token's own

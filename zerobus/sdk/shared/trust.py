@@ -1,4 +1,4 @@
-"""Custom root certificates: one CA file trusted by the gRPC channel and by the HTTPS calls.
+"""Internal: Custom root certificates: one CA file trusted by the gRPC channel and by the HTTPS calls.
 
 By default the gRPC channel trusts grpc's roots (or ``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH``) and
 the OAuth and Unity Catalog calls trust requests' (or ``REQUESTS_CA_BUNDLE``). A server with a

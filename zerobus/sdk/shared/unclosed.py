@@ -1,4 +1,4 @@
-"""Streams a program never closed: settled at exit where possible, never dropped silently.
+"""Internal: Streams a program never closed: settled at exit where possible, never dropped silently.
 
 A stream holds records until the server acknowledges them. A program that ends without
 `close()` would lose that tail without a word, so each driver registers its open streams here.

@@ -1,4 +1,4 @@
-"""The table schema a PROTO stream needs when the user gave no descriptor.
+"""Internal: The table schema a PROTO stream needs when the user gave no descriptor.
 
 Read from Unity Catalog with the codegen engineer's client (`zerobus.codegen.api.load_schema`),
 authenticated with a metadata token from the stream's client credentials, or with the

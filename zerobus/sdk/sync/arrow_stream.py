@@ -1,4 +1,4 @@
-"""`ZerobusArrowStream` (synchronous): record batches and DataFrames over Arrow Flight.
+"""Internal: `ZerobusArrowStream` (synchronous): record batches and DataFrames over Arrow Flight.
 
 Every method blocks the calling thread; the logic is `zerobus.sdk.shared.arrow_session`.
 pyarrow is imported only once a stream exists, so `import zerobus.sdk.sync` stays light.
@@ -6,18 +6,17 @@ pyarrow is imported only once a stream exists, so `import zerobus.sdk.sync` stay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from zerobus.sdk.shared.arrow_stream_base import ArrowStreamBase
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from zerobus.engine.arrow_stats import ArrowStreamStats
-    from zerobus.sdk.shared.arrow_session import ArrowSession
-
 __all__ = ["ZerobusArrowStream"]
 
 
-class ZerobusArrowStream:
+class ZerobusArrowStream(ArrowStreamBase):
     """An Arrow Flight stream to one table, made by `ZerobusSdk.create_arrow_stream`.
 
     `ingest_batch` takes a `pyarrow.RecordBatch` or `Table`, or a DataFrame exporting the Arrow
@@ -26,20 +25,13 @@ class ZerobusArrowStream:
     everything ingested is durable.
     """
 
-    def __init__(self, session: ArrowSession) -> None:
-        self._session = session
-
-    def ingest_batch(self, batch: Any) -> int:
+    def ingest_batch(self, batch: object) -> int:
         """Send `batch` (waiting while `max_inflight_batches` are unacknowledged); its offset.
 
         A batch over the request limit goes out as several consecutive batches (offsets), and
         the offset returned is the last one: waiting for it confirms them all.
         """
-        session = self._session
-        offset = -1
-        for piece in session.prepare(batch):
-            offset = session.send(piece)
-        return offset
+        return self._send_batch(batch)
 
     def wait_for_offset(self, offset: int) -> None:
         """Block until the batch at `offset` (and every one before it) is acknowledged."""
@@ -52,22 +44,6 @@ class ZerobusArrowStream:
     def close(self) -> None:
         """Flush, then end the call. Idempotent; raises the stream's error if it failed."""
         self._session.close()
-
-    @property
-    def is_closed(self) -> bool:
-        return self._session.is_closed
-
-    @property
-    def table_name(self) -> str:
-        return self._session.plan.table_name
-
-    def stats(self) -> ArrowStreamStats:
-        """A snapshot of this stream's counts and ack latency: rows as records, batches as requests.
-
-        Safe from any thread, at any time, also after the stream closed or failed; the same
-        stream is counted in `sdk.stats()` and OpenTelemetry with the record streams.
-        """
-        return self._session.stats()
 
     def get_unacked_batches(self) -> list[pa.RecordBatch]:
         """Every batch the server has not acknowledged, in order (for a new stream to resend)."""

@@ -1,4 +1,4 @@
-"""`StreamPool` (synchronous): several streams to one table behind the ingest API of one stream.
+"""Internal: `StreamPool` (synchronous): several streams to one table behind the ingest API of one stream.
 
 The service holds each stream to about 15,000 records/s and 100 MB/s; a pool spreads records
 over several streams to go past that. Every decision (which stream, when to open another) is
@@ -12,27 +12,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
 import grpc
 
 from zerobus.encoders.base import EncodedRecords
 from zerobus.errors import ZerobusException
+from zerobus.sdk.shared.closing import ClosingContext
 from zerobus.sdk.shared.dead_letter_calls import install_dead_letters, open_dead_letters
+from zerobus.sdk.shared.pool_base import PoolBase
 from zerobus.sdk.shared.pool_core import (
     PoolCore,
     PoolGrowth,
+    PoolLanes,
     PoolOffset,
     StreamArguments,
     check_pool_offset,
     pool_layout,
-    queue_at_once,
     raise_first,
-    route_groups,
 )
 from zerobus.sdk.shared.pool_keys import KeySpec, refuse_keyed_arrow
-from zerobus.sdk.shared.state import StreamState
-from zerobus.sdk.shared.stats_ledger import AggregateStats, aggregate
 from zerobus.sdk.shared.stream_base import Record
 from zerobus.sdk.shared.stream_plan import SdkConfig, plan_stream
 from zerobus.sdk.sync.stream import ZerobusStream
@@ -42,7 +40,7 @@ __all__ = ["StreamPool", "open_stream_pool"]
 logger = logging.getLogger(__name__)
 
 
-class StreamPool:
+class StreamPool(PoolBase[ZerobusStream], ClosingContext):
     """Streams to one table, used as one: made by `ZerobusSdk.create_stream_pool`. Thread-safe.
 
     Offsets are ``(stream, offset)`` pairs (`PoolOffset`); pass them to `wait_for_offset`. Records of
@@ -74,39 +72,19 @@ class StreamPool:
             raise
         table_name = self._streams[0].table_properties.table_name
         self._router = PoolCore([s._core.submissions for s in self._streams], key, growth, clock, table_name)
-        # A record the per-record path could not queue at once, encoded, per ingesting thread.
-        self._parked = threading.local()
-        self._ingest_at_once = [self._at_once(s) for s in self._streams]
-        self._queue_encoded: list[Callable[[bytes | str], int]] = [s._queue_payload for s in self._streams]
+        self._route_one = self._router.route
+        # The streams' queues, as the compiled per-record path writes them.
+        self._lanes = PoolLanes(self._streams[0]._encoder, locked=True)
+        for stream in self._streams:
+            self._add_lane(stream)
         # Each pool runs its own compiled per-record path (`PoolCore.compile_ingest_one`).
-        compiled = self._router.compile_ingest_one(
-            self._ingest_at_once, self._queue_encoded, self._take_parked, self._grow, self._refused
-        )
+        compiled = self._router.compile_ingest_one(self._lanes, self._queue_waiting, self._grow)
         compiled.__name__ = compiled.__qualname__ = "ingest_record_offset"
         compiled.__doc__ = StreamPool.ingest_record_offset.__doc__
         self.ingest_record_offset = compiled  # type: ignore[method-assign,assignment]
         self._growth_lock = threading.Lock()
         self._grower: threading.Thread | None = None
         self._closed = False
-
-    # --- the pool -------------------------------------------------------------------------------
-
-    @property
-    def streams(self) -> tuple[ZerobusStream, ...]:
-        """The pool's streams, in index order (a pool offset's stream index indexes this)."""
-        return tuple(self._streams)
-
-    @property
-    def stream_count(self) -> int:
-        return len(self._streams)
-
-    def get_states(self) -> list[StreamState]:
-        """Each stream's state, in index order."""
-        return [stream.get_state() for stream in self._streams]
-
-    def stats(self) -> AggregateStats:
-        """The pool's streams' stats summed (each stream's own: `pool.streams[i].stats()`)."""
-        return aggregate([stream.stats() for stream in list(self._streams)])
 
     # --- ingest ---------------------------------------------------------------------------------
 
@@ -120,41 +98,21 @@ class StreamPool:
             index = ~index
             self._grow()
         encoded = self._streams[index]._encode(payload)
+        return self._queue_waiting(index, encoded)
+
+    def _queue_waiting(self, index: int, encoded: bytes | str) -> PoolOffset:
+        """Queue an encoded record on stream `index`, waiting for room; if that stream just failed
+        (and there is no key), another stream takes it."""
         try:
-            return index, self._queue_encoded[index](encoded)
-        except ZerobusException as error:
-            return self._refused(index, encoded, error)
-
-    def _refused(self, index: int, encoded: bytes | str, error: ZerobusException) -> PoolOffset:
-        """Stream `index` refused a record: if it just failed (and there is no key), another stream takes it."""
-        if not self._router.may_reroute(index):
-            raise error
+            return index, self._streams[index]._queue_payload(encoded)
+        except ZerobusException:
+            if not self._router.may_reroute(index):
+                raise
         index = self._router.reroute()
-        return index, self._queue_encoded[index](encoded)
+        return index, self._streams[index]._queue_payload(encoded)
 
-    def _at_once(self, stream: ZerobusStream) -> Callable[[Any], int]:
-        """The stream's per-record path that never waits: -1 where it would, the record parked encoded."""
-        return stream._core.submissions.compile_ingest_one(
-            stream._encoder, stream._lock, stream._sender_wake.notify, self._park
-        )
-
-    def _park(self, encoded: bytes | str) -> int:
-        self._parked.payload = encoded
-        return -1
-
-    def _take_parked(self) -> bytes | str:
-        """The record this thread's per-record path just parked."""
-        encoded: bytes | str = self._parked.payload
-        self._parked.payload = b""
-        return encoded
-
-    def ingest_record_nowait(self, payload: Record) -> None:
-        """Queue one record at once, never waiting (see `ZerobusStream.ingest_record_nowait`)."""
-        index = self._router.route(payload)
-        if index < 0:
-            index = ~index
-            self._grow()
-        queue_at_once(self._router, index, lambda chosen: self._streams[chosen].ingest_record_nowait(payload))
+    def _add_lane(self, stream: ZerobusStream) -> None:
+        self._lanes.add(stream._core.submissions, stream._lock, stream._sender_wake.notify)
 
     def ingest_records_offset(self, payloads: Iterable[Record]) -> list[PoolOffset]:
         """Queue several records; returns one `PoolOffset` per stream they went to ([] for none).
@@ -170,15 +128,6 @@ class StreamPool:
             if offset is not None:
                 offsets.append((index, offset))
         return offsets
-
-    def ingest_records_nowait(self, payloads: Iterable[Record]) -> None:
-        """Queue several records at once, never waiting (see `ZerobusStream.ingest_records_nowait`)."""
-        for index, part in self._groups(list(payloads)):
-            self._streams[index].ingest_records_nowait(part)
-
-    def _groups(self, records: list[Any]) -> list[tuple[int, list[Any]]]:
-        """The records by stream; with several streams, encoded (all validated before any is queued)."""
-        return route_groups(self._router, records, self._streams[0]._encoder.encode_many, self._grow)
 
     def ingest_arrow(self, data: object) -> list[PoolOffset]:
         """Queue the rows of Arrow data (see `ZerobusStream.ingest_arrow`); one `PoolOffset` per
@@ -224,18 +173,6 @@ class StreamPool:
                 errors.append((index, error))
         raise_first(errors, "close")
 
-    def __enter__(self) -> StreamPool:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if exc_info[0] is None:
-            self.close()
-            return
-        try:
-            self.close()
-        except ZerobusException as error:
-            logger.warning("closing a stream pool after an error failed too: %s", error)
-
     # --- what is left -----------------------------------------------------------------------------
 
     def get_unacked_records(self) -> Iterator[bytes | str]:
@@ -261,20 +198,11 @@ class StreamPool:
         try:
             stream = self._open_stream()
         except ZerobusException as error:
-            logger.warning(
-                "stream pool: opening another stream failed (the pool goes on as it is): %s", error
-            )
-            self._router.growth_done(None)
+            self._growth_failed(error)
             return
         with self._growth_lock:
-            if self._closed:
+            if not self._adopt(stream):
                 stream.close()
-                self._router.growth_done(None)
-                return
-            self._streams.append(stream)
-            self._queue_encoded.append(stream._queue_payload)
-            self._ingest_at_once.append(self._at_once(stream))
-            self._router.growth_done(stream._core.submissions)
 
 
 def open_stream_pool(

@@ -1,4 +1,4 @@
-"""The synchronous stream: the engine driven by threads and grpc's blocking streaming API.
+"""Internal: The synchronous stream: the engine driven by threads and grpc's blocking streaming API.
 
 Threads of one stream:
 
@@ -29,9 +29,11 @@ from zerobus.engine import TERMINAL_STATES, Effects, records_request
 from zerobus.errors import NonRetriableException, ZerobusException
 from zerobus.protocol import METHOD_PATH, EphemeralStreamResponse
 from zerobus.sdk.shared import steps
-from zerobus.sdk.shared.stream_base import AckHandle, Record, StreamBase
+from zerobus.sdk.shared.ack_handle import AckHandle
+from zerobus.sdk.shared.closing import ClosingContext
+from zerobus.sdk.shared.stream_base import Record, StreamBase
 from zerobus.sdk.shared.stream_plan import SdkConfig, StreamPlan
-from zerobus.sdk.shared.unclosed import exit_loss_reason, forget, report_left_open
+from zerobus.sdk.shared.unclosed import forget
 
 __all__ = ["RecordAcknowledgment", "ZerobusStream"]
 
@@ -69,7 +71,7 @@ class RecordAcknowledgment(AckHandle):
     result = wait_for_ack
 
 
-class ZerobusStream(StreamBase):
+class ZerobusStream(StreamBase, ClosingContext):
     """A stream of records into one table. Thread-safe: ingest from as many threads as you like.
 
     Not constructed by users: `ZerobusSdk.create_stream` (and `recreate_stream`, stream pools)
@@ -99,6 +101,7 @@ class ZerobusStream(StreamBase):
         self._call: grpc.Call | None = None
         self._cancel_requested = False
         self._timer_wake = threading.Condition(self._lock)
+        self._notify_sender, self._notify_timer = self._sender_wake.notify, self._timer_wake.notify
         name = plan.table.table_name
         self._supervisor = threading.Thread(
             target=self._supervise, name=f"zerobus-stream-{name}", daemon=True
@@ -200,23 +203,7 @@ class ZerobusStream(StreamBase):
 
     def _settle_at_exit(self) -> None:
         """The program ends with this stream open: close it (bounded by `flush_timeout_ms`), say what was lost."""
-        reason = ""
-        try:
-            self.close()
-        except ZerobusException as error:
-            reason = exit_loss_reason(error, self._plan.options.flush_timeout_ms)
-        report_left_open(self._plan.table.table_name, self._core.unacked_count, reason, self._log_fields())
-
-    def __enter__(self) -> ZerobusStream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        try:
-            self.close()
-        except ZerobusException as error:
-            if exc_info[0] is None:
-                raise
-            self._close_after_error_failed(error)
+        self._settle_with(lambda _bound_s: self.close())
 
     # --- what is left -------------------------------------------------------------------------------
 
@@ -308,11 +295,7 @@ class ZerobusStream(StreamBase):
             call.cancel()
         try:
             for response in call:
-                with self._lock:
-                    effects = self._core.on_response(call_id, response)
-                    self._poke_timer()
-                if effects is not None:
-                    self._apply(effects)
+                self._on_response(call_id, response)
             self._call_ended_cleanly()
             return None
         except grpc.RpcError as rpc_error:
@@ -338,16 +321,6 @@ class ZerobusStream(StreamBase):
                     core.sender_woke()
                 self._poke_timer()
             yield records_request(item[0], item[1], json)
-
-    def _wake_sender(self) -> None:
-        """(Lock held.) Wake the sender if it sleeps for lack of work."""
-        if self._core.claim_idle_sender():
-            self._sender_wake.notify()
-
-    def _poke_timer(self) -> None:
-        """(Lock held.) Wake the timer if the engine's next deadline is earlier than it thinks."""
-        if self._timer_is_late():
-            self._timer_wake.notify()
 
     def _watch(self) -> None:
         """The timer thread: hand every deadline of the current call to the engine."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -93,8 +93,8 @@ class ZerobusSdk(SdkBase):
 
     def create_stream(
         self,
-        client_id: Any = None,
-        client_secret: Any = None,
+        client_id: str | TableProperties | None = None,
+        client_secret: str | None = None,
         table_properties: TableProperties | None = None,
         options: StreamConfigurationOptions | None = None,
         headers_provider: HeadersProvider | None = None,
@@ -144,13 +144,15 @@ class ZerobusSdk(SdkBase):
     ) -> ZerobusStream:
         """The official core's spelling of ``create_stream(table_properties=..., auth=...)``."""
         table = federation_table(None, None, table_properties, idp_supplier)
-        provider = federated_provider(self._config, idp_supplier, table.table_name, databricks_client_id)
+        provider = federated_provider(
+            self._config, idp_supplier, table.table_name, databricks_client_id, self._supplier_loop()
+        )
         return self.create_stream(None, None, table, options, provider)
 
     def create_stream_pool(
         self,
-        client_id: Any = None,
-        client_secret: Any = None,
+        client_id: str | TableProperties | None = None,
+        client_secret: str | None = None,
         table_properties: TableProperties | None = None,
         options: StreamConfigurationOptions | None = None,
         *,
@@ -217,11 +219,9 @@ class ZerobusSdk(SdkBase):
         a missing table, a schema the table cannot take) raise `NonRetriableException` here.
         Needs pyarrow (``pip install zerobus-toolkit[arrow]``).
         """
-        from zerobus.sdk.shared.arrow_setup import open_arrow_session
-
-        credentials = (client_id, client_secret)
-        session = open_arrow_session(self._config, table_name, schema, credentials, None, options)
-        return ZerobusArrowStream(session)
+        return ZerobusArrowStream(
+            self._arrow_opener(table_name, schema, (client_id, client_secret), None, options)()
+        )
 
     def create_arrow_stream_with_headers_provider(
         self,
@@ -231,16 +231,11 @@ class ZerobusSdk(SdkBase):
         options: ArrowStreamConfigurationOptions | None = None,
     ) -> ZerobusArrowStream:
         """`create_arrow_stream` authenticated by a custom `HeadersProvider`."""
-        from zerobus.sdk.shared.arrow_setup import open_arrow_session
-
-        session = open_arrow_session(self._config, table_name, schema, None, headers_provider, options)
-        return ZerobusArrowStream(session)
+        return ZerobusArrowStream(self._arrow_opener(table_name, schema, None, headers_provider, options)())
 
     def recreate_arrow_stream(self, old_stream: ZerobusArrowStream) -> ZerobusArrowStream:
         """A new Arrow stream like `old_stream` (closed or failed), its unacknowledged batches resent first."""
-        from zerobus.sdk.shared.arrow_setup import reopen_arrow_session
-
-        return ZerobusArrowStream(reopen_arrow_session(self._config, old_stream._session))
+        return ZerobusArrowStream(self._arrow_reopener(old_stream)())
 
     def close(self) -> None:
         """Close the SDK's gRPC channels (streams still open on them fail, keeping their records).

@@ -1,4 +1,4 @@
-"""Receive one gRPC message with its size checked before its body is read.
+"""Internal: Receive one gRPC message with its size checked before its body is read.
 
 grpclib's `Stream.recv_message` reads the 5-byte gRPC prefix (compressed flag, big-endian
 length) and then waits for the whole body, however large the prefix says it is: a client

@@ -1,4 +1,4 @@
-"""Arrow Flight `DoPut` ingestion (docs/PROTOCOL.md section 9), on the Zerobus gRPC port.
+"""Internal: Arrow Flight `DoPut` ingestion (docs/PROTOCOL.md section 9), on the Zerobus gRPC port.
 
 A `DoPut` call is a Zerobus stream carrying Arrow record batches instead of records. It shares
 everything with `EphemeralStream` calls except the messages: `FlightPutCall` is a `StreamCall`
@@ -35,12 +35,9 @@ from zerobus.protocol.flight import (
 )
 from zerobus.server.decisions import Refusal, check_arrow_stream_schema, ingest_table
 from zerobus.server.faults import CallEnding
-from zerobus.server.frontends.grpc_service import (
-    INVALID_RECORD_ERROR,
-    LIFETIME_ERROR,
-    StreamCall,
-    StreamRegistry,
-)
+from zerobus.server.frontends.stream_call import StreamCall
+from zerobus.server.frontends.stream_registry import StreamRegistry
+from zerobus.server.frontends.stream_state import INVALID_RECORD_ERROR, LIFETIME_ERROR
 from zerobus.server.server_core import ServerCore
 from zerobus.server.storage.arrow_ipc import ARROW_PREFIX, ipc_message_parts
 from zerobus.server.storage.log import LogClosed
@@ -99,15 +96,9 @@ class FlightPutCall(StreamCall):
             ) from None
         self._arrow_schema = schema
         self._schema_message = b"".join(ipc_message_parts(data.data_header, b""))  # a schema has no body
-        self.table = table
-        self._write_failures_seen = table.log.write_failures
-        self.accepted = True
-        core.stats.streams_created += 1
+        self._accept(table)
         await self.stream.send_message(_put_result(READY_SIGNAL))
-        lifetime = core.config.max_stream_duration_s
-        if lifetime is not None:
-            lead = min(core.config.close_signal_lead_s, lifetime)
-            self._timers.append(self.loop.call_later(lifetime - lead, self.signal_close, lead))
+        self._arm_lifetime()
         return None, ARROW_PREFIX
 
     # --- batches ----------------------------------------------------------------------------------

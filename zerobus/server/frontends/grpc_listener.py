@@ -1,4 +1,4 @@
-"""The gRPC port's listening socket: small writes leave at once, and stopping drops every connection.
+"""Internal: The gRPC port's listening socket: small writes leave at once, and stopping drops every connection.
 
 Two things a grpclib server does not do by itself, done here through public APIs only (the
 socket handed to `grpclib.server.Server.start(sock=...)`):

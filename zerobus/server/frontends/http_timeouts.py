@@ -1,4 +1,4 @@
-"""Time limits for the workspace HTTP server: a client cannot hold a worker thread forever.
+"""Internal: Time limits for the workspace HTTP server: a client cannot hold a worker thread forever.
 
 Every request (request line, headers and body) must arrive whole within the read timeout,
 counted from the moment the server starts waiting for it. Each read from the socket gets only

@@ -1,4 +1,4 @@
-"""What the emulator tells a person watching it: a request log, `/health` and a stats document.
+"""Internal: What the emulator tells a person watching it: a request log, `/health` and a stats document.
 
 Request log: one INFO line per gRPC call (EphemeralStream, Flight DoPut) when it ends and per
 HTTP request, on the ``zerobus.server.frontends.observability`` logger (``zerobus-emulator start

@@ -1,4 +1,4 @@
-"""Request messages whose batch records are typed, so one C call decodes a whole batch.
+"""Internal: Request messages whose batch records are typed, so one C call decodes a whole batch.
 
 On the wire `ProtoEncodedRecordBatch.records` is `repeated bytes`. Declared instead as
 `repeated <Record>` (same field number, same length-delimited wire type), the very same bytes

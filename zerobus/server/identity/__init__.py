@@ -1,1 +1,1 @@
-"""Who may do what on the local server: principals, grants, OAuth tokens, federation, TLS material."""
+"""Internal: Who may do what on the local server: principals, grants, OAuth tokens, federation, TLS material."""

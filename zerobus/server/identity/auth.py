@@ -1,4 +1,4 @@
-"""Principals, Unity Catalog grants, and the OAuth tokens the emulator issues and checks.
+"""Internal: Principals, Unity Catalog grants, and the OAuth tokens the emulator issues and checks.
 
 Grants follow Unity Catalog's inheritance: a privilege granted on a catalog holds for every
 schema and table in it, one on a schema for its tables, and `"*"` (the metastore) for

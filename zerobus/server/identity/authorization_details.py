@@ -1,4 +1,4 @@
-"""`authorization_details` of a token request: parsed strictly, and each privilege checked.
+"""Internal: `authorization_details` of a token request: parsed strictly, and each privilege checked.
 
 The official SDKs ask for an ingest token naming the table and the privileges they need
 (docs/PROTOCOL.md section 2). Every entry must be well formed (a known object type, a valid name,

@@ -1,4 +1,4 @@
-"""A development identity provider: the emulator issues the external-IdP JWTs it federates.
+"""Internal: A development identity provider: the emulator issues the external-IdP JWTs it federates.
 
 Federated authentication (RFC 8693 token exchange) needs tokens from an identity provider the
 server trusts. A real IdP (Entra ID, Okta, a CI system) cannot run in a test, so the emulator

@@ -1,4 +1,4 @@
-"""TLS for the emulator: a local CA and a server certificate, and the server-side SSL contexts.
+"""Internal: TLS for the emulator: a local CA and a server certificate, and the server-side SSL contexts.
 
 Every real workspace is `https://`; serving the emulator over TLS lets a client run the path its
 users take (certificate checks, ALPN, the OAuth and Unity Catalog calls over HTTPS). The CA is
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from zerobus.errors import ConfigurationError
+from zerobus.server.frontends.http_hangups import ClientHangupsLogged
 from zerobus.server.storage.atomic_files import atomic_write, ensure_directory
 
 __all__ = [
@@ -130,7 +131,7 @@ def http_server_context(files: TlsFiles) -> ssl.SSLContext:
     return _server_context(files, ["http/1.1"])
 
 
-class TlsHttpServer(ThreadingHTTPServer):
+class TlsHttpServer(ClientHangupsLogged, ThreadingHTTPServer):
     """A threading HTTP server whose connections are TLS.
 
     The handshake runs in the connection's worker thread (not in the accept loop), bounded by

@@ -1,4 +1,4 @@
-"""The RFC 8693 token-exchange grant of ``/oidc/v1/token``: federated external-IdP tokens.
+"""Internal: The RFC 8693 token-exchange grant of ``/oidc/v1/token``: federated external-IdP tokens.
 
 A client holding a JWT from an identity provider the workspace trusts exchanges it for a
 Databricks access token (docs/PROTOCOL.md section 10). Two forms, as in Databricks:

@@ -1,4 +1,4 @@
-"""Self-verifying bearer tokens: claims signed with a server key kept in the data directory.
+"""Internal: Self-verifying bearer tokens: claims signed with a server key kept in the data directory.
 
 The official SDK caches its token for the token's whole `expires_in` and reuses it across
 reconnects (docs/PROTOCOL.md section 8), so a token must stay valid when the server restarts. A token

@@ -1,1 +1,1 @@
-"""Where accepted data lives: the catalog, each table's durable log, and its Delta table."""
+"""Internal: Where accepted data lives: the catalog, each table's durable log, and its Delta table."""

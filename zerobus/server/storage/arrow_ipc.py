@@ -1,4 +1,4 @@
-"""Arrow IPC messages from Flight's pieces, and the log frames that hold Arrow batches.
+"""Internal: Arrow IPC messages from Flight's pieces, and the log frames that hold Arrow batches.
 
 A `FlightData` carries one IPC message split in two: `data_header` (the flatbuffer `Message`)
 and `data_body`. The encapsulated IPC form is the continuation marker ``0xFFFFFFFF``, the

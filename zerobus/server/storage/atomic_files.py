@@ -1,4 +1,4 @@
-"""Durable, atomic file writes: the one way the local server puts a whole file on disk.
+"""Internal: Durable, atomic file writes: the one way the local server puts a whole file on disk.
 
 A reader (or a server restarted after a crash) sees either the old file or the complete new
 one, never a prefix. Each writer gets its own temporary file in the target's directory, so

@@ -1,4 +1,4 @@
-"""The emulator's Unity Catalog: tables, their schemas and where their data lives.
+"""Internal: The emulator's Unity Catalog: tables, their schemas and where their data lives.
 
 Each table is one JSON file under ``<data_dir>/catalog/`` (written atomically: temp file, fsync,
 rename), so a restarted server finds its tables again. A table's Delta data and its durable log
@@ -23,7 +23,8 @@ from typing import Any
 
 from zerobus.names import parse_table_name
 from zerobus.schema.ir import TableSchema
-from zerobus.schema.parse import schema_from_ddl, schema_from_uc_json
+from zerobus.schema.parse import schema_from_ddl
+from zerobus.schema.uc_json import schema_from_uc_json
 from zerobus.server.storage.atomic_files import (
     atomic_write,
     ensure_directory,

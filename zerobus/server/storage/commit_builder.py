@@ -1,4 +1,4 @@
-"""The data of one Delta commit, built from log frames in log order: record rows and Arrow batches.
+"""Internal: The data of one Delta commit, built from log frames in log order: record rows and Arrow batches.
 
 Record frames give rows (dicts, converted by `pyarrow.Table.from_pylist`); Arrow frames give
 whole batches, conformed to the table's schema and kept as Arrow (no per-row Python). Runs of
@@ -59,9 +59,8 @@ class CommitBuilder:
             return self._target.empty_table()
         if len(self._tables) == 1:
             return self._tables[0]
-        # One chunk: deltalake may write each chunk to a file of its own, and files of one commit
-        # have no order, while the rows must keep the log's.
-        return pa.concat_tables(self._tables).combine_chunks()
+        # The commit's one data file (`delta_append`) keeps the chunks' order: no copy into one chunk.
+        return pa.concat_tables(self._tables)
 
     def _flush_rows(self) -> None:
         if self._rows:

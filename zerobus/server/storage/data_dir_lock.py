@@ -1,4 +1,4 @@
-"""One server per data directory: an exclusive lock held for as long as a server has it open.
+"""Internal: One server per data directory: an exclusive lock held for as long as a server has it open.
 
 Two servers on one data directory would both append to each table's durable log and both commit
 to its Delta table, so acknowledged records could be overwritten or written twice. The lock is an

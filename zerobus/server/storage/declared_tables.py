@@ -1,4 +1,4 @@
-"""Tables declared at start (``--table``, ``tables=``) against the ones a data directory holds.
+"""Internal: Tables declared at start (``--table``, ``tables=``) against the ones a data directory holds.
 
 A server restarted on its data directory with a different definition of a table it already has
 must not keep the old schema silently, nor rewrite the table (its data was written with the old

@@ -1,4 +1,4 @@
-"""Repair what a crash can leave of a Delta table at start, and name tables that cannot be opened.
+"""Internal: Repair what a crash can leave of a Delta table at start, and name tables that cannot be opened.
 
 Creating a Delta table makes ``_delta_log/`` before it writes the first commit, so a crash in
 between leaves a log with no commit, which deltalake refuses to open ("not a Delta table").

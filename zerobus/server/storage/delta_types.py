@@ -1,4 +1,4 @@
-"""Delta column types as Arrow types (what the materializer writes and `deltalake` reads back).
+"""Internal: Delta column types as Arrow types (what the materializer writes and `deltalake` reads back).
 
 The mapping itself is the schema core's (`zerobus.schema.arrow_types`), shared with Arrow
 Flight ingestion: DATE is date32, TIMESTAMP timestamp[us, UTC], TIMESTAMP_NTZ timestamp[us],
@@ -26,7 +26,7 @@ from zerobus.schema.ir import (
     StringType,
     TableSchema,
 )
-from zerobus.schema.values import from_wire
+from zerobus.schema.wire_to_python import from_wire
 
 __all__ = ["arrow_row_converter", "arrow_schema", "arrow_type"]
 

@@ -1,4 +1,4 @@
-"""Disk faults for the durable log: a full or failing disk, without filling a real one.
+"""Internal: Disk faults for the durable log: a full or failing disk, without filling a real one.
 
 Armed through `FaultInjector.fail_log_writes`; each `TableLog` asks `take()` right before it
 writes a group of frames, and a fault it gets makes that write fail as the kernel would:

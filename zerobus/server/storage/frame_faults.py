@@ -1,4 +1,4 @@
-"""Injected materialisation failures: a log frame the materializer cannot turn into Delta rows.
+"""Internal: Injected materialisation failures: a log frame the materializer cannot turn into Delta rows.
 
 The record checks refuse at ingest every value Delta cannot hold, so a frame that passes them
 but fails to materialise cannot be produced for real; tests arm one here (through

@@ -1,4 +1,4 @@
-"""What one log frame holds: an accepted ingest request, as received, plus how to decode it.
+"""Internal: What one log frame holds: an accepted ingest request, as received, plus how to decode it.
 
 Payload layout: one byte record kind (``P`` proto, ``J`` JSON, ``A`` Arrow, ``V`` Avro), a 16-byte
 descriptor key (the first 16 bytes of the SHA-256 of the stream's descriptor or Avro writer schema;

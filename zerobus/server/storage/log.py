@@ -1,4 +1,4 @@
-"""The durable, append-only record log of each table, with group commit.
+"""Internal: The durable, append-only record log of each table, with group commit.
 
 Every accepted ingest request becomes one frame, numbered by a per-table sequence number
 (`seq`, from 0, never reused). `append()` only queues the frame; one `GroupCommitter` thread

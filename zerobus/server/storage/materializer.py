@@ -1,11 +1,12 @@
-"""Move durable log frames into each table's Delta table, exactly once per log position.
+"""Internal: Move durable log frames into each table's Delta table, exactly once per log position.
 
-One background thread wakes every `delay_s` (or at once when asked to flush), reads the durable
+One background thread wakes every `delay_s` (or at once when asked to flush; a timed pass yields
+to records still arriving, within `max_lag_s`: `materialize_schedule`), reads the durable
 frames each table has not materialised yet, decodes them to rows and appends them with one
-`write_deltalake` commit per table. The commit carries a Delta application transaction
-``(app_id, last seq)``; on restart `DeltaTable.transaction_version(app_id)` says where to resume,
-so a frame is never written twice, nor skipped, even after `kill -9` between the write and any
-bookkeeping of ours.
+Delta commit per table (`delta_append`: one data file, named by its log position). The commit
+carries a Delta application transaction ``(app_id, last seq)``; on restart
+`DeltaTable.transaction_version(app_id)` says where to resume, so a frame is never written
+twice, nor skipped, even after `kill -9` between the write and any bookkeeping of ours.
 
 A frame that cannot be turned into rows (or whose rows Arrow or the schema's NOT NULL refuse)
 never blocks its table: it is quarantined (`quarantine`: kept on disk with the reason, logged,
@@ -22,10 +23,12 @@ from typing import Any
 
 from zerobus.server.stats import ServerStats
 from zerobus.server.storage.commit_builder import CommitBuilder
+from zerobus.server.storage.delta_append import append_commit
 from zerobus.server.storage.delta_recovery import remove_log_without_commit
 from zerobus.server.storage.delta_types import RowConverter, arrow_row_converter, arrow_schema
 from zerobus.server.storage.frame_faults import FrameFaults
 from zerobus.server.storage.frames import KIND_ARROW, KIND_JSON, split_frame
+from zerobus.server.storage.materialize_schedule import DEFAULT_MAX_LAG_S, PassTimer
 from zerobus.server.storage.tables import TableRuntime
 
 __all__ = ["Materializer", "ensure_delta_table"]
@@ -59,8 +62,11 @@ class Materializer:
         tables: Callable[[], list[TableRuntime]],
         stats: ServerStats,
         frame_faults: FrameFaults | None = None,
+        max_lag_s: float = DEFAULT_MAX_LAG_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._delay_s = delay_s
+        self._clock = clock
+        self._timer = PassTimer(delay_s, max_lag_s, clock(), self._marks(tables))
         self._tables = tables
         self._stats = stats
         self._frame_faults = frame_faults
@@ -94,22 +100,38 @@ class Materializer:
             self._condition.notify_all()
         self._thread.join()
 
+    @staticmethod
+    def _marks(tables: Callable[[], list[TableRuntime]]) -> tuple[int, ...]:
+        """What changes whenever a frame becomes durable in any table."""
+        return tuple(table.log.durable_seq for table in tables())
+
     def _run(self) -> None:
+        wait_s = self._timer.delay_s
         while True:
             with self._condition:
                 if not self._wake and not self._stopping:
-                    self._condition.wait(self._delay_s)
+                    self._condition.wait(wait_s)
+                forced = self._wake or self._stopping
                 self._wake = False
                 stopping = self._stopping
+            now, marks = self._clock(), self._marks(self._tables)
+            wait_s = self._timer.seconds_to_wait(now, marks, forced)
+            if wait_s > 0:  # records are still arriving: let them be acknowledged first
+                logger.debug("materialisation pass put off %.2f s: records are arriving", wait_s)
+                continue
+            self._timer.pass_started(now, marks)
+            wait_s = self._timer.delay_s
             for table in self._tables():
                 try:
-                    self.materialize(table)
+                    written = self.materialize(table)
                 except Exception as error:
                     if not table.dropped:  # a table dropped meanwhile has nothing left to write
                         table.materialize_error = f"{type(error).__name__}: {error}"
                         logger.exception("materialising %s failed; will retry", table.entry.full_name)
                 else:
                     table.materialize_error = None
+                    if written:
+                        logger.debug("materialised %d rows of %s", written, table.entry.full_name)
             with self._condition:
                 self._cycles += 1
                 self._condition.notify_all()
@@ -120,8 +142,6 @@ class Materializer:
         """Write this table's durable, not yet materialised frames; returns rows written."""
         if table.dropped:
             return 0
-        from deltalake import CommitProperties, Transaction, write_deltalake
-
         total = 0
         while True:
             data, last_seq, rejected = self._collect(table)
@@ -132,12 +152,7 @@ class Materializer:
                 if table.quarantine.add(seq, payload, reason):
                     counts = self._stats.quarantined_frames
                     counts[table.entry.full_name] = counts.get(table.entry.full_name, 0) + 1
-            write_deltalake(
-                str(table.entry.delta_path),
-                data,
-                mode="append",
-                commit_properties=CommitProperties(app_transactions=[Transaction(table.app_id, last_seq)]),
-            )
+            append_commit(table.entry.delta_path, data, table.app_id, last_seq)
             table.materialized_seq = last_seq
             table.log.discard_through(last_seq)
             self._stats.rows_materialized += data.num_rows

@@ -1,4 +1,4 @@
-"""Log frames that cannot be written to Delta: kept on disk, out of the table's way, and reported.
+"""Internal: Log frames that cannot be written to Delta: kept on disk, out of the table's way, and reported.
 
 The record checks refuse at ingest whatever Delta cannot hold, so a frame that still fails to
 materialise is a defect or damage (an old log, a descriptor file gone). Retrying it forever

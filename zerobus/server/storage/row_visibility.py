@@ -1,22 +1,23 @@
-"""Waiting until rows are visible in a table's Delta data (what a reader of the table sees).
+"""Internal: Waiting until rows are visible in a table's Delta data (what a reader of the table sees).
 
 Acknowledged records reach Delta in the materializer's next pass, not at the acknowledgement:
 a reader that opens the table right after a client's `close()` may see none of them yet. Tests,
 the CLI (``rows --wait``) and the REST API wait here instead of sleeping: each round asks the
-materializer for a pass now, then counts the rows in the Delta table.
+materializer for a pass now, then counts the rows in the Delta table. `read_rows` reads them
+back (`LocalZerobusServer.rows`, the REST rows route) after one such pass.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zerobus.server.storage.quarantine import FramesQuarantined, MaterializationFailing
 
 if TYPE_CHECKING:
     from zerobus.server.server_core import ServerCore
 
-__all__ = ["delta_row_count", "wait_for_rows"]
+__all__ = ["delta_row_count", "materialize_acknowledged", "read_rows", "wait_for_rows"]
 
 # Between rounds while a client is still sending: the wait stays responsive without spinning.
 _POLL_INTERVAL_S = 0.05
@@ -29,7 +30,7 @@ def delta_row_count(core: ServerCore, full_name: str) -> int:
     return int(open_dataset(core.table(full_name).entry.delta_path).count_rows())
 
 
-def _materialize(core: ServerCore, full_name: str, timeout_s: float) -> None:
+def materialize_acknowledged(core: ServerCore, full_name: str, timeout_s: float) -> None:
     """Everything acknowledged for the table is in Delta when this returns, or it raises why not."""
     table = core.table(full_name)
     acknowledged = table.log.durable_seq
@@ -39,6 +40,20 @@ def _materialize(core: ServerCore, full_name: str, timeout_s: float) -> None:
         raise FramesQuarantined(frames)
     if not table.dropped and table.materialized_seq < acknowledged:
         raise MaterializationFailing(table.entry.full_name, table.materialize_error)
+
+
+def read_rows(core: ServerCore, full_name: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """Materialise what was acknowledged, then the table's rows (the first `limit`) in log order.
+
+    Raises `FramesQuarantined` if some acknowledged records could not be materialised (never a
+    success with rows missing), `MaterializationFailing` if writing the table keeps failing.
+    """
+    from zerobus.server.storage.delta_read import read_in_log_order
+
+    materialize_acknowledged(core, full_name, 30.0)
+    data = read_in_log_order(core.table(full_name).entry.delta_path, None if limit is None else max(0, limit))
+    rows: list[dict[str, Any]] = data.to_pylist(maps_as_pydicts="strict")
+    return rows
 
 
 def wait_for_rows(core: ServerCore, full_name: str, count: int | None = None, timeout_s: float = 30.0) -> int:
@@ -56,7 +71,7 @@ def wait_for_rows(core: ServerCore, full_name: str, count: int | None = None, ti
     while True:
         remaining = deadline - time.monotonic()
         try:
-            _materialize(core, full_name, max(remaining, 0.001))
+            materialize_acknowledged(core, full_name, max(remaining, 0.001))
         except TimeoutError:
             remaining = 0
         seen = delta_row_count(core, full_name)

@@ -1,4 +1,4 @@
-"""A table at run time: its catalog entry, its durable log and the codecs of its streams.
+"""Internal: A table at run time: its catalog entry, its durable log and the codecs of its streams.
 
 The stream handler appends to `log` and registers descriptors here; the materializer reads the
 log back and decodes frames with the same codecs. Descriptors are persisted next to the log

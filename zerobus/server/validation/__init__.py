@@ -1,1 +1,1 @@
-"""Checks of what clients send: descriptors and Arrow schemas against tables, records and batches."""
+"""Internal: Checks of what clients send: descriptors and Arrow schemas against tables, records and batches."""

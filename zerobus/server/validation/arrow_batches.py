@@ -1,4 +1,4 @@
-"""Arrow batches a table accepts, and the same data in the table's exact Arrow schema.
+"""Internal: Arrow batches a table accepts, and the same data in the table's exact Arrow schema.
 
 `check_batch` refuses what the Delta table could not hold, column by column and without a
 Python loop over rows (VARIANT aside, whose JSON text is parsed): invalid data (bad UTF-8,

@@ -1,4 +1,4 @@
-"""Find a null where the table's Arrow schema says NOT NULL, before deltalake refuses the commit.
+"""Internal: Find a null where the table's Arrow schema says NOT NULL, before deltalake refuses the commit.
 
 `pyarrow.Table.from_pylist` accepts nulls in non-nullable fields; `write_deltalake` then fails
 the whole commit. Checking first lets the materializer tell which log frame holds the null and

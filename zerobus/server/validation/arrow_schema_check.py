@@ -1,4 +1,4 @@
-"""Does an Arrow stream's schema fit a table? Checked once, when a Flight `DoPut` starts.
+"""Internal: Does an Arrow stream's schema fit a table? Checked once, when a Flight `DoPut` starts.
 
 The table's Arrow schema is the schema core's (`TableSchema.arrow_schema()`); a client's schema
 fits it when every field has the table's type, with the same leniency as PROTO descriptors:

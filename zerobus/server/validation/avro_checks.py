@@ -1,4 +1,4 @@
-"""Check an AVRO stream's writer schema against its table, and read its records as wire rows.
+"""Internal: Check an AVRO stream's writer schema against its table, and read its records as wire rows.
 
 An AVRO stream sends its writer schema (JSON text) at creation (docs/PROTOCOL.md section 12). It
 must fit the table the way a PROTO descriptor must: a record whose every field is a column
@@ -24,6 +24,7 @@ from typing import Any
 
 from zerobus.encoders.avro_values import without_logical_types
 from zerobus.errors import InvalidRecordError
+from zerobus.schema.decimal_values import decimal_text
 from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind
 from zerobus.schema.ir import (
     ArrayType,
@@ -37,7 +38,6 @@ from zerobus.schema.ir import (
     StructType,
     TableSchema,
 )
-from zerobus.schema.values import decimal_text
 
 __all__ = ["AvroSchemaError", "AvroStreamSchema", "compile_avro_schema"]
 

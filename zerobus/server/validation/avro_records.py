@@ -1,4 +1,4 @@
-"""AVRO records: Avro binary of the stream's writer schema -> a wire row (docs/PROTOCOL.md section 12).
+"""Internal: AVRO records: Avro binary of the stream's writer schema -> a wire row (docs/PROTOCOL.md section 12).
 
 The writer schema was checked against the table when the stream was created (`avro_checks`);
 each record is decoded with it and checked like a PROTO record's row, so an AVRO record is
@@ -12,7 +12,7 @@ from typing import Any
 
 from zerobus.errors import InvalidRecordError
 from zerobus.schema.ir import TableSchema
-from zerobus.schema.values import wire_row_check
+from zerobus.schema.wire_checks import wire_row_check
 from zerobus.server.storage.frames import KIND_AVRO, descriptor_key, frame_prefix
 from zerobus.server.validation.avro_checks import AvroSchemaError, AvroStreamSchema, compile_avro_schema
 from zerobus.server.validation.records import StreamRecordCodec

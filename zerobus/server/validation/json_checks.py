@@ -1,4 +1,4 @@
-"""Check a whole batch of parsed JSON records column by column, and parse JSON records cheaply.
+"""Internal: Check a whole batch of parsed JSON records column by column, and parse JSON records cheaply.
 
 The reference check of a JSON record is `codegen.values.wire_row_check(schema, json_mode=True)`
 on the parsed object: a chain of Python calls per record. `json_batch_check` compiles the same
@@ -23,10 +23,10 @@ from math import isfinite
 from operator import is_not
 from typing import Any
 
-from zerobus.schema.delta_types_table import DELTA_TYPES, ValueKind
+from zerobus.schema.delta_types_table import DELTA_TYPES, FLOAT32_MAX, ValueKind
 from zerobus.schema.ir import DataType, Primitive, PrimitiveType, StringType, TableSchema
 from zerobus.schema.unicode_text import texts_are_unicode
-from zerobus.schema.values import wire_check
+from zerobus.schema.wire_checks import wire_check
 from zerobus.server.validation.message_checks import passes_check
 from zerobus.strict_json import unique_keys
 
@@ -35,7 +35,6 @@ __all__ = ["JsonBatchCheck", "json_batch_check", "loads"]
 JsonBatchCheck = Callable[[list[Any]], bool]
 _ColumnProbe = Callable[[list[Any]], bool]
 
-_FLOAT32_MAX = 3.4028234663852886e38
 # Columns written as JSON integers, with the range of valid wire values (DATE days, timestamp micros).
 _INT_RANGES: dict[Primitive, tuple[int, int]] = {
     primitive: row.wire_range for primitive, row in DELTA_TYPES.items() if row.wire_range is not None
@@ -112,7 +111,7 @@ def _value_probe(data_type: DataType) -> Callable[[list[Any]], bool]:
                 (
                     set(map(type, values)) == {float}
                     and all(map(isfinite, values))
-                    and max(map(abs, values)) <= _FLOAT32_MAX
+                    and max(map(abs, values)) <= FLOAT32_MAX
                 )
                 or reference(values)
             )

@@ -1,4 +1,4 @@
-"""Check a whole batch of decoded records at once, without building a dict per record.
+"""Internal: Check a whole batch of decoded records at once, without building a dict per record.
 
 The reference check of a record is `codegen.values.wire_row_check` on its wire row (a dict
 made by `descriptor.message_reader`). That is several Python calls a record, although most
@@ -37,7 +37,7 @@ from zerobus.schema.ir import (
     StructField,
     StructType,
 )
-from zerobus.schema.values import wire_check
+from zerobus.schema.wire_checks import wire_check
 
 __all__ = ["BatchCheck", "batch_check", "passes_check"]
 

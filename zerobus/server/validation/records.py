@@ -1,4 +1,4 @@
-"""Decode and check records: proto bytes or JSON text -> a row of wire values (a dict).
+"""Internal: Decode and check records: proto bytes or JSON text -> a row of wire values (a dict).
 
 A `StreamRecordCodec` is compiled once per stream (PROTO: from the checked descriptor; JSON: from the
 table alone). The stream handler decodes each request with `parse_request` and checks its
@@ -29,7 +29,7 @@ from zerobus.protocol import EphemeralStreamRequest
 from zerobus.schema.descriptor import message_reader
 from zerobus.schema.ir import Column, TableSchema
 from zerobus.schema.unicode_text import text_problem
-from zerobus.schema.values import wire_row_check
+from zerobus.schema.wire_checks import wire_row_check
 from zerobus.server.frontends.typed_requests import typed_requests
 from zerobus.server.validation.json_checks import json_batch_check, loads
 from zerobus.server.validation.message_checks import batch_check

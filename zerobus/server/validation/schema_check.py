@@ -1,4 +1,4 @@
-"""Check a stream's descriptor against its table, and load it as a message class.
+"""Internal: Check a stream's descriptor against its table, and load it as a message class.
 
 A PROTO stream sends the serialized `DescriptorProto` of one record message. It must be
 self-contained (every message-typed field refers to a type nested inside it: no imports, no

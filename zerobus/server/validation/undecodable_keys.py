@@ -1,4 +1,4 @@
-"""Find the map whose string keys upb cannot hand over, to name it in the error.
+"""Internal: Find the map whose string keys upb cannot hand over, to name it in the error.
 
 proto2 does not validate the UTF-8 of `string` fields. upb returns such a field's value as
 `bytes`, which the value checks name; but a map with such a key raises `UnicodeDecodeError` as
